@@ -77,7 +77,8 @@ def countries(scale: str = "10m") -> tuple[Country, ...]:
     """Countries at ``scale`` ("10m": clipped to :data:`REGION_10M`; "50m"/"110m": world), sorted by code."""
     z = _npz(scale)
     geoms = _geoms(scale, "land")
-    return tuple(Country(name=str(n), code=str(c), geometry=g)
+    # a few 1:110m shapes are slightly invalid as published; repair them so unions work
+    return tuple(Country(name=str(n), code=str(c), geometry=g if g.is_valid else shapely.make_valid(g))
                  for n, c, g in zip(z["names"], z["codes"], geoms, strict=True))
 
 
