@@ -1,0 +1,252 @@
+"""Flight commands: ``ballistic``, ``fly`` and ``missiles``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from bmdsim.cli._common import check_lat, echo_json, parse_latlon
+from bmdsim.core import kepler
+from bmdsim.core.constants import R_SPHERE_M
+from bmdsim.errors import DataError, InputError
+from bmdsim.flight import catalog
+from bmdsim.flight.fly import Flights, Options, fly_ballistic
+from bmdsim.flight.targeting import PROFILES, solve
+
+
+def _summary(f: Flights, i: int = 0) -> dict:
+    return {
+        "range_km": f.range_m[i] / 1e3,
+        "time_of_flight_s": f.time_of_flight_s[i],
+        "apogee_km": f.apogee_m[i] / 1e3,
+        "burnout_speed_mps": f.burnout_speed_mps[i],
+        "burnout_time_s": f.t_burnout_s[i] - f.t_launch_s[i],
+        "burnout_altitude_km": f.burnout_altitude_m[i] / 1e3,
+        "impact_latitude_deg": f.impact_latitude_deg[i],
+        "impact_longitude_deg": f.impact_longitude_deg[i],
+    }
+
+
+def _write_table(path: Path, table: dict) -> None:
+    import pandas as pd
+
+    df = pd.DataFrame(table)
+    tmp = path.with_name(path.name + ".partial")
+    if path.suffix == ".parquet":
+        df.to_parquet(tmp, index=False)
+    elif path.suffix == ".csv":
+        df.to_csv(tmp, index=False)
+    else:
+        raise InputError("output file", str(path), "use a .csv or .parquet file name")
+    tmp.replace(path)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def ballistic(
+        speed_mps: float = typer.Option(None, help="Burnout speed (Earth-relative), m/s."),
+        gamma_deg: float = typer.Option(None, help="Burnout flight-path angle above the horizontal, degrees."),
+        range_km: float = typer.Option(None, help="With --minimum-energy: the ground range to solve for, km."),
+        minimum_energy: bool = typer.Option(False, help="Solve the minimum-energy speed and angle for --range-km."),
+        altitude_m: float = typer.Option(0.0, help="Burnout altitude, m (reentry at the same altitude)."),
+        latitude_deg: float = typer.Option(0.0, help="Burnout latitude, degrees."),
+        longitude_deg: float = typer.Option(0.0, help="Burnout longitude, degrees."),
+        azimuth_deg: float = typer.Option(90.0, help="Direction of flight, degrees clockwise from north."),
+        earth: str = typer.Option("wgs84", help="Earth model: wgs84 (ellipsoid) or sphere (R = 6,371 km)."),
+        no_rotation: bool = typer.Option(False, help="Do not turn the Earth."),
+        no_drag: bool = typer.Option(False, help="No atmosphere (vacuum)."),
+        no_j2: bool = typer.Option(False, help="Point-mass gravity only."),
+        beta_kg_m2: float = typer.Option(10000.0, help="Ballistic coefficient m/(Cd A) for drag, kg/m^2."),
+        json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    ):
+        """Fly a free ballistic arc from a burnout state, or solve the minimum-energy arc for a range.
+
+        With --earth sphere --no-rotation --no-drag --no-j2 this is the two-body problem of Bate, Mueller &
+        White ch. 6; the output then also shows the closed-form values for comparison.
+        """
+        if earth not in ("wgs84", "sphere"):
+            raise InputError("--earth", earth, "use wgs84 or sphere")
+        check_lat("--latitude-deg", latitude_deg)
+        if altitude_m < 0 or not np.isfinite(altitude_m):
+            raise InputError("--altitude-m", altitude_m, "give a burnout altitude of zero or more metres")
+        radius = R_SPHERE_M + altitude_m
+        out: dict = {}
+        if minimum_energy:
+            if range_km is None or not range_km > 0 or range_km >= np.pi * R_SPHERE_M / 1e3:
+                raise InputError("--range-km", range_km, "give a range between 0 and 20,000 km with "
+                                 "--minimum-energy")
+            v, g = kepler.minimum_energy(range_km * 1e3 / R_SPHERE_M, radius)
+            speed_mps, gamma_deg = float(v), float(np.degrees(g))
+            out.update(speed_mps=speed_mps, gamma_deg=gamma_deg)
+        if speed_mps is None or gamma_deg is None:
+            raise InputError("--speed-mps/--gamma-deg", None, "give both, or --range-km R --minimum-energy")
+        if not speed_mps > 0:
+            raise InputError("--speed-mps", speed_mps, "give a positive speed in m/s")
+        if not 0 < gamma_deg <= 90:
+            raise InputError("--gamma-deg", gamma_deg, "give a flight-path angle above 0 and at most 90 degrees")
+        # J2 is a property of the oblate Earth: the sphere has none
+        opts = Options(rotation=not no_rotation, j2=not no_j2 and earth == "wgs84", drag=not no_drag,
+                       sphere=earth == "sphere", max_time_s=50_000.0)
+        f = fly_ballistic(latitude_deg, longitude_deg, altitude_m, speed_mps, gamma_deg, azimuth_deg,
+                          beta_kg_m2=beta_kg_m2, options=opts)
+        if f.status[0] != 0:
+            raise InputError("--speed-mps", speed_mps, "this arc does not come back down (escape or a flight "
+                             "longer than 50,000 s); lower the speed")
+        rng = (f.range_m[0] if earth == "wgs84" else
+               np.radians(_central_angle(latitude_deg, longitude_deg, f.impact_latitude_deg[0],
+                                         f.impact_longitude_deg[0])) * R_SPHERE_M)
+        out.update(range_km=rng / 1e3, time_of_flight_s=f.time_of_flight_s[0], apogee_km=f.apogee_m[0] / 1e3,
+                   impact_latitude_deg=f.impact_latitude_deg[0], impact_longitude_deg=f.impact_longitude_deg[0])
+        if earth == "sphere" and no_rotation and no_drag:
+            g = np.radians(gamma_deg)
+            out["closed_form"] = {
+                "range_km": float(kepler.range_angle(speed_mps, g, radius)) * R_SPHERE_M / 1e3,
+                "time_of_flight_s": float(kepler.time_of_flight(speed_mps, g, radius)),
+                "apogee_km": (float(kepler.apogee_radius(speed_mps, g, radius)) - R_SPHERE_M) / 1e3,
+            }
+        if json_out:
+            echo_json(out)
+        else:
+            for k, v in out.items():
+                typer.echo(f"{k:>22}: {v}")
+
+    @app.command("fly")
+    def fly_cmd(
+        missile: str = typer.Option(..., help="Catalog name (see `bmdsim missiles`)."),
+        from_: str = typer.Option(None, "--from", help="Launch point LAT,LON in degrees."),
+        to: str = typer.Option(None, help="Target LAT,LON in degrees."),
+        profile: str = typer.Option("minimum-energy", help="minimum-energy, lofted, depressed or maximum-range."),
+        apogee_km: float = typer.Option(None, help="Fly a lofted/depressed shot with this apogee, km."),
+        trajectory: Path = typer.Option(None, help="Write the trajectory (1 s samples) to a .csv or .parquet."),
+        pairs: Path = typer.Option(None, help="Batch: CSV with launch_latitude_deg, launch_longitude_deg, "
+                                   "target_latitude_deg, target_longitude_deg."),
+        out: Path = typer.Option(None, help="Batch results file (.csv or .parquet), with --pairs."),
+        json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    ):
+        """Aim a catalog missile at a target on the rotating WGS84 Earth and fly it (or a batch of pairs).
+
+        Targeting solves the launch azimuth and the steering (kick angle and/or thrust cut-off) for the profile,
+        and reports the remaining miss.
+        """
+        vehicle = catalog.get(missile)
+        if profile not in PROFILES:
+            raise InputError("--profile", profile, "use one of " + ", ".join(PROFILES))
+        apogee_m = None if apogee_km is None else apogee_km * 1e3
+        if apogee_m is not None and not apogee_m > 0:
+            raise InputError("--apogee-km", apogee_km, "give a positive apogee in km")
+        if pairs is not None:
+            _fly_pairs(vehicle, pairs, out, profile, apogee_m, json_out)
+            return
+        if from_ is None or to is None:
+            raise InputError("--from/--to", None, "give both --from LAT,LON and --to LAT,LON (or --pairs FILE)")
+        lat0, lon0 = parse_latlon("--from", from_)
+        lat1, lon1 = parse_latlon("--to", to)
+        sol = solve(vehicle, lat0, lon0, lat1, lon1, profile=profile, apogee_m=apogee_m)
+        res = _summary(sol.flights) | {"miss_m": sol.miss_m[0], "azimuth_deg": sol.azimuth_deg[0],
+                                       "kick_deg": sol.kick_deg[0], "cutoff_s": sol.cutoff_s[0],
+                                       "missile": missile, "profile": profile}
+        if trajectory is not None:
+            from bmdsim.flight.fly import fly
+
+            tof = float(sol.flights.time_of_flight_s[0])
+            f = fly(vehicle, lat0, lon0, sol.azimuth_deg, sol.kick_deg, cutoff_s=sol.cutoff_s,
+                    options=Options(dense_dt_s=1.0, dense_n=int(tof) + 2))
+            la, lo, h = f.geodetic()
+            keep = np.isfinite(h[0])
+            _write_table(trajectory, {"t_s": f.t_s[0][keep], "latitude_deg": la[0][keep],
+                                      "longitude_deg": lo[0][keep], "altitude_m": h[0][keep],
+                                      "x_ecef_m": f.r_ecef[0][keep, 0], "y_ecef_m": f.r_ecef[0][keep, 1],
+                                      "z_ecef_m": f.r_ecef[0][keep, 2]})
+            res["trajectory"] = str(trajectory)
+        if json_out:
+            echo_json(res)
+        else:
+            for k, v in res.items():
+                typer.echo(f"{k:>22}: {v}")
+
+    @app.command()
+    def missiles(json_out: bool = typer.Option(False, "--json", help="Print one JSON object.")):
+        """List the catalog of notional missiles and interceptors, with burnout speed and maximum range."""
+        from bmdsim.flight.sizing import reference_burnout_speed
+        from bmdsim.flight.targeting import range_table
+
+        rows = []
+        for name in catalog.names():
+            v = catalog.get(name)
+            row = {"name": name, "role": v.role, "stages": len(v.stages), "liftoff_mass_kg": v.liftoff_mass_kg,
+                   "burn_time_s": v.burn_time_s, "source": v.source,
+                   "label": v.claim.get("label", "NOTIONAL")}
+            if v.role == "threat":
+                kicks, r, _ = range_table(v)
+                j = int(np.nanargmax(r))
+                row["max_range_km"] = float(r[j]) / 1e3
+                from bmdsim.flight.fly import fly
+
+                row["burnout_speed_mps"] = float(fly(v, 0.0, 0.0, 0.0, kicks[j],
+                                                     options=Options(rotation=False)).burnout_speed_mps[0])
+            else:
+                row["burnout_speed_mps"] = float(reference_burnout_speed([v])[0])
+            rows.append(row)
+        if json_out:
+            echo_json({"missiles": rows})
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title="bmdsim catalog (notional; see docs/sources.md)")
+        for col in ("name", "role", "stages", "liftoff t", "burn s", "burnout km/s", "max range km"):
+            t.add_column(col)
+        for r in rows:
+            t.add_row(r["name"], r["role"], str(r["stages"]), f"{r['liftoff_mass_kg'] / 1000:.1f}",
+                      f"{r['burn_time_s']:.0f}", f"{r['burnout_speed_mps'] / 1000:.2f}",
+                      f"{r['max_range_km']:.0f}" if "max_range_km" in r else "-")
+        Console(width=max(Console().width, 120)).print(t)
+
+
+def _central_angle(lat1, lon1, lat2, lon2):
+    p1, p2, dl = np.radians(lat1), np.radians(lat2), np.radians(lon2 - lon1)
+    c = np.sin(p1) * np.sin(p2) + np.cos(p1) * np.cos(p2) * np.cos(dl)
+    return np.degrees(np.arccos(np.clip(c, -1, 1)))
+
+
+_PAIR_COLS = ("launch_latitude_deg", "launch_longitude_deg", "target_latitude_deg", "target_longitude_deg")
+
+
+def _fly_pairs(vehicle, pairs: Path, out: Path | None, profile: str, apogee_m, json_out: bool) -> None:
+    import pandas as pd
+
+    if out is None:
+        raise InputError("--out", None, "give a results file (.csv or .parquet) for --pairs")
+    if out.suffix not in (".csv", ".parquet"):
+        raise InputError("--out", str(out), "use a .csv or .parquet file name")
+    try:
+        df = pd.read_parquet(pairs) if pairs.suffix == ".parquet" else pd.read_csv(pairs)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"--pairs {pairs}: cannot read it ({exc}); give a CSV with columns "
+                        + ", ".join(_PAIR_COLS)) from None
+    missing = [c for c in _PAIR_COLS if c not in df.columns]
+    if missing:
+        raise DataError(f"--pairs {pairs}: missing column(s) {', '.join(missing)}; the file needs "
+                        + ", ".join(_PAIR_COLS))
+    vals = df[list(_PAIR_COLS)].apply(pd.to_numeric, errors="coerce").to_numpy()
+    bad = np.flatnonzero(~np.all(np.isfinite(vals), axis=1) | (np.abs(vals[:, 0]) > 90) | (np.abs(vals[:, 2]) > 90))
+    if bad.size:
+        raise DataError(f"--pairs {pairs}: rows {', '.join(str(b + 2) for b in bad[:10])} (file lines) have "
+                        "missing, non-numeric or out-of-range coordinates; fix or remove them")
+    t = time.perf_counter()
+    sol = solve(vehicle, vals[:, 0], vals[:, 1], vals[:, 2], vals[:, 3], profile=profile, apogee_m=apogee_m)
+    seconds = time.perf_counter() - t
+    f = sol.flights
+    table = {c: vals[:, i] for i, c in enumerate(_PAIR_COLS)}
+    table.update({k: np.asarray([_summary(f, i)[k] for i in range(len(f))]) for k in _summary(f, 0)})
+    table["miss_m"] = sol.miss_m
+    _write_table(out, table)
+    summary = {"count": int(len(f)), "seconds": seconds, "trajectories_per_second": len(f) / seconds,
+               "max_miss_m": float(np.max(sol.miss_m)), "out": str(out)}
+    if json_out:
+        echo_json(summary)
+    else:
+        typer.echo(f"{summary['count']} flights in {seconds:.2f} s -> {out} (max miss {summary['max_miss_m']:.1f} m)")

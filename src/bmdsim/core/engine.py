@@ -1,0 +1,449 @@
+"""The production flight engine: a batch of powered and ballistic flights integrated in one compiled call.
+
+Equations (shared with the ``solve_ivp`` oracle in :mod:`bmdsim.core.oracle` through :func:`rhs`):
+state ``y = (r_eci, v_eci)`` in the epoch-aligned inertial frame; gravity point mass + J2; drag against the air,
+which turns with the Earth (``v_air = v - omega x r``), density from the US Standard Atmosphere 1976
+(:mod:`bmdsim.core.atmosphere`) at the geodetic height; thrust ``T = T_vac - A_exit p(h)`` along the steering
+direction; mass falls linearly within each stage. After the last burnout (or a thrust cut-off) the reentry
+vehicle flies alone with a constant ballistic coefficient ``beta = m / (C_D A)``.
+
+Steering: vertical rise until ``t_vertical``, then the thrust turns at a constant rate to ``kick`` from vertical
+over ``t_kick`` in the launch plane (the great circle through the launch point along the launch azimuth, fixed to
+the Earth), then a gravity turn (thrust along the air-relative velocity). A tabulated pitch program (angle from
+vertical against time since launch) replaces the whole sequence when given.
+
+Integrator: Dormand-Prince 5(4) with local error control, one trajectory per thread (``numba.prange``), steps
+forced to end on every discontinuity (stage burnouts, cut-off, the end of vertical rise and of the kick). Events
+(apogee, the 100 km reentry interface, impact) are located to 1e-6 s on the cubic Hermite interpolant of each
+accepted step, which also gives the dense output on a uniform time grid.
+
+Everything is SI. Times are seconds since the scenario epoch; ``t0`` is the launch time of each row.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from bmdsim.core import atmosphere
+from bmdsim.core.constants import (
+    GM_EARTH_M3_S2,
+    J2_EARTH,
+    OMEGA_EARTH_RAD_S,
+    R_SPHERE_M,
+    WGS84_A_M,
+    WGS84_B_M,
+    WGS84_E2,
+)
+
+__all__ = ["Options", "integrate", "STATUS"]
+
+#: status codes per trajectory
+STATUS = {0: "impact", 1: "max flight time reached", 2: "step limit reached", 3: "escaped Earth"}
+
+REENTRY_INTERFACE_M = 100_000.0
+
+# Atmosphere table (uniform in altitude) shared by all threads; module globals are frozen into the compiled code.
+_ATM_ALT, _ATM_LOGRHO, _ATM_P, _ATM_A = atmosphere.table()
+_ATM_STEP = float(_ATM_ALT[1] - _ATM_ALT[0])
+_ATM_N = _ATM_ALT.size
+_P0 = float(_ATM_P[0])
+
+# Dormand-Prince 5(4) tableau (Dormand & Prince 1980; Hairer, Norsett & Wanner, table II.5.2).
+_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])
+_A = np.zeros((7, 7))
+_A[1, :1] = [1 / 5]
+_A[2, :2] = [3 / 40, 9 / 40]
+_A[3, :3] = [44 / 45, -56 / 15, 32 / 9]
+_A[4, :4] = [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729]
+_A[5, :5] = [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656]
+_A[6, :6] = [35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84]
+_E = np.array([71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40])
+
+
+class Options:
+    """Batch-wide physics switches and integration settings (plain attributes, documented here).
+
+    - ``rotation``: the Earth turns (``omega = 7.292115e-5 rad/s``) or not.
+    - ``j2``: include the J2 term of gravity.
+    - ``drag``: include aerodynamic drag.
+    - ``sphere``: a spherical Earth of radius 6,371 km (altitude = ``|r| - R``) instead of WGS84.
+    - ``rtol``, ``atol_m``: local error tolerances (relative, and absolute on position in m; velocity gets
+      ``atol_m / 1000`` per second).
+    - ``max_time_s``: flight time limit after launch; ``max_steps``: accepted-step limit.
+    - ``dense_dt_s``: dense output spacing (0 for none) and ``dense_n``: number of samples kept.
+    """
+
+    __slots__ = ("rotation", "j2", "drag", "sphere", "rtol", "atol_m", "max_time_s", "max_steps", "dense_dt_s",
+                 "dense_n")
+
+    def __init__(self, *, rotation=True, j2=True, drag=True, sphere=False, rtol=1e-10, atol_m=1e-3,
+                 max_time_s=20_000.0, max_steps=200_000, dense_dt_s=0.0, dense_n=0):
+        self.rotation, self.j2, self.drag, self.sphere = rotation, j2, drag, sphere
+        self.rtol, self.atol_m = rtol, atol_m
+        self.max_time_s, self.max_steps = max_time_s, max_steps
+        self.dense_dt_s, self.dense_n = dense_dt_s, dense_n
+
+    def flags(self):
+        return np.array([OMEGA_EARTH_RAD_S if self.rotation else 0.0, 1.0 if self.j2 else 0.0,
+                         1.0 if self.drag else 0.0, 1.0 if self.sphere else 0.0, self.rtol, self.atol_m,
+                         self.max_time_s, float(self.max_steps), self.dense_dt_s])
+
+
+# ----------------------------------------------------------------------------------------------- kernels
+_jit = nb.njit(cache=True, fastmath=False, error_model="numpy")
+
+
+@_jit
+def altitude(x, y, z, sphere):
+    """Geodetic height (m) of an Earth-centred point (Heikkinen closed form), or spherical height."""
+    if sphere:
+        return math.sqrt(x * x + y * y + z * z) - R_SPHERE_M
+    a, b, e2 = WGS84_A_M, WGS84_B_M, WGS84_E2
+    p = math.sqrt(x * x + y * y)
+    f_ = 54.0 * b * b * z * z
+    g = p * p + (1.0 - e2) * z * z - e2 * (a * a - b * b)
+    c = e2 * e2 * f_ * p * p / (g * g * g)
+    s = (1.0 + c + math.sqrt(c * c + 2.0 * c)) ** (1.0 / 3.0)
+    k = s + 1.0 + 1.0 / s
+    pp = f_ / (3.0 * k * k * g * g)
+    q = math.sqrt(1.0 + 2.0 * e2 * e2 * pp)
+    arg = 0.5 * a * a * (1.0 + 1.0 / q) - pp * (1.0 - e2) * z * z / (q * (1.0 + q)) - 0.5 * pp * p * p
+    r0 = -(pp * e2 * p) / (1.0 + q) + math.sqrt(max(arg, 0.0))
+    pe = p - e2 * r0
+    u = math.sqrt(pe * pe + z * z)
+    v = math.sqrt(pe * pe + (1.0 - e2) * z * z)
+    return u * (1.0 - b * b / (a * v))
+
+
+@_jit
+def _atm(h):
+    """(density kg/m3, pressure Pa, speed of sound m/s) at geometric height h, log-linear in density."""
+    if h <= 0.0:
+        return math.exp(_ATM_LOGRHO[0]), _ATM_P[0], _ATM_A[0]
+    x = h / _ATM_STEP
+    i = int(x)
+    if i >= _ATM_N - 1:
+        return 0.0, 0.0, _ATM_A[_ATM_N - 1]
+    w = x - i
+    lr = _ATM_LOGRHO[i] * (1.0 - w) + _ATM_LOGRHO[i + 1] * w
+    return math.exp(lr), _ATM_P[i] * (1.0 - w) + _ATM_P[i + 1] * w, _ATM_A[i] * (1.0 - w) + _ATM_A[i + 1] * w
+
+
+@_jit
+def _cd(mach_grid, cd_row, mach):
+    n = mach_grid.size
+    if mach <= mach_grid[0]:
+        return cd_row[0]
+    if mach >= mach_grid[n - 1]:
+        return cd_row[n - 1]
+    j = np.searchsorted(mach_grid, mach) - 1
+    w = (mach - mach_grid[j]) / (mach_grid[j + 1] - mach_grid[j])
+    return cd_row[j] * (1.0 - w) + cd_row[j + 1] * w
+
+
+@_jit
+def rhs(t, y, out, i, phase, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, pitch_t, pitch_rad,
+        n_pitch, flags):
+    """Derivative of ``y = (r, v)`` (ECI) of row ``i`` at time ``t`` in ``phase`` (stage index while thrusting,
+    ``n_stages`` or more once the reentry vehicle coasts alone). ``stg[i, s]`` = (t_end_rel, m_start, mdot,
+    thrust_vac, exit_area, area_ref)."""
+    omega, use_j2, use_drag, sphere = flags[0], flags[1], flags[2], flags[3] > 0.5
+    x, yy, z = y[0], y[1], y[2]
+    vx, vy, vz = y[3], y[4], y[5]
+    r2 = x * x + yy * yy + z * z
+    r = math.sqrt(r2)
+    mu = GM_EARTH_M3_S2
+    g = -mu / (r2 * r)
+    ax, ay, az = g * x, g * yy, g * z
+    if use_j2 > 0.5:
+        z2 = z * z / r2
+        k = -1.5 * J2_EARTH * mu * WGS84_A_M * WGS84_A_M / (r2 * r2 * r)
+        ax += k * x * (1.0 - 5.0 * z2)
+        ay += k * yy * (1.0 - 5.0 * z2)
+        az += k * z * (3.0 - 5.0 * z2)
+    # air-relative velocity: v - omega x r
+    wx, wy = vx + omega * yy, vy - omega * x
+    wz = vz
+    vrel = math.sqrt(wx * wx + wy * wy + wz * wz)
+    h = altitude(x, yy, z, sphere)
+    rho, p, a_snd = _atm(h)
+    thrusting = phase < n_stages[i]
+    if use_drag > 0.5 and vrel > 0.0 and rho > 0.0:
+        if thrusting:
+            trel = t - t0[i]
+            t_start = 0.0 if phase == 0 else stg[i, phase - 1, 0]
+            m = stg[i, phase, 1] - stg[i, phase, 2] * (trel - t_start)
+            cd = _cd(mach_grid, cd_tab[i, phase], vrel / a_snd)
+            dk = -0.5 * rho * vrel * cd * stg[i, phase, 5] / m
+        else:
+            dk = -0.5 * rho * vrel / beta[i]
+        ax += dk * wx
+        ay += dk * wy
+        az += dk * wz
+    if thrusting:
+        trel = t - t0[i]
+        t_start = 0.0 if phase == 0 else stg[i, phase - 1, 0]
+        m = stg[i, phase, 1] - stg[i, phase, 2] * (trel - t_start)
+        thrust = stg[i, phase, 3] - stg[i, phase, 4] * p
+        ux, uy, uz = x / r, yy / r, z / r
+        # steering: pitch angle from vertical, or gravity turn
+        gravity_turn = False
+        if n_pitch[i] > 0:
+            np_ = n_pitch[i]
+            if trel >= pitch_t[i, np_ - 1]:
+                pitch = pitch_rad[i, np_ - 1]
+            elif trel <= pitch_t[i, 0]:
+                pitch = pitch_rad[i, 0]
+            else:
+                j = 0
+                while pitch_t[i, j + 1] < trel:
+                    j += 1
+                w = (trel - pitch_t[i, j]) / (pitch_t[i, j + 1] - pitch_t[i, j])
+                pitch = pitch_rad[i, j] * (1.0 - w) + pitch_rad[i, j + 1] * w
+        else:
+            tv, tk, kick = steer[i, 0], steer[i, 1], steer[i, 2]
+            if trel < tv:
+                pitch = 0.0
+            elif trel < tv + tk:
+                pitch = kick * (trel - tv) / tk
+            else:
+                pitch = 0.0
+                gravity_turn = True
+        if gravity_turn and vrel > 1.0:
+            dx, dy, dz = wx / vrel, wy / vrel, wz / vrel
+        else:
+            # launch-plane normal is fixed to the Earth: rotate it into ECI
+            th = omega * t
+            ct, st = math.cos(th), math.sin(th)
+            nx = ct * plane_n[i, 0] - st * plane_n[i, 1]
+            ny = st * plane_n[i, 0] + ct * plane_n[i, 1]
+            nz = plane_n[i, 2]
+            # downrange horizontal = n x up
+            hx, hy, hz = ny * uz - nz * uy, nz * ux - nx * uz, nx * uy - ny * ux
+            hn = math.sqrt(hx * hx + hy * hy + hz * hz)
+            sp, cp = math.sin(pitch), math.cos(pitch)
+            dx, dy, dz = cp * ux + sp * hx / hn, cp * uy + sp * hy / hn, cp * uz + sp * hz / hn
+        at = thrust / m
+        ax += at * dx
+        ay += at * dy
+        az += at * dz
+    out[0], out[1], out[2] = vx, vy, vz
+    out[3], out[4], out[5] = ax, ay, az
+
+
+@_jit
+def _hermite(h, s, y0, f0, y1, f1, out):
+    """Cubic Hermite interpolant of a step of length ``h`` at fraction ``s`` in [0, 1]."""
+    s2, s3 = s * s, s * s * s
+    h00 = 2 * s3 - 3 * s2 + 1
+    h10 = s3 - 2 * s2 + s
+    h01 = -2 * s3 + 3 * s2
+    h11 = s3 - s2
+    for k in range(6):
+        out[k] = h00 * y0[k] + h10 * h * f0[k] + h01 * y1[k] + h11 * h * f1[k]
+
+
+@_jit
+def _event_root(kind, level, h, y0, f0, y1, f1, sphere, tmp):
+    """Fraction s in [0, 1] of the step where the event function crosses ``level`` (bisection + secant on the
+    Hermite interpolant). kind 0: height; kind 1: radial velocity r.v."""
+    lo, hi = 0.0, 1.0
+    glo = _event_fn(kind, y0, sphere) - level
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        _hermite(h, mid, y0, f0, y1, f1, tmp)
+        gm = _event_fn(kind, tmp, sphere) - level
+        if (gm > 0.0) == (glo > 0.0):
+            lo, glo = mid, gm
+        else:
+            hi = mid
+        if (hi - lo) * h < 1e-7:
+            break
+    return 0.5 * (lo + hi)
+
+
+@_jit
+def _event_fn(kind, y, sphere):
+    if kind == 0:
+        return altitude(y[0], y[1], y[2], sphere)
+    return y[0] * y[3] + y[1] * y[4] + y[2] * y[5]
+
+
+@nb.njit(cache=True, parallel=True, error_model="numpy")
+def _integrate(y0, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, pitch_t, pitch_rad, n_pitch,
+               t_cutoff, h_impact, flags, ev_t, ev_y, stage_t, status, nsteps, dense, dense_n):
+    n = y0.shape[0]
+    C, A, E = _C, _A, _E
+    rtol, atol = flags[4], flags[5]
+    max_time, max_steps, dt_out = flags[6], int(flags[7]), flags[8]
+    sphere = flags[3] > 0.5
+    for i in nb.prange(n):
+        k = np.zeros((7, 6))
+        y = y0[i].copy()
+        ynew = np.empty(6)
+        ytmp = np.empty(6)
+        err = np.empty(6)
+        tmp = np.empty(6)
+        t = t0[i]
+        ns = n_stages[i]
+        # breakpoints relative to launch: end of vertical rise, end of kick, each burnout, cut-off
+        bps = np.empty(ns + 3)
+        nb_ = 0
+        if n_pitch[i] == 0 and ns > 0:
+            bps[nb_] = steer[i, 0]
+            nb_ += 1
+            bps[nb_] = steer[i, 0] + steer[i, 1]
+            nb_ += 1
+        for s_ in range(ns):
+            bps[nb_] = min(stg[i, s_, 0], t_cutoff[i])
+            nb_ += 1
+        bps[:nb_] = np.sort(bps[:nb_])
+        phase = 0
+        # the vehicle is thrusting in phase < ns, unless cut off
+        if t_cutoff[i] <= 0.0:
+            phase = ns
+        rhs(t, y, k[0], i, phase, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, pitch_t,
+            pitch_rad, n_pitch, flags)
+        hstep = 1.0
+        went_above_100 = altitude(y[0], y[1], y[2], sphere) > REENTRY_INTERFACE_M
+        next_out = 0
+        if dense_n > 0:
+            dense[i, 0, :] = y
+            next_out = 1
+        steps = 0
+        status[i] = 1
+        while True:
+            trel = t - t0[i]
+            if trel >= max_time:
+                status[i] = 1
+                break
+            if steps >= max_steps:
+                status[i] = 2
+                break
+            # next breakpoint
+            t_bp = max_time
+            for b in range(nb_):
+                if bps[b] > trel + 1e-9:
+                    t_bp = min(t_bp, bps[b])
+                    break
+            h = min(hstep, t_bp - trel)
+            forced = h == t_bp - trel
+            # one DP5(4) step
+            for st in range(1, 7):
+                for c in range(6):
+                    acc = y[c]
+                    for j in range(st):
+                        acc += h * A[st, j] * k[j, c]
+                    ytmp[c] = acc
+                rhs(t + C[st] * h, ytmp, k[st], i, phase, t0, stg, n_stages, mach_grid, cd_tab, beta, steer,
+                    plane_n, pitch_t, pitch_rad, n_pitch, flags)
+            for c in range(6):
+                ynew[c] = ytmp[c]   # stage 7 argument is the 5th-order solution
+                e = 0.0
+                for j in range(7):
+                    e += E[j] * k[j, c]
+                err[c] = h * e
+            en = 0.0
+            for c in range(6):
+                sc = (atol if c < 3 else atol * 1e-3) + rtol * max(abs(y[c]), abs(ynew[c]))
+                en = max(en, abs(err[c]) / sc)
+            if en > 1.0 and h > 1e-6:
+                hstep = h * max(0.2, 0.9 * en ** (-0.2))
+                continue
+            steps += 1
+            t_new = t + h
+            # events inside the step, in time order: apogee, reentry interface, impact
+            rv0 = _event_fn(1, y, sphere)
+            rv1 = _event_fn(1, ynew, sphere)
+            if rv0 > 0.0 and rv1 <= 0.0 and math.isnan(ev_t[i, 1]):
+                s = _event_root(1, 0.0, h, y, k[0], ynew, k[6], sphere, tmp)
+                _hermite(h, s, y, k[0], ynew, k[6], tmp)
+                ev_t[i, 1] = t + s * h
+                ev_y[i, 1] = tmp
+            h1 = altitude(ynew[0], ynew[1], ynew[2], sphere)
+            if h1 > REENTRY_INTERFACE_M:
+                went_above_100 = True
+            if went_above_100 and math.isnan(ev_t[i, 2]) and h1 <= REENTRY_INTERFACE_M and rv1 < 0.0:
+                s = _event_root(0, REENTRY_INTERFACE_M, h, y, k[0], ynew, k[6], sphere, tmp)
+                _hermite(h, s, y, k[0], ynew, k[6], tmp)
+                ev_t[i, 2] = t + s * h
+                ev_y[i, 2] = tmp
+            hit = h1 <= h_impact[i] and rv1 < 0.0 and trel > 1.0
+            t_end = t_new
+            if hit:
+                s = _event_root(0, h_impact[i], h, y, k[0], ynew, k[6], sphere, tmp)
+                t_end = t + s * h
+            if dense_n > 0:
+                while next_out < dense_n and t0[i] + next_out * dt_out <= t_end + 1e-12:
+                    s_o = (t0[i] + next_out * dt_out - t) / h
+                    _hermite(h, s_o, y, k[0], ynew, k[6], tmp)
+                    dense[i, next_out, :] = tmp
+                    next_out += 1
+            if hit:
+                _hermite(h, s, y, k[0], ynew, k[6], tmp)
+                ev_t[i, 3] = t_end
+                ev_y[i, 3] = tmp
+                status[i] = 0
+                break
+            # escape: positive energy above 1,000 km
+            r1 = math.sqrt(ynew[0] ** 2 + ynew[1] ** 2 + ynew[2] ** 2)
+            v2 = ynew[3] ** 2 + ynew[4] ** 2 + ynew[5] ** 2
+            if 0.5 * v2 - GM_EARTH_M3_S2 / r1 > 0.0 and h1 > 1.0e6 and phase >= ns:
+                status[i] = 3
+                break
+            t = t_new
+            y[:] = ynew
+            k[0, :] = k[6, :]
+            if forced:
+                trel = t - t0[i]
+                # advance the phase past every stage whose burn (or the cut-off) ends here
+                while phase < ns and trel >= min(stg[i, phase, 0], t_cutoff[i]) - 1e-9:
+                    stage_t[i, phase] = t
+                    phase += 1
+                    if trel >= t_cutoff[i] - 1e-9:
+                        phase = ns
+                if phase >= ns and math.isnan(ev_t[i, 0]) and ns > 0:
+                    ev_t[i, 0] = t
+                    ev_y[i, 0] = y
+                rhs(t, y, k[0], i, phase, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, pitch_t,
+                    pitch_rad, n_pitch, flags)
+                hstep = max(hstep, 0.5)
+            else:
+                fac = 5.0 if en == 0.0 else min(5.0, max(0.2, 0.9 * en ** (-0.2)))
+                hstep = h * fac
+        nsteps[i] = steps
+
+
+def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s,
+              pitch_rad, n_pitch, t_cutoff_s, h_impact_m, options: Options):
+    """Fly ``N`` rows. All inputs are arrays with the row on the first axis (see :func:`rhs`).
+
+    Returns a dict: ``t_event`` ``(N, 4)`` and ``y_event`` ``(N, 4, 6)`` for burnout, apogee, reentry interface
+    and impact (NaN where absent), ``t_stage_burnout`` ``(N, S)``, ``status`` ``(N,)`` (see :data:`STATUS`),
+    ``steps`` ``(N,)`` and, when ``options.dense_n > 0``, ``dense`` ``(N, dense_n, 6)`` ECI states on the grid
+    ``t0 + k * dense_dt_s`` (NaN after impact).
+    """
+    n = y0_eci.shape[0]
+    s_max = max(stages.shape[1], 1)
+    ev_t = np.full((n, 4), np.nan)
+    ev_y = np.full((n, 4, 6), np.nan)
+    stage_t = np.full((n, s_max), np.nan)
+    status = np.zeros(n, dtype=np.int64)
+    nsteps = np.zeros(n, dtype=np.int64)
+    dn = int(options.dense_n) if options.dense_dt_s > 0 else 0
+    dense = np.full((n, max(dn, 1), 6), np.nan) if dn else np.full((1, 1, 6), np.nan)
+    _integrate(np.ascontiguousarray(y0_eci, dtype=float), np.ascontiguousarray(t0_s, dtype=float),
+               np.ascontiguousarray(stages, dtype=float), np.ascontiguousarray(n_stages, dtype=np.int64),
+               np.ascontiguousarray(mach_grid, dtype=float), np.ascontiguousarray(cd_table, dtype=float),
+               np.ascontiguousarray(beta, dtype=float), np.ascontiguousarray(steer, dtype=float),
+               np.ascontiguousarray(plane_n_ecef, dtype=float), np.ascontiguousarray(pitch_t_s, dtype=float),
+               np.ascontiguousarray(pitch_rad, dtype=float), np.ascontiguousarray(n_pitch, dtype=np.int64),
+               np.ascontiguousarray(t_cutoff_s, dtype=float), np.ascontiguousarray(h_impact_m, dtype=float),
+               options.flags(), ev_t, ev_y, stage_t, status, nsteps, dense, dn)
+    out = {"t_event": ev_t, "y_event": ev_y, "t_stage_burnout": stage_t, "status": status, "steps": nsteps}
+    if dn:
+        out["dense"] = dense
+    return out

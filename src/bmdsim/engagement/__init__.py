@@ -1,0 +1,1 @@
+"""bmdsim.engagement"""

@@ -1,0 +1,242 @@
+"""Fly batches of missiles: from launch points and steering to burnout, apogee, reentry and impact.
+
+This is the public face of the compiled engine (:mod:`bmdsim.core.engine`): it turns vehicles, launch points
+(degrees at this edge) and steering into the engine's arrays, and its outputs into :class:`Flights`, a frozen
+record of arrays with one row per flight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bmdsim.core import engine, frames, geodesy
+from bmdsim.core.constants import OMEGA_EARTH_RAD_S, R_SPHERE_M
+from bmdsim.core.engine import Options
+from bmdsim.errors import InputError
+from bmdsim.flight.vehicle import MACH_GRID, Vehicle, pack
+
+__all__ = ["Flights", "fly", "fly_ballistic", "Options", "launch_state"]
+
+_EV_BURNOUT, _EV_APOGEE, _EV_REENTRY, _EV_IMPACT = range(4)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flights:
+    """Results of a batch of flights; every array has the flight on its first axis. Times are seconds since
+    the scenario epoch; ``*_ecef`` in metres (m/s) in the Earth-fixed frame at that time."""
+
+    t_launch_s: np.ndarray
+    launch_latitude_deg: np.ndarray
+    launch_longitude_deg: np.ndarray
+    t_burnout_s: np.ndarray
+    r_burnout_ecef: np.ndarray
+    v_burnout_ecef: np.ndarray
+    t_apogee_s: np.ndarray
+    apogee_m: np.ndarray
+    t_reentry_s: np.ndarray
+    t_impact_s: np.ndarray
+    r_impact_ecef: np.ndarray
+    v_impact_ecef: np.ndarray
+    impact_latitude_deg: np.ndarray
+    impact_longitude_deg: np.ndarray
+    status: np.ndarray
+    steps: np.ndarray
+    t_stage_burnout_s: np.ndarray
+    #: dense output, when requested: time grid (N, K) and states (N, K, 3) ECEF, NaN after impact
+    t_s: np.ndarray | None = None
+    r_ecef: np.ndarray | None = None
+    v_ecef: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return self.t_launch_s.shape[0]
+
+    @property
+    def burnout_speed_mps(self) -> np.ndarray:
+        """Earth-relative speed at the last burnout (or cut-off)."""
+        return np.linalg.norm(self.v_burnout_ecef, axis=-1)
+
+    @property
+    def burnout_altitude_m(self) -> np.ndarray:
+        return frames.geodetic_altitude(self.r_burnout_ecef)
+
+    @property
+    def burnout_gamma_rad(self) -> np.ndarray:
+        """Earth-relative flight-path angle at burnout (above the geocentric horizontal)."""
+        r, v = self.r_burnout_ecef, self.v_burnout_ecef
+        return np.arcsin(np.einsum("...i,...i", r, v) / (np.linalg.norm(r, axis=-1) * np.linalg.norm(v, axis=-1)))
+
+    @property
+    def time_of_flight_s(self) -> np.ndarray:
+        return self.t_impact_s - self.t_launch_s
+
+    @property
+    def range_m(self) -> np.ndarray:
+        """Geodesic ground range from the launch point to the impact point."""
+        d, _ = geodesy.inverse(self.launch_latitude_deg, self.launch_longitude_deg, self.impact_latitude_deg,
+                               self.impact_longitude_deg)
+        return np.where(np.isfinite(self.impact_latitude_deg), d, np.nan)
+
+    def geodetic(self):
+        """Dense trajectory as ``(latitude_deg, longitude_deg, altitude_m)`` arrays ``(N, K)``."""
+        if self.r_ecef is None:
+            raise InputError("dense_dt_s", None, "fly with dense_dt_s > 0 to get trajectories")
+        lat, lon, h = frames.ecef_to_geodetic(self.r_ecef)
+        return np.degrees(lat), np.degrees(lon), h
+
+
+def launch_state(lat_deg, lon_deg, alt_m, t_s):
+    """ECI state of a point at rest on the turning Earth at time ``t_s``: ``(N, 6)``."""
+    r_ecef = frames.geodetic_to_ecef(np.radians(lat_deg), np.radians(lon_deg), alt_m)
+    r_eci, v_eci = frames.ecef_to_eci(r_ecef, t_s, np.zeros_like(r_ecef))
+    return np.concatenate([r_eci, v_eci], axis=-1)
+
+
+def _check_latlon(lat, lon, field):
+    if np.any(~np.isfinite(lat)) or np.any(np.abs(lat) > 90):
+        bad = np.asarray(lat)[~(np.abs(lat) <= 90)].ravel()[:3]
+        raise InputError(f"{field}latitude_deg", bad.tolist(), "latitudes must lie between -90 and 90 degrees")
+    if np.any(~np.isfinite(lon)):
+        raise InputError(f"{field}longitude_deg", "NaN", "longitudes must be finite numbers")
+
+
+def _plane_normal(lat_deg, lon_deg, az_deg):
+    """Unit normal (ECEF) of the great circle leaving (lat, lon) along azimuth ``az``."""
+    e, n, u = frames.enu_basis(np.radians(lat_deg), np.radians(lon_deg))
+    az = np.radians(az_deg)[..., None]
+    d = np.sin(az) * e + np.cos(az) * n
+    nn = np.cross(u, d)
+    return nn / np.linalg.norm(nn, axis=-1, keepdims=True)
+
+
+def _results(out, t0, lat, lon, options: Options) -> Flights:
+    omega = OMEGA_EARTH_RAD_S if options.rotation else 0.0
+    ty, yy = out["t_event"], out["y_event"]
+
+    def to_ecef(y, t):
+        th = -omega * t
+        c, s = np.cos(th)[..., None], np.sin(th)[..., None]
+
+        def rot(a):
+            return np.concatenate([c * a[..., :1] - s * a[..., 1:2], s * a[..., :1] + c * a[..., 1:2], a[..., 2:]],
+                                  axis=-1)
+
+        r = rot(y[..., :3])
+        v = rot(y[..., 3:])
+        w_x_r = np.stack([-omega * r[..., 1], omega * r[..., 0], np.zeros_like(r[..., 0])], axis=-1)
+        return r, v - w_x_r
+
+    rb, vb = to_ecef(yy[:, _EV_BURNOUT], ty[:, _EV_BURNOUT])
+    ri, vi = to_ecef(yy[:, _EV_IMPACT], ty[:, _EV_IMPACT])
+    ra, _ = to_ecef(yy[:, _EV_APOGEE], ty[:, _EV_APOGEE])
+    if options.sphere:
+        apo = np.linalg.norm(ra, axis=-1) - R_SPHERE_M
+        rn = np.linalg.norm(ri, axis=-1)
+        ilat = np.degrees(np.arcsin(ri[:, 2] / rn))
+        ilon = np.degrees(np.arctan2(ri[:, 1], ri[:, 0]))
+    else:
+        apo = frames.geodetic_altitude(ra)
+        la, lo, _ = frames.ecef_to_geodetic(ri)
+        ilat, ilon = np.degrees(la), np.degrees(lo)
+    kw = {}
+    if "dense" in out:
+        k = out["dense"].shape[1]
+        tg = t0[:, None] + options.dense_dt_s * np.arange(k)[None, :]
+        r, v = to_ecef(out["dense"], tg)
+        kw = {"t_s": tg, "r_ecef": r, "v_ecef": v}
+    return Flights(t_launch_s=t0, launch_latitude_deg=lat, launch_longitude_deg=lon,
+                   t_burnout_s=ty[:, _EV_BURNOUT], r_burnout_ecef=rb, v_burnout_ecef=vb,
+                   t_apogee_s=ty[:, _EV_APOGEE], apogee_m=apo, t_reentry_s=ty[:, _EV_REENTRY],
+                   t_impact_s=ty[:, _EV_IMPACT], r_impact_ecef=ri, v_impact_ecef=vi, impact_latitude_deg=ilat,
+                   impact_longitude_deg=ilon, status=out["status"], steps=out["steps"],
+                   t_stage_burnout_s=out["t_stage_burnout"], **kw)
+
+
+def fly(vehicles: Vehicle | list[Vehicle], latitude_deg, longitude_deg, azimuth_deg, kick_deg, *,
+        t_launch_s=0.0, altitude_m=0.0, cutoff_s=np.inf, target_altitude_m=0.0, pitch_program=None,
+        options: Options | None = None) -> Flights:
+    """Fly a batch of powered flights, one per row; every argument broadcasts to the batch size ``N``.
+
+    ``azimuth_deg`` is the launch azimuth (clockwise from north); ``kick_deg`` the pitch-over angle from vertical
+    at the end of the kick, after which the vehicle flies a gravity turn; ``cutoff_s`` ends thrust early (energy
+    management), measured from launch. ``pitch_program`` = ``(t_s, pitch_deg)`` arrays ``(N, P)`` replaces the
+    vertical-rise/kick/gravity-turn sequence with a tabulated pitch angle from vertical in the launch plane.
+    """
+    options = options or Options()
+    args = [np.atleast_1d(np.asarray(a, dtype=float)) for a in (latitude_deg, longitude_deg, azimuth_deg, kick_deg,
+                                                                 t_launch_s, altitude_m, cutoff_s,
+                                                                 target_altitude_m)]
+    if not isinstance(vehicles, Vehicle):
+        args.append(np.zeros(len(vehicles)))
+    try:
+        lat, lon, az, kick, t0, alt, cut, hi = np.broadcast_arrays(*args)[:8]
+    except ValueError:
+        raise InputError("vehicles", len(vehicles), "give one vehicle, or one per flight") from None
+    n = lat.shape[0]
+    if isinstance(vehicles, Vehicle):
+        vehicles = [vehicles] * n
+    _check_latlon(lat, lon, "launch_")
+    stg, n_st, cd, beta, times = pack(vehicles)
+    steer = np.column_stack([times, np.radians(kick)])
+    if pitch_program is not None:
+        pt = np.atleast_2d(np.asarray(pitch_program[0], dtype=float)) * np.ones((n, 1))
+        pr = np.radians(np.atleast_2d(np.asarray(pitch_program[1], dtype=float))) * np.ones((n, 1))
+        npitch = np.full(n, pt.shape[1], dtype=np.int64)
+    else:
+        pt = pr = np.zeros((n, 1))
+        npitch = np.zeros(n, dtype=np.int64)
+    y0 = launch_state(lat, lon, alt, t0 if options.rotation else np.zeros_like(t0))
+    if not options.rotation:
+        y0[:, 3:] = 0.0
+    out = engine.integrate(y0, t0, stages=stg, n_stages=n_st, mach_grid=MACH_GRID, cd_table=cd, beta=beta,
+                           steer=steer, plane_n_ecef=_plane_normal(lat, lon, az), pitch_t_s=pt, pitch_rad=pr,
+                           n_pitch=npitch, t_cutoff_s=cut, h_impact_m=hi, options=options)
+    return _results(out, t0, lat, lon, options)
+
+
+def fly_ballistic(latitude_deg, longitude_deg, altitude_m, speed_mps, gamma_deg, azimuth_deg, *, t_s=0.0,
+                  beta_kg_m2=np.inf, target_altitude_m=None, options: Options | None = None) -> Flights:
+    """Free flight from a burnout state: position, Earth-relative speed, flight-path angle and azimuth.
+
+    With ``target_altitude_m=None`` the flight ends when it comes back down to its start altitude (the
+    closed-form convention of :mod:`bmdsim.core.kepler`). On a sphere the altitude is above 6,371 km.
+    """
+    options = options or Options()
+    lat, lon, alt, spd, gam, az, t0, beta = np.broadcast_arrays(
+        *(np.atleast_1d(np.asarray(a, dtype=float)) for a in (latitude_deg, longitude_deg, altitude_m, speed_mps,
+                                                               gamma_deg, azimuth_deg, t_s, beta_kg_m2)))
+    n = lat.shape[0]
+    _check_latlon(lat, lon, "")
+    if np.any(~(spd >= 0)):
+        raise InputError("speed_mps", spd[~(spd >= 0)][0], "the speed must be zero or positive")
+    if np.any(~(np.abs(gam) <= 90)):
+        raise InputError("gamma_deg", gam[~(np.abs(gam) <= 90)][0], "the flight-path angle lies in [-90, 90]")
+    la, lo = np.radians(lat), np.radians(lon)
+    if options.sphere:
+        rhat = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
+        r_ecef = (R_SPHERE_M + alt)[:, None] * rhat
+        e = np.stack([-np.sin(lo), np.cos(lo), np.zeros_like(lo)], axis=-1)
+        nth = np.cross(rhat, e)
+        u = rhat
+    else:
+        r_ecef = frames.geodetic_to_ecef(la, lo, alt)
+        e, nth, u = frames.enu_basis(la, lo)
+    g, a = np.radians(gam)[:, None], np.radians(az)[:, None]
+    v_ecef = spd[:, None] * (np.cos(g) * (np.sin(a) * e + np.cos(a) * nth) + np.sin(g) * u)
+    tt = t0 if options.rotation else np.zeros_like(t0)
+    if options.rotation:
+        r_eci, v_eci = frames.ecef_to_eci(r_ecef, tt, v_ecef)
+    else:
+        r_eci, v_eci = r_ecef, v_ecef
+    y0 = np.concatenate([r_eci, v_eci], axis=-1)
+    hi = alt if target_altitude_m is None else np.broadcast_to(np.asarray(target_altitude_m, float), (n,))
+    zeros = np.zeros((n, 1, 6))
+    out = engine.integrate(y0, t0, stages=zeros, n_stages=np.zeros(n, dtype=np.int64), mach_grid=MACH_GRID,
+                           cd_table=np.zeros((n, 1, MACH_GRID.size)), beta=beta, steer=np.zeros((n, 3)),
+                           plane_n_ecef=np.zeros((n, 3)), pitch_t_s=np.zeros((n, 1)), pitch_rad=np.zeros((n, 1)),
+                           n_pitch=np.zeros(n, dtype=np.int64), t_cutoff_s=np.full(n, np.inf), h_impact_m=hi,
+                           options=options)
+    out["t_event"][:, _EV_BURNOUT] = t0
+    out["y_event"][:, _EV_BURNOUT] = y0
+    return _results(out, t0, lat, lon, options)
