@@ -1,7 +1,8 @@
 """Tracking ballistic objects with radars: initiation, filtering, association, fusion, predicted impact point.
 
-Built on the batched kernels of :mod:`bmdsim.core.estimation`. States are ``x_eci`` (m, m/s) in the epoch-aligned
-ECI frame, where the ballistic motion model (gravity point mass + J2) holds without fictitious forces.
+Built on the batched kernels of :mod:`bmdsim.core.estimation`. States are ``x_eci`` (m, m/s) in the
+epoch-aligned ECI frame, where the ballistic motion model (gravity point mass + J2) holds without fictitious
+forces.
 
 Entry points
 ------------
@@ -13,11 +14,11 @@ Entry points
   initiation (two-point), confirmation and deletion after misses.
 - :func:`predicted_impact_point`: PIP and its ellipse from any state and covariance (batched).
 
-What the PIP ignores: drag and lift (it flies the track's state in vacuum, so during reentry it lies long of
-the true impact point by the range the atmosphere takes away: a few km for a heavy reentry vehicle, tens of km for
-a light body), any future thrust or manoeuvre, and terrain (it stops at height 0 above the WGS84 ellipsoid).
-Its ellipse is the unscented transform of the track covariance through the flight to the ground: the
-uncertainty of the state only, not of the model.
+What the PIP ignores: drag and lift (it flies the track's state in vacuum, so during reentry it lies long
+of the true impact point by the range the atmosphere takes away: a few km for a heavy reentry vehicle, tens
+of km for a light body), any future thrust or manoeuvre, and terrain (it stops at height 0 above the WGS84
+ellipsoid). Its ellipse is the unscented transform of the track covariance through the flight to the
+ground: the uncertainty of the state only, not of the model.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ __all__ = [
     "propagate_to_altitude",
 ]
 
-DEFAULT_Q_M2_S3 = 1e-2  #: white-noise acceleration density: 0.1 m/s2 rms over 1 s, covers J2-level model error
+#: white-noise acceleration density (m2/s3): 0.1 m/s rms velocity walk over 1 s; tolerates small model errors
+DEFAULT_Q_M2_S3 = 1e-2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,9 +94,9 @@ class ImpactPrediction:
     """Predicted impact points (height 0 on WGS84) and their 1-sigma ellipses, arrays ``(M,)``.
 
     ``semi_major_km``/``semi_minor_km`` are 1-sigma semi-axes in the local horizontal plane at the mean impact
-    point; multiply by 2.448 for the 95 % ellipse (sqrt of chi-square(2) at 0.95). ``orientation_deg`` is the
-    azimuth of the major axis, clockwise from north in [0, 180). NaN where the state never comes down within the
-    time limit or is already below ground.
+    point; multiply by 2.448 for the 95 % ellipse (sqrt of chi-square(2) at 0.95). ``orientation_deg`` is
+    the azimuth of the major axis, clockwise from north in [0, 180). NaN where the state never comes down
+    within the time limit or is already below ground.
     """
 
     t_impact_s: np.ndarray
@@ -137,10 +139,11 @@ class TrackResult:
 def two_point_initiation(z1, sigma1, site1, t1_s, z2, sigma2, site2, t2_s, *, v_sigma_floor_mps=0.0):
     """State ``(M, 6)`` and covariance ``(M, 6, 6)`` at ``t2_s`` from two radar reports of each trial.
 
-    ``site1``/``site2`` are ``(site_r_eci, enu_eci)`` pairs (see :func:`bmdsim.core.estimation.radar_site_eci`),
-    ``z`` ``(M, 3)`` = (range, az, el). Velocity by differencing, corrected for gravity over the interval
-    (``v2 = (r2 - r1) / dt + g(r2) dt / 2``, exact for a uniform field); covariance from the linearized
-    conversion of each report, ``P_v = (P1 + P2) / dt2``, ``P_rv = P2 / dt`` (Bar-Shalom et al. 2001, sec. 5.5.3).
+    ``site1``/``site2`` are ``(site_r_eci, enu_eci)`` pairs (see
+    :func:`bmdsim.core.estimation.radar_site_eci`), ``z`` ``(M, 3)`` = (range, az, el). Velocity by
+    differencing, corrected for gravity over the interval (``v2 = (r2 - r1) / dt + g(r2) dt / 2``, exact for a
+    uniform field); covariance from the linearized conversion of each report, ``P_v = (P1 + P2) / dt2``,
+    ``P_rv = P2 / dt`` (two-point differencing, Bar-Shalom et al. 2001, sec. 5.5.3).
     """
     dt = np.asarray(t2_s, dtype=float) - np.asarray(t1_s, dtype=float)
     if np.any(~(dt > 0)):
@@ -181,7 +184,7 @@ def track_batch(t_s, z, sigma, site_lat_rad, site_lon_rad, site_alt_m, *, x0_eci
     """Filter ``M`` trials over ``K`` radar updates at once, from a given initial state at ``t0_s``.
 
     ``t_s`` ``(K,)``; ``z`` ``(M, K, nz)`` (range, az, el[, range rate]), NaN rows are misses; ``sigma``
-    ``(K, nz)`` or ``(M, K, nz)``; site angles/height scalars or ``(K,)`` (a different radar per update: fusion);
+    ``(K, nz)`` or ``(M, K, nz)``; site angles/height scalars or ``(K,)`` (a radar per update: fusion);
     ``x0_eci`` ``(M, 6)``, ``P0_eci`` ``(M, 6, 6)`` or ``(6, 6)``. Returns ``(x, P, nis)`` of shapes
     ``(M, K, 6)``, ``(M, K, 6, 6)``, ``(M, K)`` (NIS NaN on a miss).
     """
@@ -210,7 +213,7 @@ def track_batch(t_s, z, sigma, site_lat_rad, site_lon_rad, site_alt_m, *, x0_eci
 
 # ------------------------------------------------------------------------------------------ impact point
 def propagate_to_altitude(x_eci, t_s, *, altitude_m=0.0, max_step_s=5.0, max_time_s=4000.0, j2=True):
-    """Fly ECI states ``(M, 6)`` at times ``t_s`` down to a height above WGS84; returns ``(t_hit_s, x_hit_eci)``.
+    """Fly ECI states ``(M, 6)`` at ``t_s`` down to a height above WGS84; returns ``(t_hit_s, x_hit_eci)``.
 
     Fixed RK4 steps until the height drops below ``altitude_m``, then secant iterations on the crossing time
     (to under 1 mm). Rows that start below it, or do not come down within ``max_time_s``, give NaN.
@@ -262,9 +265,10 @@ def propagate_to_altitude(x_eci, t_s, *, altitude_m=0.0, max_step_s=5.0, max_tim
     return t_hit, x_hit
 
 
-def predicted_impact_point(x_eci, P_eci, t_s, *, j2=True, max_step_s=5.0, max_time_s=4000.0) -> ImpactPrediction:
-    """PIP of tracks ``(M, 6)`` with covariance ``(M, 6, 6)`` at ``t_s``: vacuum flight to height 0, ellipse by
-    the unscented transform (13 sigma points per track, each flown to the ground).
+def predicted_impact_point(x_eci, P_eci, t_s, *, j2=True, max_step_s=5.0,
+                           max_time_s=4000.0) -> ImpactPrediction:
+    """PIP of tracks ``(M, 6)`` with covariance ``(M, 6, 6)`` at ``t_s``: vacuum flight to height 0, ellipse
+    by the unscented transform (13 sigma points per track, each flown to the ground).
 
     >>> from bmdsim.core.frames import geodetic_to_ecef, enu_basis
     >>> r = geodetic_to_ecef(0.0, 0.0, 100e3); e, n, u = enu_basis(0.0, 0.0)
@@ -304,7 +308,8 @@ def predicted_impact_point(x_eci, P_eci, t_s, *, j2=True, max_step_s=5.0, max_ti
     def nan(a):
         return np.where(ok if a.ndim == 1 else ok[:, None], a, np.nan)
 
-    return ImpactPrediction(t_impact_s=nan(tm), latitude_deg=nan(np.degrees(lat)), longitude_deg=nan(np.degrees(lon)),
+    return ImpactPrediction(t_impact_s=nan(tm), latitude_deg=nan(np.degrees(lat)),
+                            longitude_deg=nan(np.degrees(lon)),
                             semi_major_km=nan(np.sqrt(np.maximum(w[:, 1], 0.0)) / 1e3),
                             semi_minor_km=nan(np.sqrt(np.maximum(w[:, 0], 0.0)) / 1e3),
                             orientation_deg=nan(orient), sigma_t_impact_s=nan(st), r_impact_ecef=nan(r_mean))
@@ -312,7 +317,7 @@ def predicted_impact_point(x_eci, P_eci, t_s, *, j2=True, max_step_s=5.0, max_ti
 
 # ------------------------------------------------------------------------------------------ one object
 def _merge(reports: list[RadarReports]):
-    """All reports of all radars in time order: t (K,), z (K, 4), sigma (K, 4), site arrays (K,), sensor (K,)."""
+    """All reports of all radars in time order: t (K,), z and sigma (K, 4), site arrays and sensor (K,)."""
     cols = {n: [] for n in ("t", "z", "s", "lat", "lon", "alt", "sensor")}
     for i, r in enumerate(reports):
         t = np.atleast_1d(np.asarray(r.t_s, dtype=float))
@@ -414,8 +419,9 @@ class Tracker:
     quantile ``gate_probability`` of the NIS; assign by global nearest neighbour (``scipy``'s
     ``linear_sum_assignment`` on ``NIS + ln det S``, Blackman & Popoli 1999, sec. 6.2); update the assigned
     tracks; count a miss for the others and delete a track after ``n_delete`` misses in a row. Unassigned
-    reports start tracks with an earlier unassigned report (two-point initiation) when the implied speed is under
-    ``max_speed_mps``, else wait ``max_pending_s`` for a partner. A track is confirmed after ``n_confirm`` hits.
+    reports start tracks with an earlier unassigned report (two-point initiation) when the implied speed is
+    under ``max_speed_mps``, else wait ``max_pending_s`` for a partner. A track is confirmed after
+    ``n_confirm`` hits.
     Scans from several radars may be interleaved: that is centralized fusion.
     """
 
