@@ -29,7 +29,7 @@ def parse_latlon(field: str, text: str) -> tuple[float, float]:
     check_lat(field, lat)
     if not math.isfinite(lon) or not -360.0 <= lon <= 360.0:
         raise InputError(field, text, "longitude must lie between -180 and 180 degrees")
-    return lat, (lon + 180.0) % 360.0 - 180.0 if lon != 180.0 else 180.0
+    return lat, lon if -180.0 <= lon <= 180.0 else (lon + 180.0) % 360.0 - 180.0
 
 
 def check_lat(field: str, lat: float) -> None:

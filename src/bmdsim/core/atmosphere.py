@@ -75,7 +75,7 @@ def _state(alt_m):
 def density_kg_m3(alt_m):
     """Air density (kg/m3) at geometric altitude ``alt_m``.
 
-    >>> float(density_kg_m3(0.0)[0])
+    >>> round(float(density_kg_m3(0.0)[0]), 6)
     1.225
     """
     return _state(alt_m)[2]

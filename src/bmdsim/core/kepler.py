@@ -36,7 +36,7 @@ def range_angle(v_mps, gamma_rad, r_m, mu: float = GM_EARTH_M3_S2):
     Valid for elliptic arcs (Q < 2) with gamma in (0, pi/2]; NaN outside.
 
     >>> round(float(np.degrees(range_angle(7198.0, np.radians(22.52), 6371e3))), 1)
-    90.0
+    89.9
     """
     q = _q(v_mps, r_m, mu)
     c2 = np.cos(gamma_rad) ** 2

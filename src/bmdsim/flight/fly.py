@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bmdsim.core import engine, frames, geodesy
+from bmdsim.core import engine, frames, geodesy, oracle
 from bmdsim.core.constants import OMEGA_EARTH_RAD_S, R_SPHERE_M
 from bmdsim.core.engine import Options
 from bmdsim.errors import InputError
@@ -155,13 +155,14 @@ def _results(out, t0, lat, lon, options: Options) -> Flights:
 
 def fly(vehicles: Vehicle | list[Vehicle], latitude_deg, longitude_deg, azimuth_deg, kick_deg, *,
         t_launch_s=0.0, altitude_m=0.0, cutoff_s=np.inf, target_altitude_m=0.0, pitch_program=None,
-        options: Options | None = None) -> Flights:
+        options: Options | None = None, integrator: str = "engine") -> Flights:
     """Fly a batch of powered flights, one per row; every argument broadcasts to the batch size ``N``.
 
     ``azimuth_deg`` is the launch azimuth (clockwise from north); ``kick_deg`` the pitch-over angle from vertical
     at the end of the kick, after which the vehicle flies a gravity turn; ``cutoff_s`` ends thrust early (energy
     management), measured from launch. ``pitch_program`` = ``(t_s, pitch_deg)`` arrays ``(N, P)`` replaces the
     vertical-rise/kick/gravity-turn sequence with a tabulated pitch angle from vertical in the launch plane.
+    ``integrator="oracle"`` flies the same equations with ``scipy.integrate.solve_ivp`` (slow; for checks).
     """
     options = options or Options()
     args = [np.atleast_1d(np.asarray(a, dtype=float)) for a in (latitude_deg, longitude_deg, azimuth_deg, kick_deg,
@@ -189,14 +190,18 @@ def fly(vehicles: Vehicle | list[Vehicle], latitude_deg, longitude_deg, azimuth_
     y0 = launch_state(lat, lon, alt, t0 if options.rotation else np.zeros_like(t0))
     if not options.rotation:
         y0[:, 3:] = 0.0
-    out = engine.integrate(y0, t0, stages=stg, n_stages=n_st, mach_grid=MACH_GRID, cd_table=cd, beta=beta,
+    if integrator not in ("engine", "oracle"):
+        raise InputError("integrator", integrator, "use 'engine' or 'oracle'")
+    integrate = engine.integrate if integrator == "engine" else oracle.integrate
+    out = integrate(y0, t0, stages=stg, n_stages=n_st, mach_grid=MACH_GRID, cd_table=cd, beta=beta,
                            steer=steer, plane_n_ecef=_plane_normal(lat, lon, az), pitch_t_s=pt, pitch_rad=pr,
                            n_pitch=npitch, t_cutoff_s=cut, h_impact_m=hi, options=options)
     return _results(out, t0, lat, lon, options)
 
 
 def fly_ballistic(latitude_deg, longitude_deg, altitude_m, speed_mps, gamma_deg, azimuth_deg, *, t_s=0.0,
-                  beta_kg_m2=np.inf, target_altitude_m=None, options: Options | None = None) -> Flights:
+                  beta_kg_m2=np.inf, target_altitude_m=None, options: Options | None = None,
+                  integrator: str = "engine") -> Flights:
     """Free flight from a burnout state: position, Earth-relative speed, flight-path angle and azimuth.
 
     With ``target_altitude_m=None`` the flight ends when it comes back down to its start altitude (the
@@ -232,7 +237,8 @@ def fly_ballistic(latitude_deg, longitude_deg, altitude_m, speed_mps, gamma_deg,
     y0 = np.concatenate([r_eci, v_eci], axis=-1)
     hi = alt if target_altitude_m is None else np.broadcast_to(np.asarray(target_altitude_m, float), (n,))
     zeros = np.zeros((n, 1, 6))
-    out = engine.integrate(y0, t0, stages=zeros, n_stages=np.zeros(n, dtype=np.int64), mach_grid=MACH_GRID,
+    integrate = engine.integrate if integrator == "engine" else oracle.integrate
+    out = integrate(y0, t0, stages=zeros, n_stages=np.zeros(n, dtype=np.int64), mach_grid=MACH_GRID,
                            cd_table=np.zeros((n, 1, MACH_GRID.size)), beta=beta, steer=np.zeros((n, 3)),
                            plane_n_ecef=np.zeros((n, 3)), pitch_t_s=np.zeros((n, 1)), pitch_rad=np.zeros((n, 1)),
                            n_pitch=np.zeros(n, dtype=np.int64), t_cutoff_s=np.full(n, np.inf), h_impact_m=hi,

@@ -145,7 +145,8 @@ def solve(vehicle: Vehicle, launch_lat_deg, launch_lon_deg, target_lat_deg, targ
     else:
         cols, x = ("az", "kick"), np.column_stack([az0, kick])
     nvar = len(cols)
-    fd_step = np.array([{"az": 0.01, "kick": 0.02, "cut": -0.05}[c] for c in cols])   # cut-off: step back from full burn
+    # finite-difference steps; the cut-off steps back from full burn
+    fd_step = np.array([{"az": 0.01, "kick": 0.02, "cut": -0.05}[c] for c in cols])
     max_step = np.array([{"az": 2.0, "kick": 2.0, "cut": 10.0}[c] for c in cols])
 
     def steering(xx):
@@ -158,8 +159,8 @@ def solve(vehicle: Vehicle, launch_lat_deg, launch_lon_deg, target_lat_deg, targ
     miss = np.full(n, np.inf)
     active = np.arange(n)
     result: Flights | None = None
-    it = 0
-    for it in range(1, max_iter + 1):
+    iterations = 0
+    for iterations in range(1, max_iter + 1):  # noqa: B007 (the count is reported)
         m = active.size
         trial = np.repeat(x[active][None], nvar + 1, axis=0)     # (nvar + 1, m, nvar): base and perturbations
         for j in range(nvar):
@@ -192,7 +193,7 @@ def solve(vehicle: Vehicle, launch_lat_deg, launch_lon_deg, target_lat_deg, targ
         if active.size == 0:
             break
     a_, k_, c_ = steering(x)
-    sol = Solution(azimuth_deg=a_, kick_deg=k_, cutoff_s=c_, miss_m=miss, iterations=it, flights=result)
+    sol = Solution(azimuth_deg=a_, kick_deg=k_, cutoff_s=c_, miss_m=miss, iterations=iterations, flights=result)
     bad = np.flatnonzero(~(miss < tol_m))
     if bad.size and profile == "minimum-energy" and apogee_m is None:
         # Near the maximum range the cut-off saturates at full burn and the Earth's turning moves the best

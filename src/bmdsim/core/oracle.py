@@ -1,0 +1,94 @@
+"""The reference integrator: ``scipy.integrate.solve_ivp`` (DOP853) on the engine's own right-hand side.
+
+Same inputs and outputs as :func:`bmdsim.core.engine.integrate`, one trajectory at a time, segment by segment
+between the discontinuities (end of vertical rise and kick, stage burnouts, cut-off), with terminal events for
+impact. Slow by design: it is the oracle the tests and benchmarks hold the production engine to.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from bmdsim.core import engine
+
+__all__ = ["integrate"]
+
+
+def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s,
+              pitch_rad, n_pitch, t_cutoff_s, h_impact_m, options: engine.Options, rtol: float = 1e-12,
+              atol: float = 1e-6):
+    n = y0_eci.shape[0]
+    flags = options.flags()
+    sphere = options.sphere
+    s_max = max(stages.shape[1], 1)
+    ev_t = np.full((n, 4), np.nan)
+    ev_y = np.full((n, 4, 6), np.nan)
+    stage_t = np.full((n, s_max), np.nan)
+    status = np.ones(n, dtype=np.int64)
+    nsteps = np.zeros(n, dtype=np.int64)
+    arrays = [np.ascontiguousarray(a, dtype=float) for a in (t0_s, stages)]
+    t0, stg = arrays
+    n_st = np.ascontiguousarray(n_stages, dtype=np.int64)
+    args = (t0, stg, n_st, np.ascontiguousarray(mach_grid, float), np.ascontiguousarray(cd_table, float),
+            np.ascontiguousarray(beta, float), np.ascontiguousarray(steer, float),
+            np.ascontiguousarray(plane_n_ecef, float), np.ascontiguousarray(pitch_t_s, float),
+            np.ascontiguousarray(pitch_rad, float), np.ascontiguousarray(n_pitch, np.int64))
+    for i in range(n):
+        ns = int(n_st[i])
+        cut = float(t_cutoff_s[i])
+        bps = []
+        if n_pitch[i] == 0 and ns > 0:
+            bps += [steer[i, 0], steer[i, 0] + steer[i, 1]]
+        bps += [min(stg[i, s, 0], cut) for s in range(ns)]
+        bps = sorted({b for b in bps if b > 0})
+        t, y = float(t0[i]), np.array(y0_eci[i], dtype=float)
+        phase = 0 if cut > 0 else ns
+        went_above = engine.altitude(*y[:3], sphere) > engine.REENTRY_INTERFACE_M
+
+        def f(tt, yy, ph, i=i):
+            out = np.empty(6)
+            engine.rhs(tt, yy, out, i, ph, *args, flags)
+            return out
+
+        def ev_impact(tt, yy, *_, i=i):
+            return engine.altitude(yy[0], yy[1], yy[2], sphere) - h_impact_m[i] if tt - t0[i] > 1.0 else 1.0
+
+        ev_impact.terminal, ev_impact.direction = True, -1
+
+        def ev_apogee(tt, yy, *_):
+            return yy[0] * yy[3] + yy[1] * yy[4] + yy[2] * yy[5]
+
+        ev_apogee.direction = -1
+
+        def ev_reentry(tt, yy, *_):
+            return engine.altitude(yy[0], yy[1], yy[2], sphere) - engine.REENTRY_INTERFACE_M
+
+        ev_reentry.direction = -1
+        segments = [*bps, options.max_time_s]
+        for t_end_rel in segments:
+            t_end = t0[i] + t_end_rel
+            if t_end <= t + 1e-12:
+                continue
+            sol = solve_ivp(f, (t, t_end), y, method="DOP853", rtol=rtol, atol=atol, args=(phase,),
+                            events=(ev_apogee, ev_reentry, ev_impact))
+            nsteps[i] += sol.t.size - 1
+            if sol.t_events[0].size and np.isnan(ev_t[i, 1]):
+                ev_t[i, 1], ev_y[i, 1] = sol.t_events[0][0], sol.y_events[0][0]
+            if sol.t_events[1].size and np.isnan(ev_t[i, 2]) and (went_above or sol.t_events[1][0] > t):
+                ev_t[i, 2], ev_y[i, 2] = sol.t_events[1][0], sol.y_events[1][0]
+            went_above = went_above or engine.altitude(*sol.y[:3, -1], sphere) > engine.REENTRY_INTERFACE_M
+            if sol.status == 1:
+                ev_t[i, 3], ev_y[i, 3] = sol.t_events[2][0], sol.y_events[2][0]
+                status[i] = 0
+                break
+            t, y = float(sol.t[-1]), sol.y[:, -1].copy()
+            trel = t - t0[i]
+            while phase < ns and trel >= min(stg[i, phase, 0], cut) - 1e-9:
+                stage_t[i, phase] = t
+                phase += 1
+                if trel >= cut - 1e-9:
+                    phase = ns
+            if phase >= ns and np.isnan(ev_t[i, 0]) and ns > 0:
+                ev_t[i, 0], ev_y[i, 0] = t, y
+    return {"t_event": ev_t, "y_event": ev_y, "t_stage_burnout": stage_t, "status": status, "steps": nsteps}
