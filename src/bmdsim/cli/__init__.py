@@ -18,6 +18,7 @@ from bmdsim.errors import BmdsimError
 COMMAND_MODULES = [
     "bmdsim.cli.cmd_run",
     "bmdsim.cli.cmd_flight",
+    "bmdsim.cli.cmd_sensing",
 ]
 
 app = typer.Typer(
