@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "bmdsim.cli.cmd_run",
     "bmdsim.cli.cmd_flight",
     "bmdsim.cli.cmd_sensing",
+    "bmdsim.cli.cmd_airspace",
 ]
 
 app = typer.Typer(
