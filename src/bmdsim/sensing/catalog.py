@@ -98,6 +98,7 @@ def radar_from_entry(e: dict) -> Radar:
             search_frame_s=float(search.get("frame_s", 0.0)), search_beams=int(search.get("beams", 0)),
             search_power_fraction=float(search.get("power_fraction", 0.0)),
             fence_height_rad=search.get("fence_height_deg", 0.0) * _DEG,
+            volume_power_fraction=float(search.get("volume_power_fraction", 0.0)),
             pfa=float(det.get("pfa", 1e-6)), swerling=int(det.get("swerling", 1)),
             n_pulses=int(det.get("n_pulses", 1)), pd_design=float(det.get("pd_design", 0.9)),
             m_of_n=(int(det.get("m", 2)), int(det.get("n", 3))), needs_cue=bool(e.get("needs_cue", False)),

@@ -7,9 +7,9 @@ positions and velocities (error ~ h^4, sub-metre for 2 s samples of a ballistic 
 
 The look schedule of a radar (a small state machine, documented in ``docs/design.md``):
 
-- *search* (radars that search): the fence is looked at every ``search_frame_s`` (random phase); a target in the
-  fence band (``min_elevation`` to ``min_elevation + fence_height``) of a face is detected with
-  ``Pd(SNR_search)``.
+- *search* (radars that search): every ``search_frame_s`` (random phase) a look at the target's direction; in
+  the fence band (``min_elevation`` to ``min_elevation + fence_height``) with the fence SNR, above it with the
+  (weaker) volume-search SNR; detected with ``Pd(SNR)``.
 - *cued acquisition* (``needs_cue``): from ``cue_t_s + handover_delay_s``, a track dwell every
   ``track_revisit_s`` while the target is visible.
 - *confirmation*: after a first hit, track dwells every ``track_revisit_s``; ``m`` hits within the first ``n``
@@ -177,7 +177,9 @@ def _radar_looks(radar: Radar, t_s, r_ecef, v_ecef, rcs_m2, t_lo, t_hi, mode, re
     sigma = _rcs_at(rcs_m2, t_s, tl)
     if mode == 0:
         in_fence = g.elevation_rad <= radar.min_elevation_rad + radar.fence_height_rad
-        snr = np.where(g.visible & in_fence, radar.snr_search(g.range_m, sigma, off), 0.0)
+        snr = np.where(in_fence, radar.snr_search(g.range_m, sigma, off),
+                       radar.snr_search(g.range_m, sigma, off, volume=True))
+        snr = np.where(g.visible, snr, 0.0)
     else:
         snr = np.where(g.visible, radar.snr_track(g.range_m, sigma, off), 0.0)
     pd = np.where(snr > 0, radar.pd(snr), 0.0)

@@ -5,9 +5,10 @@ A :class:`Radar` is a frozen record (SI inside; the catalog in ``bmdsim/data/cat
 degrees and km and is read by :mod:`bmdsim.sensing.catalog`). Its methods are vectorised over positions
 ``(..., 3)``.
 
-Search against track (Skolnik 2001, sections 2.13 and 14.2): a radar that searches spreads its average power over
-the fence solid angle ``Omega = beams x beamwidth^2`` every frame (:func:`bmdsim.core.radar.snr_search`); a radar
-tracking a cued or confirmed target puts ``P_av t_dwell`` on it (:func:`bmdsim.core.radar.snr_track`).
+Search against track (Skolnik 2001, sections 2.13 and 14.2): a radar that searches spreads part of its average
+power over the fence solid angle ``Omega = beams x 4 pi / G_t`` every frame, and a smaller part over the rest of
+its sector (volume search) (:func:`bmdsim.core.radar.snr_search`); a radar tracking a cued or confirmed target
+puts ``P_av t_dwell`` on it (:func:`bmdsim.core.radar.snr_track`).
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ class Radar:
     search_beams: int = 0
     search_power_fraction: float = 0.0
     fence_height_rad: float = 0.0
+    volume_power_fraction: float = 0.0
     pfa: float = 1e-6
     swerling: int = 1
     n_pulses: int = 1
@@ -148,6 +150,12 @@ class Radar:
         times the number of beam positions (so that the search form agrees with the track form per beam)."""
         return self.search_beams * 4.0 * np.pi / self.transmit_gain
 
+    @property
+    def volume_solid_angle_sr(self) -> float:
+        """Solid angle of one face's volume search: its sector from the minimum to the maximum elevation (sr)."""
+        f = self.faces[0]
+        return float(2.0 * f.azimuth_half_width_rad * (np.sin(f.max_elevation_rad) - np.sin(self.min_elevation_rad)))
+
     def snr_required(self) -> float:
         """Per-look SNR (linear) needed for ``pd_design`` at ``pfa`` (exact Swerling formula)."""
         return float(rq.from_db(rq.snr_required_db(self.pd_design, self.pfa, self.n_pulses, self.swerling)))
@@ -160,20 +168,28 @@ class Radar:
                          noise_temperature_k=self.noise_temperature_k, loss_db=self.losses_db)
         return s * rq.scan_loss(off_boresight_rad, self.scan_loss_exponent)
 
-    def snr_search(self, range_m, rcs_m2, off_boresight_rad=0.0):
-        """SNR (linear) of one search look when a face scans its fence every ``search_frame_s``."""
+    def snr_search(self, range_m, rcs_m2, off_boresight_rad=0.0, *, volume=False):
+        """SNR (linear) of one search look when a face scans its fence (or, ``volume=True``, its whole sector
+        with ``volume_power_fraction`` of the power) every ``search_frame_s``."""
         if not self.searches:
             return np.zeros(np.broadcast(np.asarray(range_m), np.asarray(rcs_m2)).shape)
-        s = rq.snr_search(self.average_power_w * self.search_power_fraction, self.aperture_m2, self.search_frame_s,
-                          self.fence_solid_angle_sr, rcs_m2, range_m, noise_temperature_k=self.noise_temperature_k,
-                          loss_db=self.losses_db)
+        frac, omega = ((self.volume_power_fraction, self.volume_solid_angle_sr) if volume else
+                       (self.search_power_fraction, self.fence_solid_angle_sr))
+        s = rq.snr_search(self.average_power_w * frac, self.aperture_m2, self.search_frame_s, omega, rcs_m2, range_m,
+                          noise_temperature_k=self.noise_temperature_k, loss_db=self.losses_db)
         return s * rq.scan_loss(off_boresight_rad, self.scan_loss_exponent)
 
     def detection_range_m(self, rcs_m2, *, mode: str = "track", off_boresight_rad=0.0):
         """Range (m) at which a look reaches the design SNR, from the radar equation alone (no horizon, no
-        instrumented-range limit). Scales as ``rcs^(1/4)``."""
-        f = self.snr_track if mode == "track" else self.snr_search
-        return rq.range_at_snr(f(1.0, rcs_m2, off_boresight_rad), self.snr_required())
+        instrumented-range limit). ``mode``: ``track``, ``search`` (fence) or ``volume``. Scales as
+        ``rcs^(1/4)``."""
+        if mode == "track":
+            s1 = self.snr_track(1.0, rcs_m2, off_boresight_rad)
+        elif mode in ("search", "volume"):
+            s1 = self.snr_search(1.0, rcs_m2, off_boresight_rad, volume=mode == "volume")
+        else:
+            raise ValueError(f"mode = {mode!r}: use track, search or volume")
+        return rq.range_at_snr(s1, self.snr_required())
 
     def pd(self, snr):
         """Probability of detection of one look of SNR ``snr`` (linear)."""
