@@ -7,8 +7,10 @@ a user may add baselines or whole zones from GeoJSON (:func:`read_zone_file`).
 
 Two spatial indexes, both vectorised over points:
 
-- membership: an STRtree over the territorial-airspace tiles (2 x 2 degree pieces from
-  :func:`bmdsim.airspace.naturalearth.territorial_zone_tiles`), queried with all points at once; where two
+- membership: a grid index over the territorial-airspace tiles (2 x 2 degree pieces from
+  :func:`bmdsim.airspace.naturalearth.territorial_zone_tiles`): points are bucketed by cell with numpy, each
+  tile tests its cell's points at once (``shapely.intersects_xy`` on prepared geometry; a tile that fills its
+  cell, e.g. inland, needs no test); an STRtree over the same tiles serves area queries; where two
   states' 12-nmi belts overlap (coasts under 24 nmi apart) the point goes to the nearer coast (median line,
   UNCLOS art. 15);
 - distance to a coast: a k-d tree over each country's coast vertices (densified to <= 0.01 deg) in Earth-centred
@@ -37,6 +39,11 @@ __all__ = ["TERRITORIAL_SEA_M", "SovereignAirspace", "UserZone", "read_zone_file
 
 TERRITORIAL_SEA_M = 12.0 * NMI_M  #: 22,224 m (UNCLOS art. 3)
 _SEG_DEG = 0.01                   #: coast densification step, degrees (<= 1.6 km)
+TILE_DEG = 2.0                    #: tile size of the zone grid, degrees (the shipped tiles and user zones)
+
+
+def _cell_key(ix, iy):
+    return (np.asarray(ix, np.int64) + 1000) * 10_000 + (np.asarray(iy, np.int64) + 1000)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,10 +113,23 @@ class SovereignAirspace:
     other_zones: tuple[UserZone, ...] = ()
     _tree: shapely.STRtree = field(default=None, repr=False)
     _coasts: dict = field(default_factory=dict, repr=False)
+    _grid: dict = field(default=None, repr=False)
+    _full: np.ndarray = field(default=None, repr=False)
 
     def __post_init__(self):
         shapely.prepare(self.tiles)
         object.__setattr__(self, "_tree", shapely.STRtree(self.tiles))
+        # grid index: every tile lies in one TILE_DEG cell; a tile that fills its cell needs no test
+        rp = shapely.get_coordinates(shapely.point_on_surface(self.tiles))
+        ix = np.floor(rp[:, 0] / TILE_DEG).astype(np.int64)
+        iy = np.floor(rp[:, 1] / TILE_DEG).astype(np.int64)
+        cells = shapely.box(ix * TILE_DEG, iy * TILE_DEG, (ix + 1) * TILE_DEG, (iy + 1) * TILE_DEG)
+        full = shapely.area(self.tiles) >= shapely.area(cells) * (1.0 - 1e-9)
+        grid: dict[int, list[int]] = {}
+        for k, key in enumerate(_cell_key(ix, iy)):
+            grid.setdefault(int(key), []).append(k)
+        object.__setattr__(self, "_grid", {key: np.array(v) for key, v in grid.items()})
+        object.__setattr__(self, "_full", full)
 
     # -- names --------------------------------------------------------------------------------------------
     def index(self, country: str) -> int:
@@ -132,27 +152,44 @@ class SovereignAirspace:
     def country_at(self, latitude_deg, longitude_deg) -> np.ndarray:
         """Index (into ``codes``) of the country whose territorial airspace contains each point, else -1.
 
-        Arrays of shape ``(n,)``, degrees. Vectorised: one STRtree query for all points.
+        Arrays of shape ``(n,)``, degrees. Vectorised: points bucketed by grid cell, one shapely call per tile.
         """
         lat = np.atleast_1d(np.asarray(latitude_deg, float))
         lon = np.atleast_1d(np.asarray(longitude_deg, float))
         out = np.full(lat.shape, -1, dtype=np.int64)
         if lat.size == 0:
             return out
-        pts = shapely.points(lon, lat)
-        ip, it = self._tree.query(pts, predicate="intersects")
-        if ip.size == 0:
-            return out
-        cc = self.tile_country[it]
-        pairs = np.unique(np.column_stack([ip, cc]), axis=0)
-        ip, cc = pairs[:, 0], pairs[:, 1]
-        out[ip] = cc
-        multi = np.flatnonzero(np.bincount(ip, minlength=lat.size) > 1)
-        for p in multi:          # overlapping belts: nearer coast wins (median line)
-            cands = cc[ip == p]
-            xyz = ecef_m(lat[p], lon[p])[None, :]
-            d = [self.coast(int(c)).estimate_m(xyz)[0] for c in cands]
-            out[p] = cands[int(np.argmin(d))]
+        keys = _cell_key(np.floor(lon / TILE_DEG).astype(np.int64), np.floor(lat / TILE_DEG).astype(np.int64))
+        order = np.argsort(keys)
+        sk = keys[order]
+        start = np.concatenate([[0], np.flatnonzero(sk[1:] != sk[:-1]) + 1])
+        stop = np.append(start[1:], order.size)
+        clash_p, clash_c = [], []
+        for key, a, b in zip(sk[start], start, stop, strict=True):
+            tiles = self._grid.get(int(key))
+            if tiles is None:
+                continue
+            idx = order[a:b]
+            for k in tiles:
+                sel = idx if self._full[k] else idx[shapely.intersects_xy(self.tiles[k], lon[idx], lat[idx])]
+                c = self.tile_country[k]
+                cur = out[sel]
+                out[sel[cur == -1]] = c
+                clash = (cur != -1) & (cur != c)
+                if clash.any():
+                    clash_p.append(sel[clash])
+                    clash_c.append(np.full(int(clash.sum()), c))
+        if clash_p:            # overlapping belts: the nearer coast wins (median line), vectorised per country
+            cp = np.concatenate(clash_p)
+            mp = np.concatenate([cp, np.unique(cp)])
+            mc = np.concatenate([np.concatenate(clash_c), out[np.unique(cp)]])
+            best = np.full(lat.size, np.inf)
+            for c in np.unique(mc):
+                pts = mp[mc == c]
+                d = self.coast(int(c)).estimate_m(ecef_m(lat[pts], lon[pts]))
+                better = d < best[pts]
+                best[pts[better]] = d[better]
+                out[pts[better]] = c
         return out
 
     def distance_to_coast_estimate_m(self, i: int, latitude_deg, longitude_deg,
@@ -220,7 +257,7 @@ class SovereignAirspace:
                                  other_zones=tuple(others))
 
 
-def _tile(geom: shapely.Geometry, tile_deg: float = 2.0) -> list[shapely.Geometry]:
+def _tile(geom: shapely.Geometry, tile_deg: float = TILE_DEG) -> list[shapely.Geometry]:
     x0, y0, x1, y1 = geom.bounds
     out = []
     for lon in np.arange(np.floor(x0 / tile_deg) * tile_deg, x1, tile_deg):
