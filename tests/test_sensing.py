@@ -163,7 +163,7 @@ def test_cued_radar_needs_a_cue(flight):
     cue = 100.0
     res = detect(brdy, t, r, v, rng=np.random.default_rng(1), rcs_m2=0.1, cue_t_s=cue)
     assert res.t_look_s.min() >= cue + brdy.handover_delay_s - 1e-9
-    assert res.t_first_detection_s >= res.t_first_visible_s
+    assert res.t_first_detection_s >= res.t_first_visible_s - 2.0   # windows at the 2 s truth resolution
     assert res.t_track_s >= res.t_first_detection_s
     assert len(res.measurements) > 100
 

@@ -307,8 +307,14 @@ def segment_clears_ellipsoid(r1_ecef, r2_ecef, *, a_m=6378137.0, b_m=6356752.314
 def scan_loss(off_boresight_rad, exponent):
     """Two-way gain factor of an electronically scanned array off boresight: ``cos(theta)^exponent``
     (projected aperture; ``exponent = 2`` two-way, larger with element-pattern losses; Skolnik section 9.5).
-    Zero beyond 90 deg."""
+    Zero beyond 90 deg; ``exponent = 0`` (a mechanically pointed antenna) gives 1 everywhere.
+
+    >>> scan_loss(np.radians([0.0, 60.0, 120.0]), 2.0).round(3).tolist(), scan_loss(np.radians(120.0), 0.0).item()
+    ([1.0, 0.25, 0.0], 1.0)
+    """
     c = np.cos(np.asarray(off_boresight_rad, float))
+    if exponent == 0:
+        return np.ones_like(c)
     return np.where(c > 0, np.abs(c) ** exponent, 0.0)
 
 

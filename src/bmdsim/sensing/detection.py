@@ -186,7 +186,21 @@ def _radar_looks(radar: Radar, t_s, r_ecef, v_ecef, rcs_m2, t_lo, t_hi, mode, re
     return tl, r, g, snr, pd
 
 
+def _rcs_on_valid(rcs_m2, t_s, r_ecef, v_ecef):
+    """Keep a per-sample RCS ``(K,)`` aligned with the truth rows that :func:`_valid_truth` keeps."""
+    rcs = np.asarray(rcs_m2, float)
+    if rcs.ndim == 0:
+        return rcs
+    ok = np.all(np.isfinite(np.asarray(r_ecef, float)), axis=-1) & np.isfinite(np.asarray(t_s, float))
+    if v_ecef is not None:
+        ok &= np.all(np.isfinite(np.asarray(v_ecef, float)), axis=-1)
+    if rcs.shape != ok.shape:
+        raise InputError("rcs_m2", f"shape {rcs.shape}", f"give one RCS or one per truth sample, shape {ok.shape}")
+    return rcs[ok]
+
+
 def _detect_radar(radar: Radar, t_s, r_ecef, v_ecef, rng, rcs_m2, cue_t_s, refraction) -> DetectionResult:
+    rcs_m2 = _rcs_on_valid(rcs_m2, t_s, r_ecef, v_ecef)
     t, r, v = _valid_truth(t_s, r_ecef, v_ecef)
     site = radar.site_rad
     g_truth = radar.geometry(r, v, refraction=refraction)
