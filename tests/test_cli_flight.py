@@ -59,7 +59,7 @@ def test_fly_pairs(capsys, tmp_path):
     s = run_json(capsys, "fly", "--missile", "icbm-solid-russia", "--pairs", str(pairs), "--out", str(out))
     assert s["count"] == 3 and s["trajectories_per_second"] > 0
     df = pd.read_parquet(out)
-    assert len(df) == 3 and (df.miss_m < 100).all()
+    assert len(df) == 3 and (df.miss_m < 100).all() and df.reached.all()
 
 
 @pytest.mark.parametrize("args,needle", [
@@ -67,7 +67,10 @@ def test_fly_pairs(capsys, tmp_path):
     (["fly", "--missile", "shahab-3", "--from", "95,0", "--to", "1,1"], "latitude"),
     (["fly", "--missile", "shahab-3", "--from", "35.2,53.9", "--to", "40.7,-74.0"], "reaches about"),
     (["ballistic", "--speed-mps", "-5", "--gamma-deg", "30"], "positive speed"),
-    (["fly", "--missile", "shahab-3", "--from", "abc", "--to", "1,1"], "LAT,LON"),
+    (["fly", "--missile", "shahab-3", "--from", "abc", "--to", "1,1"], "known names"),
+    (["fly", "--missile", "shahab-3", "--from", "1,2,3", "--to", "1,1"], "LAT,LON"),
+    # on the turning Earth this target lies just beyond the reach that the still-Earth check lets through
+    (["fly", "--missile", "icbm-liquid-10000", "--from", "semnan", "--to", "washington"], "misses it by"),
 ])
 def test_bad_input_exits_2_with_a_message(capsys, args, needle):
     assert main(args) == 2

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from bmdsim.cli._common import check_lat, echo_json, parse_latlon
+from bmdsim.cli._common import check_lat, echo_json
 from bmdsim.core import kepler
 from bmdsim.core.constants import R_SPHERE_M
-from bmdsim.errors import DataError, InputError
-from bmdsim.flight import catalog
+from bmdsim.errors import DataError, InputError, UnreachableError
+from bmdsim.flight import catalog, sites
 from bmdsim.flight.fly import Flights, Options, fly_ballistic
 from bmdsim.flight.targeting import PROFILES, solve
 
@@ -116,8 +116,8 @@ def register(app: typer.Typer) -> None:
     @app.command("fly")
     def fly_cmd(
         missile: str = typer.Option(..., help="Catalog name (see `bmdsim missiles`)."),
-        from_: str = typer.Option(None, "--from", help="Launch point LAT,LON in degrees."),
-        to: str = typer.Option(None, help="Target LAT,LON in degrees."),
+        from_: str = typer.Option(None, "--from", help="Launch point: LAT,LON in degrees or a site name."),
+        to: str = typer.Option(None, help="Target: LAT,LON in degrees or a site name (see `bmdsim sites`)."),
         profile: str = typer.Option("minimum-energy", help="minimum-energy, lofted, depressed or maximum-range."),
         apogee_km: float = typer.Option(None, help="Fly a lofted/depressed shot with this apogee, km."),
         trajectory: Path = typer.Option(None, help="Write the trajectory (1 s samples) to a .csv or .parquet."),
@@ -142,9 +142,19 @@ def register(app: typer.Typer) -> None:
             return
         if from_ is None or to is None:
             raise InputError("--from/--to", None, "give both --from LAT,LON and --to LAT,LON (or --pairs FILE)")
-        lat0, lon0 = parse_latlon("--from", from_)
-        lat1, lon1 = parse_latlon("--to", to)
+        lat0, lon0 = sites.resolve("--from", from_)
+        lat1, lon1 = sites.resolve("--to", to)
         sol = solve(vehicle, lat0, lon0, lat1, lon1, profile=profile, apogee_m=apogee_m)
+        if not sol.miss_m[0] < 1000.0:
+            from bmdsim.core import geodesy
+            from bmdsim.flight.targeting import max_range
+
+            dist, az = geodesy.inverse(lat0, lon0, lat1, lon1)
+            reach, _ = max_range(vehicle, latitude_deg=lat0, longitude_deg=lon0, azimuth_deg=float(az))
+            raise UnreachableError(
+                "--to", to, f"{missile} misses it by {sol.miss_m[0] / 1000:.0f} km: the target is "
+                f"{float(dist) / 1000:.0f} km away and the missile reaches about {reach / 1000:.0f} km in that "
+                "direction on the turning Earth; choose a closer target or another missile")
         res = _summary(sol.flights) | {"miss_m": sol.miss_m[0], "azimuth_deg": sol.azimuth_deg[0],
                                        "kick_deg": sol.kick_deg[0], "cutoff_s": sol.cutoff_s[0],
                                        "missile": missile, "profile": profile}
@@ -243,10 +253,13 @@ def _fly_pairs(vehicle, pairs: Path, out: Path | None, profile: str, apogee_m, j
     table = {c: vals[:, i] for i, c in enumerate(_PAIR_COLS)}
     table.update({k: np.asarray([_summary(f, i)[k] for i in range(len(f))]) for k in _summary(f, 0)})
     table["miss_m"] = sol.miss_m
+    table["reached"] = sol.miss_m < 100.0
     _write_table(out, table)
     summary = {"count": int(len(f)), "seconds": seconds, "trajectories_per_second": len(f) / seconds,
-               "max_miss_m": float(np.max(sol.miss_m)), "out": str(out)}
+               "reached": int(np.sum(sol.miss_m < 100.0)), "max_miss_m_of_reached":
+               float(np.max(sol.miss_m, initial=0.0, where=sol.miss_m < 100.0)), "out": str(out)}
     if json_out:
         echo_json(summary)
     else:
-        typer.echo(f"{summary['count']} flights in {seconds:.2f} s -> {out} (max miss {summary['max_miss_m']:.1f} m)")
+        typer.echo(f"{summary['count']} flights in {seconds:.2f} s -> {out}; {summary['reached']} reached their "
+                   f"targets within 100 m (the others lie beyond reach: see the miss_m column)")
