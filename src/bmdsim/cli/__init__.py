@@ -17,6 +17,7 @@ from bmdsim.errors import BmdsimError
 
 COMMAND_MODULES = [
     "bmdsim.cli.cmd_run",
+    "bmdsim.cli.cmd_scenario",
     "bmdsim.cli.cmd_flight",
     "bmdsim.cli.cmd_sensing",
     "bmdsim.cli.cmd_airspace",

@@ -1,22 +1,54 @@
-"""Run a scenario: resolve names, fly every threat (targeted, batched per missile type), collect results.
+"""Run a scenario: resolve names, fly every threat, sense and track it, check the aircraft tracks, and answer
+the questions the analyses ask. Returns a :class:`RunResult` of plain records and arrays (no I/O here: the
+command line writes the database, report and exports from it).
 
-Later layers grow this run (sensing, engagements, airspace); each step reports progress through a callback
-``progress(step_name, done, total)`` so the command line can show it.
+Steps (each reports progress through ``progress(step_name, done, total)``):
+
+1. **flights**: every raid is aimed (targeting, batched per missile and profile) and flown once more with dense
+   output (``2 s`` samples for sensing; every ``trajectory_step_s`` kept for storage). A raid of ``count``
+   missiles is one truth (they fly the same path); ``count`` matters for inventories.
+2. **sensing**: every sensor against every threat (:func:`bmdsim.sensing.detection.detect_all`: satellites and
+   search radars first, cued radars from the earliest report), then one fused track per threat from the radar
+   measurements (:func:`bmdsim.sensing.tracking.track_object`) with its predicted impact points (PIP).
+3. **coverage**: each radar's footprint for the analysis altitudes and RCS, and how far each threat flies
+   before any radar could see it.
+4. **decision time**: from the first report of a launch to impact; for a site activated late, what is left
+   after activation.
+5. **sharing**: what each observer's feed reveals: when it learns of each threat and how well its own track
+   from the feed predicts the impact point.
+6. **airspace**: each aircraft track against sovereign airspace and the points of interest.
+
+Engagements (fire control, battle manager), defended footprints and the chase analysis belong to
+``bmdsim.engagement`` and ``bmdsim.analysis``; where a capability is not available in this build the result
+says so in :attr:`RunResult.unavailable` rather than inventing numbers.
+
+Randomness: one ``numpy.random.Generator`` from the scenario seed, spawned into one child per component
+(sensing, sharing, engagements), and per threat inside each, so adding a threat at the end does not change the
+draws of the others.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
+from bmdsim.errors import InputError
 from bmdsim.flight import catalog, sites
-from bmdsim.flight.fly import Flights
+from bmdsim.flight.fly import Flights, Options, fly
 from bmdsim.flight.targeting import solve
 from bmdsim.scenario.schema import Scenario
 
-__all__ = ["ThreatFlight", "RunResult", "run"]
+__all__ = ["ThreatFlight", "SensorInfo", "DetectionSummary", "TrackSummary", "CoverageRing", "RunResult", "run",
+           "SENSING_DT_S"]
+
+SENSING_DT_S = 2.0        #: spacing of the truth samples the sensors look at (Hermite-interpolated between)
+_MAX_FLIGHT_S = 5000.0    #: dense output long enough for any catalog threat (ICBMs fly about 30-35 min)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,6 +58,9 @@ class ThreatFlight:
     launch: str
     target: str
     profile: str
+    count: int
+    decoys: int
+    rcs_m2: float
     launch_latitude_deg: float
     launch_longitude_deg: float
     target_latitude_deg: float
@@ -36,49 +71,439 @@ class ThreatFlight:
     apogee_km: float
     burnout_speed_mps: float
     burnout_time_s: float
+    impact_time_s: float
     impact_latitude_deg: float
     impact_longitude_deg: float
     miss_m: float
+    is_icbm: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SensorInfo:
+    name: str
+    catalog: str
+    kind: str            # radar | infrared
+    latitude_deg: float
+    longitude_deg: float
+    altitude_m: float
+    needs_cue: bool
+    label: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DetectionSummary:
+    """What one sensor made of one threat (times in s since the epoch; NaN when it never happened)."""
+
+    threat: str
+    sensor: str
+    kind: str
+    t_first_visible_s: float
+    t_cue_s: float
+    t_first_detection_s: float
+    t_track_s: float
+    t_report_s: float
+    looks: int
+    hits: int
+    measurements: object   # bmdsim.sensing.measurements.Measurements
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackSummary:
+    """The fused radar track of one threat: per update, time, sensor, estimated position (geodetic), position
+    sigma, and the predicted impact point (NaN where not computed) with its error against the true impact."""
+
+    threat: str
+    t_s: np.ndarray
+    sensor: np.ndarray
+    latitude_deg: np.ndarray
+    longitude_deg: np.ndarray
+    altitude_m: np.ndarray
+    position_sigma_m: np.ndarray
+    pip_latitude_deg: np.ndarray
+    pip_longitude_deg: np.ndarray
+    pip_semi_major_km: np.ndarray
+    pip_error_km: np.ndarray
+
+    def first_time_pip_within_km(self, km: float) -> float:
+        ok = np.flatnonzero(self.pip_error_km <= km)
+        return float(self.t_s[ok[0]]) if ok.size else math.nan
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoverageRing:
+    sensor: str
+    altitude_km: float
+    rcs_m2: float
+    area_km2: float
+    latitude_deg: np.ndarray
+    longitude_deg: np.ndarray
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AircraftResult:
+    name: str
+    t_s: np.ndarray          # seconds since the scenario epoch
+    latitude_deg: np.ndarray
+    longitude_deg: np.ndarray
+    altitude_m: np.ndarray
+    check: dict              # bmdsim.airspace.check_track output (JSON-ready)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunResult:
     scenario: Scenario
     threats: list[ThreatFlight]
-    flights: dict[str, Flights]      # per missile type, rows in the order of that type's threats
+    flights: dict[str, Flights]      # per missile/profile, rows in the order of that group's threats
+    #: stored trajectory per threat: ``(t_s, latitude_deg, longitude_deg, altitude_m)`` arrays
+    trajectories: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+    sensors: list[SensorInfo] = field(default_factory=list)
+    detections: list[DetectionSummary] = field(default_factory=list)
+    tracks: dict[str, TrackSummary] = field(default_factory=dict)
+    coverage: list[CoverageRing] = field(default_factory=list)
+    unseen: dict[str, dict] = field(default_factory=dict)
+    decision: list[dict] = field(default_factory=list)
+    sharing: list[dict] = field(default_factory=list)
+    aircraft: list[AircraftResult] = field(default_factory=list)
+    engagements: list[dict] | None = None
+    outcomes: list[dict] | None = None
+    footprint: dict | None = None
+    chase: list[dict] | None = None
+    unavailable: dict[str, str] = field(default_factory=dict)
+    started_utc: str = ""
+    finished_utc: str = ""
+    timings_s: dict[str, float] = field(default_factory=dict)
 
 
-def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None) -> RunResult:
-    """Fly the scenario's threats. Each raid of ``count`` missiles is flown once (identical truth)."""
-    progress = progress or (lambda *_: None)
+# ------------------------------------------------------------------------------------------------ helpers
+def _site_lookup(scn: Scenario):
+    local = {s.name: s for s in scn.sites}
+
+    def resolve(field_name: str, ref: str) -> tuple[float, float]:
+        if ref in local:
+            return local[ref].latitude_deg, local[ref].longitude_deg
+        return sites.resolve(field_name, ref)
+
+    return resolve
+
+
+def _build_sensors(scn: Scenario):
+    from dataclasses import replace
+
+    from bmdsim.sensing import catalog as sc
+
+    out, info = [], []
+    for s in scn.sensors:
+        if s.catalog in sc.infrared_names():
+            obj = sc.infrared(s.catalog)
+            if s.name:
+                obj = replace(obj, name=s.name)
+            out.append(obj)
+            info.append(SensorInfo(name=s.label, catalog=s.catalog, kind="infrared", latitude_deg=math.nan,
+                                   longitude_deg=math.nan, altitude_m=obj.altitude_m, needs_cue=False,
+                                   label=obj.label, source=obj.source))
+            continue
+        entry = dict(sc._radar_catalog()[0][sc.resolve_name(s.catalog)])
+        entry.update(s.overrides)
+        entry["name"] = s.label
+        for k in ("latitude_deg", "longitude_deg", "altitude_m"):
+            if getattr(s, k) is not None:
+                entry[k] = getattr(s, k)
+        if s.overrides or any(getattr(s, k) is not None for k in ("latitude_deg", "longitude_deg", "altitude_m")):
+            entry["label"] = f"{entry.get('label', 'NOTIONAL')} (scenario overrides)"
+        r = sc.radar_from_entry(entry)
+        out.append(r)
+        info.append(SensorInfo(name=s.label, catalog=sc.resolve_name(s.catalog), kind="radar",
+                               latitude_deg=r.latitude_deg, longitude_deg=r.longitude_deg, altitude_m=r.altitude_m,
+                               needs_cue=r.needs_cue, label=r.label, source=r.source))
+    return out, info
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# ------------------------------------------------------------------------------------------------- steps
+def _fly(scn: Scenario, progress):
     raids = scn.threats
-    by_missile: dict[str, list[int]] = {}
+    names = scn.threat_names()
+    resolve = _site_lookup(scn)
+    groups: dict[tuple[str, str], list[int]] = {}
     for i, r in enumerate(raids):
-        catalog.get(r.missile)  # fail early on unknown names
-        by_missile.setdefault((r.missile, r.profile), []).append(i)
+        groups.setdefault((r.missile, r.profile), []).append(i)
     out: list[ThreatFlight | None] = [None] * len(raids)
-    flights = {}
+    flights: dict[str, Flights] = {}
+    dense: dict[str, tuple] = {}
+    n_dense = int(_MAX_FLIGHT_S / SENSING_DT_S) + 2
     done = 0
-    for (missile, profile), idx in by_missile.items():
+    progress("flying threats", 0, len(raids))
+    for (missile, profile), idx in groups.items():
         v = catalog.get(missile)
-        lp = np.array([sites.resolve(f"threats[{i}].launch", raids[i].launch) for i in idx])
-        tp = np.array([sites.resolve(f"threats[{i}].target", raids[i].target) for i in idx])
+        lp = np.array([resolve(f"threats[{i}].launch", raids[i].launch) for i in idx])
+        tp = np.array([resolve(f"threats[{i}].target", raids[i].target) for i in idx])
         t0 = np.array([raids[i].launch_time_s for i in idx])
         sol = solve(v, lp[:, 0], lp[:, 1], tp[:, 0], tp[:, 1], profile=profile, t_launch_s=t0)
-        f = sol.flights
+        # the same steering, flown again with dense output for the sensors and the stored trajectories
+        f = fly(v, lp[:, 0], lp[:, 1], sol.azimuth_deg, sol.kick_deg, t_launch_s=t0, cutoff_s=sol.cutoff_s,
+                options=Options(dense_dt_s=SENSING_DT_S, dense_n=n_dense))
         flights[f"{missile}/{profile}"] = f
+        miss_m, _ = _geod_inverse(f.impact_latitude_deg, f.impact_longitude_deg, tp[:, 0], tp[:, 1])
         for j, i in enumerate(idx):
             r = raids[i]
             out[i] = ThreatFlight(
-                name=r.name or f"threat-{i}", missile=missile, launch=r.launch, target=r.target, profile=profile,
+                name=names[i], missile=missile, launch=r.launch, target=r.target, profile=profile, count=r.count,
+                decoys=r.decoys, rcs_m2=r.rcs_m2,
                 launch_latitude_deg=float(lp[j, 0]), launch_longitude_deg=float(lp[j, 1]),
                 target_latitude_deg=float(tp[j, 0]), target_longitude_deg=float(tp[j, 1]),
                 launch_time_s=float(t0[j]), range_km=float(f.range_m[j] / 1e3),
                 time_of_flight_s=float(f.time_of_flight_s[j]), apogee_km=float(f.apogee_m[j] / 1e3),
                 burnout_speed_mps=float(f.burnout_speed_mps[j]),
                 burnout_time_s=float(f.t_burnout_s[j] - f.t_launch_s[j]),
+                impact_time_s=float(f.t_impact_s[j]),
                 impact_latitude_deg=float(f.impact_latitude_deg[j]),
-                impact_longitude_deg=float(f.impact_longitude_deg[j]), miss_m=float(sol.miss_m[j]))
+                impact_longitude_deg=float(f.impact_longitude_deg[j]), miss_m=float(miss_m[j]),
+                is_icbm=bool(f.range_m[j] >= 5500e3))
+            ok = np.isfinite(f.r_ecef[j, :, 0])
+            dense[names[i]] = (f.t_s[j, ok], f.r_ecef[j, ok], f.v_ecef[j, ok], float(f.t_burnout_s[j]))
         done += len(idx)
         progress("flying threats", done, len(raids))
-    return RunResult(scenario=scn, threats=out, flights=flights)
+    return out, flights, dense
+
+
+def _geod_inverse(lat1, lon1, lat2, lon2):
+    from bmdsim.core import geodesy
+
+    return geodesy.inverse(lat1, lon1, lat2, lon2)
+
+
+def _trajectories(threats, dense, step_s):
+    from bmdsim.core import frames
+
+    out = {}
+    for t in threats:
+        ts, r, _v, _tb = dense[t.name]
+        k = max(int(round(step_s / SENSING_DT_S)), 1)
+        sel = np.unique(np.append(np.arange(0, ts.size, k), ts.size - 1))
+        lat, lon, h = frames.ecef_to_geodetic(r[sel])
+        # end exactly on the impact point
+        tt = np.append(ts[sel], t.impact_time_s)
+        la = np.append(np.degrees(lat), t.impact_latitude_deg)
+        lo = np.append(np.degrees(lon), t.impact_longitude_deg)
+        hh = np.append(h, 0.0)
+        keep = np.append(np.diff(tt) > 1e-6, True)
+        out[t.name] = (tt[keep], la[keep], lo[keep], hh[keep])
+    return out
+
+
+def _sense(threats, dense, sensors, sensor_info, rng, progress):
+    from bmdsim.sensing import detection, tracking
+
+    dets, tracks = [], {}
+    rngs = rng.spawn(max(len(threats), 1))
+    progress("sensing and tracking", 0, len(threats))
+    for n, (t, g) in enumerate(zip(threats, rngs, strict=False)):
+        ts, r, v, tb = dense[t.name]
+        res = detection.detect_all(sensors, ts, r, v, rng=g, rcs_m2=t.rcs_m2, t_burnout_s=tb)
+        for info, d in zip(sensor_info, res, strict=True):
+            dets.append(DetectionSummary(
+                threat=t.name, sensor=info.name, kind=info.kind, t_first_visible_s=float(d.t_first_visible_s),
+                t_cue_s=float(d.t_cue_s), t_first_detection_s=float(d.t_first_detection_s),
+                t_track_s=float(d.t_track_s), t_report_s=float(d.t_report_s), looks=int(d.t_look_s.size),
+                hits=int(np.count_nonzero(d.detected)), measurements=d.measurements))
+        ms = [d.measurements for d, info in zip(res, sensor_info, strict=True)
+              if info.kind == "radar" and len(d.measurements) > 0]
+        if sum(len(m) for m in ms) >= 3:
+            tracks[t.name] = _track(t, ms, tracking)
+        progress("sensing and tracking", n + 1, len(threats))
+    return dets, tracks
+
+
+def _track(t: ThreatFlight, ms, tracking, pip_every: int = 10) -> TrackSummary:
+    from bmdsim.core import frames
+
+    tr = tracking.track_object(ms, pip_every=pip_every)
+    r_eci = tr.x_eci[:, :3]
+    r_ecef, _ = frames.eci_to_ecef(r_eci, tr.t_s, tr.x_eci[:, 3:])
+    lat, lon, h = frames.ecef_to_geodetic(r_ecef)
+    pip = tr.pip
+    err = pip.error_km(t.impact_latitude_deg, t.impact_longitude_deg)
+    return TrackSummary(threat=t.name, t_s=tr.t_s, sensor=np.asarray(tr.sensor).astype(str),
+                        latitude_deg=np.degrees(lat), longitude_deg=np.degrees(lon), altitude_m=h,
+                        position_sigma_m=tr.position_sigma_m, pip_latitude_deg=pip.latitude_deg,
+                        pip_longitude_deg=pip.longitude_deg, pip_semi_major_km=pip.semi_major_km, pip_error_km=err)
+
+
+def _coverage(scn: Scenario, sensors, sensor_info, threats, dense, progress):
+    from bmdsim.sensing import coverage
+
+    a = scn.analyses.coverage
+    radars = [s for s, i in zip(sensors, sensor_info, strict=True) if i.kind == "radar"]
+    rings = []
+    total = len(radars) * len(a.altitudes_km)
+    progress("radar coverage", 0, max(total, 1))
+    k = 0
+    for r in radars:
+        for h in a.altitudes_km:
+            fp = coverage.footprint(r, h * 1e3, a.rcs_m2, n_azimuth=360, n_radial=120)
+            rings.append(CoverageRing(sensor=r.name, altitude_km=float(h), rcs_m2=a.rcs_m2,
+                                      area_km2=fp.area_m2 / 1e6, latitude_deg=fp.outer_latitude_deg,
+                                      longitude_deg=fp.outer_longitude_deg))
+            k += 1
+            progress("radar coverage", k, max(total, 1))
+    unseen = {}
+    if radars:
+        for t in threats:
+            ts, r, v, _ = dense[t.name]
+            u = coverage.unseen_ground_range(radars, ts, r, v, rcs_m2=t.rcs_m2,
+                                             launch_latitude_deg=t.launch_latitude_deg,
+                                             launch_longitude_deg=t.launch_longitude_deg)
+            unseen[t.name] = {"t_first_seen_s": u.t_first_seen_s, "radar": u.radar,
+                              "unseen_ground_range_km": u.ground_range_m / 1e3,
+                              "total_ground_range_km": u.total_ground_range_m / 1e3,
+                              "first_seen_altitude_km": u.altitude_m / 1e3}
+    return rings, unseen
+
+
+def _decision(scn: Scenario, threats, dets):
+    """Time from the first report of each launch to impact, and what a delayed activation leaves."""
+    first_launch = min((t.launch_time_s for t in threats), default=0.0)
+    out = []
+    for t in threats:
+        mine = [d for d in dets if d.threat == t.name]
+        reports = [d.t_report_s for d in mine if np.isfinite(d.t_report_s)]
+        radar_tracks = [d.t_track_s for d in mine if d.kind == "radar" and np.isfinite(d.t_track_s)]
+        t_rep = min(reports) if reports else math.nan
+        t_trk = min(radar_tracks) if radar_tracks else math.nan
+        row = {"threat": t.name, "launch_time_s": t.launch_time_s, "impact_time_s": t.impact_time_s,
+               "time_of_flight_s": t.time_of_flight_s, "t_first_report_s": t_rep, "t_first_radar_track_s": t_trk,
+               "warning_time_s": t.impact_time_s - t_rep if np.isfinite(t_rep) else math.nan,
+               "radar_track_to_impact_s": t.impact_time_s - t_trk if np.isfinite(t_trk) else math.nan}
+        for site in scn.interceptor_sites:
+            act = first_launch + site.readiness.activation_delay_s if site.readiness.state == "delayed" else 0.0
+            start = max(t_trk, act) if np.isfinite(t_trk) else math.nan
+            row_s = dict(row, site=site.name, readiness=site.readiness.state, active_from_s=act,
+                         decision_window_s=t.impact_time_s - start if np.isfinite(start) else math.nan,
+                         lost_to_activation_s=max(0.0, act - t_trk) if np.isfinite(t_trk) else math.nan)
+            out.append(row_s)
+        if not scn.interceptor_sites:
+            out.append(dict(row, site=None, readiness=None, active_from_s=0.0,
+                            decision_window_s=row["radar_track_to_impact_s"], lost_to_activation_s=0.0))
+    return out
+
+
+def _sharing(scn: Scenario, threats, dets, progress):
+    from bmdsim.sensing import tracking
+
+    out = []
+    by = {(d.threat, d.sensor): d for d in dets}
+    tmap = {t.name: t for t in threats}
+    progress("shared feeds", 0, max(len(scn.observers), 1))
+    for k, o in enumerate(scn.observers):
+        for t in threats:
+            ds = [by[(t.name, s)] for s in o.feed_from if (t.name, s) in by]
+            ms = [d.measurements for d in ds if len(d.measurements) > 0 and d.kind == "radar"]
+            n = sum(len(m) for m in ms)
+            first = min((float(np.min(m.t_s)) for m in ms), default=math.nan) + o.latency_s
+            row = {"observer": o.name, "threat": t.name, "feed_from": ",".join(o.feed_from),
+                   "latency_s": o.latency_s, "reports": n, "t_first_revealed_s": first,
+                   "seconds_after_launch": first - t.launch_time_s if np.isfinite(first) else math.nan,
+                   "pip_error_km_final": math.nan, "t_pip_within_10_km_s": math.nan,
+                   "t_pip_within_1_km_s": math.nan, "reveals_impact_area": False}
+            if n >= 3 and o.content == "tracks":
+                ts = _track(tmap[t.name], ms, tracking, pip_every=5)
+                fin = ts.pip_error_km[np.isfinite(ts.pip_error_km)]
+                row["pip_error_km_final"] = float(fin[-1]) if fin.size else math.nan
+                row["t_pip_within_10_km_s"] = ts.first_time_pip_within_km(10.0) + o.latency_s
+                row["t_pip_within_1_km_s"] = ts.first_time_pip_within_km(1.0) + o.latency_s
+                row["reveals_impact_area"] = bool(np.isfinite(row["t_pip_within_10_km_s"]))
+            out.append(row)
+        progress("shared feeds", k + 1, max(len(scn.observers), 1))
+    return out
+
+
+def _aircraft(scn: Scenario, base_dir: Path | None, progress):
+    import bmdsim.airspace as air
+    from bmdsim.airspace.tracks import bundled_track_path, read_tracks
+
+    out = []
+    resolve = _site_lookup(scn)
+    epoch = np.datetime64(scn.epoch_utc.replace(tzinfo=None), "ns")
+    progress("airspace checks", 0, max(len(scn.aircraft), 1))
+    for k, a in enumerate(scn.aircraft):
+        if a.bundled:
+            path = bundled_track_path(a.bundled)
+        else:
+            from bmdsim.scenario.load import resolve_path
+
+            if base_dir is None:
+                raise InputError(f"aircraft[{k}].file", a.file, "a bundled scenario may only use bundled tracks")
+            path = resolve_path(base_dir, a.file)
+        tracks = read_tracks(path).tracks
+        if not tracks:
+            raise InputError(f"aircraft[{k}]", str(path), "the file holds no usable track rows")
+        trk = tracks[0]
+        pois = []
+        for p in a.points_of_interest:
+            la, lo = resolve(f"aircraft[{k}].points_of_interest", p)
+            pois.append(air.PointOfInterest(name=p, latitude_deg=la, longitude_deg=lo))
+        check = air.check_track(trk, pois=pois, home_countries=tuple(a.home_countries),
+                                corridor=air.reference_corridor() if a.compare_with_usual_routes else None)
+        shift = (trk.epoch - epoch) / np.timedelta64(1, "s")
+        out.append(AircraftResult(name=a.name, t_s=trk.t_s + float(shift), latitude_deg=trk.latitude_deg,
+                                  longitude_deg=trk.longitude_deg, altitude_m=trk.altitude_m, check=check))
+        progress("airspace checks", k + 1, max(len(scn.aircraft), 1))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ public
+def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, *,
+        base_dir: Path | None = None) -> RunResult:
+    """Run every step of the scenario (see the module docstring) and return the results.
+
+    ``base_dir`` is the scenario's folder (files it names are resolved there); None for bundled scenarios.
+    """
+    progress = progress or (lambda *_: None)
+    started = _utc_now()
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name):
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    rng = np.random.default_rng(scn.seed)
+    rng_sensing, rng_sharing, rng_engage = rng.spawn(3)
+    del rng_sharing, rng_engage  # reserved: the sharing step reuses the sensing draws; engagements not yet here
+
+    threats, flights, dense = _fly(scn, progress)
+    trajectories = _trajectories(threats, dense, scn.trajectory_step_s)
+    lap("flights")
+    sensors, sensor_info = _build_sensors(scn)
+    dets, tracks = _sense(threats, dense, sensors, sensor_info, rng_sensing, progress) if sensors else ([], {})
+    lap("sensing")
+    rings, unseen = [], {}
+    if scn.analyses.coverage.enabled and sensors:
+        rings, unseen = _coverage(scn, sensors, sensor_info, threats, dense, progress)
+    lap("coverage")
+    decision = _decision(scn, threats, dets) if scn.analyses.decision_time.enabled else []
+    sharing = _sharing(scn, threats, dets, progress) if scn.analyses.sharing.enabled else []
+    lap("sharing")
+    aircraft = _aircraft(scn, base_dir, progress) if scn.analyses.airspace.enabled else []
+    lap("airspace")
+
+    unavailable = {}
+    if scn.interceptor_sites:
+        unavailable["engagements"] = ("engagements (fire control, battle manager, kill assessment) are not yet "
+                                      "part of this build of bmdsim (bmdsim.engagement is empty)")
+    if scn.analyses.footprint.enabled:
+        unavailable["footprint"] = ("the defended-footprint analysis is not yet part of this build of bmdsim "
+                                    "(bmdsim.analysis is empty)")
+    if scn.analyses.chase.enabled:
+        unavailable["chase"] = ("the chase analysis (which ICBM flights interceptors can reach, per burnout "
+                                "speed) is not yet part of this build of bmdsim (bmdsim.analysis is empty)")
+    return RunResult(scenario=scn, threats=threats, flights=flights, trajectories=trajectories,
+                     sensors=sensor_info, detections=dets, tracks=tracks, coverage=rings, unseen=unseen,
+                     decision=decision, sharing=sharing, aircraft=aircraft, unavailable=unavailable,
+                     started_utc=started, finished_utc=_utc_now(), timings_s=timings)

@@ -1,16 +1,197 @@
-"""Scenario schema (pydantic v2). Keys carry their units; catalog entries are referenced by name."""
+"""Scenario schema (pydantic v2). Keys carry their units; catalog entries are referenced by name.
+
+A scenario file is YAML with these top-level keys (all but ``name`` and ``epoch_utc`` optional):
+
+- ``schema_version`` (int, this is version 1), ``name``, ``description``, ``epoch_utc`` (UTC) and ``seed``;
+- ``sites``: extra named places (or overrides of catalog places), referenced by name everywhere below;
+- ``sensors``: catalog radars or infrared constellations by name, with ``overrides`` of catalog fields;
+- ``interceptor_sites``: where interceptors stand, how many, which variant(s), doctrine and readiness;
+- ``threats``: raids (launch site, target, launch time, missile, profile, count, decoys);
+- ``observers``: who receives a shared feed of which sensors, with which latency;
+- ``aircraft``: aircraft tracks to check against sovereign airspace (bundled name or a file beside the
+  scenario);
+- ``analyses``: which analyses to run and their parameters.
+
+Names of catalog entries are checked here (with "did you mean"), so a scenario that validates can run. Paths
+may only name files relative to the scenario's folder, never absolute or with ``..``.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from difflib import get_close_matches
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+__all__ = ["SCHEMA_VERSION", "Scenario", "Raid", "Sensor", "InterceptorSite", "Doctrine", "Readiness", "Observer",
+           "Aircraft", "Analyses", "SiteDef", "PROFILES"]
 
 SCHEMA_VERSION = 1
+PROFILES = ("minimum-energy", "lofted", "depressed", "maximum-range")
+
+
+def _did_you_mean(value: str, known) -> str:
+    known = sorted(known)
+    close = get_close_matches(str(value), known, n=1)
+    head = f"did you mean {close[0]!r}? " if close else ""
+    shown = ", ".join(known[:25]) + (", ..." if len(known) > 25 else "")
+    return head + "known names: " + shown
+
+
+def _check_site_ref(v: str, info: ValidationInfo) -> str:
+    """A site name (catalog or the scenario's ``sites``) or ``LAT,LON`` in degrees."""
+    from bmdsim.flight import sites
+
+    text = str(v).strip()
+    if "," in text:
+        parts = text.split(",")
+        try:
+            if len(parts) != 2:
+                raise ValueError
+            lat, lon = float(parts[0]), float(parts[1])
+        except ValueError:
+            raise ValueError("give 'LAT,LON' in degrees (e.g. '35.23,53.92') or a site name") from None
+        if not -90.0 <= lat <= 90.0:
+            raise ValueError("latitude must lie between -90 and 90 degrees")
+        if not -180.0 <= lon <= 180.0:
+            raise ValueError("longitude must lie between -180 and 180 degrees")
+        return text
+    local = (info.context or {}).get("site_names", set())
+    if text not in sites.all_sites() and text not in local:
+        raise ValueError("unknown site; " + _did_you_mean(text, set(sites.all_sites()) | set(local))
+                         + " (or add it under 'sites', or give 'LAT,LON')")
+    return text
+
+
+def _check_missile(v: str) -> str:
+    from bmdsim.flight import catalog
+
+    if v not in catalog.threat_names():
+        raise ValueError("unknown missile; " + _did_you_mean(v, catalog.threat_names()))
+    return v
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteDef(_Strict):
+    """A named place added by the scenario (or replacing a catalog place of the same name)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    latitude_deg: float = Field(ge=-90.0, le=90.0)
+    longitude_deg: float = Field(ge=-180.0, le=180.0)
+    altitude_m: float = Field(0.0, ge=-500.0, le=10_000.0)
+    kind: str = "place"
+    label: str = "SCENARIO"
+    source: str = "given in the scenario file"
+
+
+class Sensor(_Strict):
+    """A catalog sensor (``bmdsim radars``; or the infrared constellation ``ew-satellites``), optionally moved
+    or with catalog fields overridden (edge units, the catalog's key names, e.g. ``peak_power_kw``)."""
+
+    catalog: str = Field(description="catalog radar or infrared sensor name")
+    name: str | None = Field(None, description="name in this scenario; default: the catalog name")
+    latitude_deg: float | None = Field(None, ge=-90.0, le=90.0)
+    longitude_deg: float | None = Field(None, ge=-180.0, le=180.0)
+    altitude_m: float | None = Field(None, ge=-500.0, le=10_000.0)
+    overrides: dict[str, float | int | str | bool] = Field(default_factory=dict)
+
+    @field_validator("catalog")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        from bmdsim.sensing import catalog as sc
+
+        known = set(sc.radar_names(with_aliases=True)) | set(sc.infrared_names())
+        if v not in known:
+            raise ValueError("unknown sensor; " + _did_you_mean(v, known))
+        return v
+
+    @model_validator(mode="after")
+    def _overrides_known(self):
+        from bmdsim.sensing import catalog as sc
+
+        if not self.overrides:
+            return self
+        if self.catalog in sc.infrared_names():
+            raise ValueError("overrides are supported for radars only; remove 'overrides'")
+        entry = sc._radar_catalog()[0][sc.resolve_name(self.catalog)]
+        allowed = {k for k, v in entry.items() if isinstance(v, int | float | str | bool)} - {"name", "extends"}
+        for k in self.overrides:
+            if k not in allowed:
+                raise ValueError(f"overrides: unknown radar field {k!r}; " + _did_you_mean(k, allowed))
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or self.catalog
+
+
+class Doctrine(_Strict):
+    """How many interceptors per threat: ``salvo`` fires ``shots_per_threat`` at once; ``shoot-look-shoot``
+    fires one, assesses, and fires again if time allows."""
+
+    mode: Literal["salvo", "shoot-look-shoot"] = "shoot-look-shoot"
+    shots_per_threat: int = Field(2, ge=1, le=10)
+    single_shot_kill_probability: float = Field(0.7, ge=0.0, le=1.0)
+
+
+class Readiness(_Strict):
+    """``on-alert``: ready from the epoch; ``delayed``: activated only ``activation_delay_s`` after the first
+    launch of the scenario (e.g. the time to bring a politically held system to alert)."""
+
+    state: Literal["on-alert", "delayed"] = "on-alert"
+    activation_delay_s: float = Field(0.0, ge=0.0, le=86_400.0)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.state == "on-alert" and self.activation_delay_s > 0:
+            raise ValueError("an on-alert site has no activation delay; set state: delayed, or remove "
+                             "activation_delay_s")
+        return self
+
+
+class InterceptorSite(_Strict):
+    """Interceptors at a site: the variant engagements use, and the disputed variants analyses compare."""
+
+    name: str
+    site: str
+    interceptor: str = Field(description="catalog interceptor variant, see `bmdsim missiles`")
+    variants: list[str] = Field(default_factory=list, description="variants compared by the analyses")
+    inventory: int = Field(10, ge=0, le=1000)
+    doctrine: Doctrine = Field(default_factory=Doctrine)
+    readiness: Readiness = Field(default_factory=Readiness)
+
+    @field_validator("site")
+    @classmethod
+    def _site(cls, v, info: ValidationInfo):
+        return _check_site_ref(v, info)
+
+    @field_validator("interceptor")
+    @classmethod
+    def _interceptor(cls, v: str) -> str:
+        from bmdsim.flight import catalog
+
+        if v not in catalog.interceptor_names():
+            raise ValueError("unknown interceptor; " + _did_you_mean(v, catalog.interceptor_names()))
+        return v
+
+    @field_validator("variants")
+    @classmethod
+    def _variants(cls, v: list[str]) -> list[str]:
+        from bmdsim.flight import catalog
+
+        for x in v:
+            if x not in catalog.interceptor_names():
+                raise ValueError(f"unknown interceptor {x!r}; " + _did_you_mean(x, catalog.interceptor_names()))
+        return v
+
+    @property
+    def all_variants(self) -> list[str]:
+        return list(dict.fromkeys([self.interceptor, *self.variants]))
 
 
 class Raid(_Strict):
@@ -21,23 +202,199 @@ class Raid(_Strict):
     launch: str = Field(description="site name or 'LAT,LON' in degrees")
     target: str = Field(description="site name or 'LAT,LON' in degrees")
     profile: str = "minimum-energy"
-    launch_time_s: float = Field(0.0, ge=0.0)
+    launch_time_s: float = Field(0.0, ge=0.0, le=86_400.0)
     count: int = Field(1, ge=1, le=1000)
     decoys: int = Field(0, ge=0, le=100)
+    rcs_m2: float = Field(0.1, gt=0.0, le=100.0, description="radar cross-section of the warhead (m^2)")
 
     @field_validator("profile")
     @classmethod
     def _profile(cls, v: str) -> str:
-        allowed = ("minimum-energy", "lofted", "depressed", "maximum-range")
-        if v not in allowed:
-            raise ValueError(f"use one of {', '.join(allowed)}")
+        if v not in PROFILES:
+            raise ValueError(f"use one of {', '.join(PROFILES)}")
         return v
+
+    @field_validator("missile")
+    @classmethod
+    def _missile(cls, v: str) -> str:
+        return _check_missile(v)
+
+    @field_validator("launch", "target")
+    @classmethod
+    def _sites(cls, v, info: ValidationInfo):
+        return _check_site_ref(v, info)
+
+
+class Observer(_Strict):
+    """A party that receives a shared feed: the reports of ``feed_from`` sensors, ``latency_s`` later."""
+
+    name: str
+    feed_from: list[str] = Field(min_length=1, description="names of the scenario's sensors")
+    latency_s: float = Field(0.0, ge=0.0, le=3600.0)
+    content: Literal["tracks", "detections"] = "tracks"
+
+
+class Aircraft(_Strict):
+    """An aircraft track: a bundled track (``bundled: tu160-2007-10-25``) or a CSV/Parquet file next to the
+    scenario (``file: tracks/my-flight.csv``)."""
+
+    name: str
+    bundled: str | None = None
+    file: str | None = None
+    home_countries: list[str] = Field(default_factory=list, description="ISO alpha-3 codes, e.g. RUS")
+    points_of_interest: list[str] = Field(default_factory=list, description="site names")
+    compare_with_usual_routes: bool = True
+
+    @field_validator("file")
+    @classmethod
+    def _relative(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if PurePosixPath(v).is_absolute() or PureWindowsPath(v).is_absolute() or PureWindowsPath(v).drive:
+            raise ValueError("give a path relative to the scenario's folder, not an absolute path")
+        if ".." in PurePosixPath(v.replace("\\", "/")).parts:
+            raise ValueError("'..' is not allowed: a scenario may only name files in its own folder or below")
+        if not v.lower().endswith((".csv", ".parquet", ".pq")):
+            raise ValueError("give a .csv or .parquet track file")
+        return v
+
+    @field_validator("bundled")
+    @classmethod
+    def _bundled(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from importlib import resources
+
+        known = [p.name[:-4] for p in resources.files("bmdsim.data").joinpath("tracks").iterdir()
+                 if p.name.endswith(".csv")]
+        if v not in known:
+            raise ValueError("unknown bundled track; " + _did_you_mean(v, known))
+        return v
+
+    @field_validator("points_of_interest")
+    @classmethod
+    def _pois(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        return [_check_site_ref(x, info) for x in v]
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.bundled is None) == (self.file is None):
+            raise ValueError("give exactly one of 'bundled' (a shipped track name) or 'file' (a path)")
+        return self
+
+
+class FootprintAnalysis(_Strict):
+    """Defended footprint: which ground points the defense protects against launches from a region."""
+
+    enabled: bool = True
+    launch_sites: list[str] = Field(default_factory=lambda: ["semnan"])
+    missile: str = "icbm-liquid-10000"
+    grid_step_deg: float = Field(2.0, ge=0.25, le=10.0)
+    region_deg: tuple[float, float, float, float] = Field((-12.0, 34.0, 35.0, 66.0),
+                                                          description="lon_min, lat_min, lon_max, lat_max")
+
+    @field_validator("launch_sites")
+    @classmethod
+    def _sites(cls, v, info: ValidationInfo):
+        return [_check_site_ref(x, info) for x in v]
+
+    @field_validator("missile")
+    @classmethod
+    def _missile(cls, v: str) -> str:
+        return _check_missile(v)
+
+
+class ChaseAnalysis(_Strict):
+    """Which ICBM flights the interceptors could reach, per disputed burnout speed."""
+
+    enabled: bool = True
+    threats: list[str] = Field(default_factory=list, description="threat names; default: all ICBM raids")
+
+
+class CoverageAnalysis(_Strict):
+    enabled: bool = True
+    altitudes_km: list[float] = Field(default_factory=lambda: [100.0, 300.0, 1000.0], min_length=1)
+    rcs_m2: float = Field(0.1, gt=0.0)
+
+    @field_validator("altitudes_km")
+    @classmethod
+    def _alts(cls, v):
+        for h in v:
+            if not 0.0 <= h <= 5000.0:
+                raise ValueError(f"altitude {h} km: give target altitudes between 0 and 5000 km")
+        return v
+
+
+class DecisionTimeAnalysis(_Strict):
+    enabled: bool = True
+
+
+class SharingAnalysis(_Strict):
+    enabled: bool = True
+
+
+class AirspaceAnalysis(_Strict):
+    enabled: bool = True
+
+
+class Analyses(_Strict):
+    """Which analyses run, with their parameters (each has ``enabled``)."""
+
+    footprint: FootprintAnalysis = Field(default_factory=FootprintAnalysis)
+    chase: ChaseAnalysis = Field(default_factory=ChaseAnalysis)
+    coverage: CoverageAnalysis = Field(default_factory=CoverageAnalysis)
+    decision_time: DecisionTimeAnalysis = Field(default_factory=DecisionTimeAnalysis)
+    sharing: SharingAnalysis = Field(default_factory=SharingAnalysis)
+    airspace: AirspaceAnalysis = Field(default_factory=AirspaceAnalysis)
 
 
 class Scenario(_Strict):
     schema_version: int = Field(SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
-    name: str
+    name: str = Field(min_length=1, max_length=80)
     description: str = ""
     epoch_utc: datetime
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    trajectory_step_s: float = Field(5.0, ge=0.5, le=60.0, description="spacing of stored trajectory samples")
+    sites: list[SiteDef] = Field(default_factory=list)
+    sensors: list[Sensor] = Field(default_factory=list)
+    interceptor_sites: list[InterceptorSite] = Field(default_factory=list)
     threats: list[Raid] = Field(default_factory=list)
+    observers: list[Observer] = Field(default_factory=list)
+    aircraft: list[Aircraft] = Field(default_factory=list)
+    analyses: Analyses = Field(default_factory=Analyses)
+
+    @field_validator("epoch_utc")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("give the time zone: UTC, e.g. 2007-10-25T12:00:00Z")
+        if v.utcoffset().total_seconds() != 0:
+            raise ValueError("the epoch must be in UTC (end it with Z)")
+        return v.astimezone(UTC)
+
+    def threat_names(self) -> list[str]:
+        return [r.name or f"threat-{i}" for i, r in enumerate(self.threats)]
+
+    def cross_reference_problems(self) -> list[tuple[tuple, object, str]]:
+        """Checks across sections: ``(loc, value, message)`` for each problem (empty when consistent)."""
+        out = []
+        labels = [s.label for s in self.sensors]
+        for i, s in enumerate(self.sensors):
+            if labels.index(s.label) != i:
+                out.append((("sensors", i, "name" if s.name else "catalog"), s.label,
+                            "this sensor name appears twice; give each sensor a distinct 'name'"))
+        names = [r.name for r in self.threats]
+        for i, n in enumerate(names):
+            if n and names.index(n) != i:
+                out.append((("threats", i, "name"), n, "this raid name appears twice; give each raid a distinct "
+                            "name"))
+        for i, o in enumerate(self.observers):
+            for j, s in enumerate(o.feed_from):
+                if s not in labels:
+                    out.append((("observers", i, "feed_from", j), s, "not one of this scenario's sensors; "
+                                + _did_you_mean(s, labels)))
+        for i, a in enumerate(self.analyses.chase.threats):
+            if a not in names:
+                out.append((("analyses", "chase", "threats", i), a, "not one of this scenario's raids; "
+                            + _did_you_mean(a, [n for n in names if n])))
+        return out

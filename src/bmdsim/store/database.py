@@ -1,0 +1,344 @@
+"""The results database of a run: one DuckDB file, ``results.duckdb``, with documented tables.
+
+:data:`TABLES` is the one description of every table (columns, SQL types, meaning); :func:`write_database`
+creates them all (empty ones too, so queries never fail on a missing table) and fills them from a
+:class:`~bmdsim.scenario.run.RunResult`. ``docs/database.md`` is generated from :data:`TABLES`
+(:func:`markdown`).
+
+Rows are written in a fixed order, and nothing but the ``run`` table's ``started_utc``/``finished_utc`` and
+``timings_json`` depends on the clock: the same scenario and seed give the same contents.
+
+Query it with any DuckDB client, e.g. ``duckdb results.duckdb "SELECT * FROM outcomes"`` or from Python:
+``duckdb.connect("results.duckdb", read_only=True).sql("SELECT ...").df()``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bmdsim.scenario.run import RunResult
+
+__all__ = ["TABLES", "write_database", "markdown", "rows"]
+
+# table -> (meaning, [(column, SQL type, meaning), ...])
+TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
+    "run": ("One row: the run and its provenance.", [
+        ("bmdsim_version", "VARCHAR", "version of bmdsim that ran it"),
+        ("python_version", "VARCHAR", "Python version"),
+        ("scenario_name", "VARCHAR", "the scenario's name"),
+        ("scenario_source", "VARCHAR", "file path, or bundled:NAME"),
+        ("scenario_sha256", "VARCHAR", "SHA-256 of the scenario file's bytes"),
+        ("scenario_text", "VARCHAR", "the scenario file, verbatim"),
+        ("schema_version", "INTEGER", "scenario schema version"),
+        ("epoch_utc", "VARCHAR", "scenario epoch (UTC, ISO 8601); every t_s counts from it"),
+        ("seed", "BIGINT", "random seed used (after any --seed override)"),
+        ("started_utc", "VARCHAR", "wall-clock start of the run (UTC)"),
+        ("finished_utc", "VARCHAR", "wall-clock end of the run (UTC)"),
+        ("timings_json", "VARCHAR", "seconds spent per step (JSON)"),
+    ]),
+    "objects": ("Every object of the scenario: threats, sensors, interceptor sites, aircraft.", [
+        ("object_id", "VARCHAR", "unique name, e.g. threat:iran-berlin, sensor:brdy"),
+        ("kind", "VARCHAR", "threat | sensor | interceptor_site | aircraft"),
+        ("name", "VARCHAR", "name in the scenario"),
+        ("catalog", "VARCHAR", "catalog entry it comes from (missile, radar, interceptor variant)"),
+        ("latitude_deg", "DOUBLE", "launch point / site (WGS84); NULL for satellites"),
+        ("longitude_deg", "DOUBLE", "launch point / site (WGS84)"),
+        ("altitude_m", "DOUBLE", "site altitude above the ellipsoid (m)"),
+        ("label", "VARCHAR", "source label: PRIMARY, REPORTED, SECONDARY, NOTIONAL, SCENARIO"),
+        ("source", "VARCHAR", "where the parameters come from"),
+        ("details_json", "VARCHAR", "kind-specific details (JSON)"),
+    ]),
+    "threat_flights": ("One row per raid: the flown trajectory's key numbers.", [
+        ("threat", "VARCHAR", "raid name"), ("missile", "VARCHAR", "catalog missile"),
+        ("launch", "VARCHAR", "launch site"), ("target", "VARCHAR", "target"),
+        ("profile", "VARCHAR", "minimum-energy | lofted | depressed | maximum-range"),
+        ("count", "INTEGER", "missiles in the raid (one truth: they fly the same path)"),
+        ("decoys", "INTEGER", "decoys per missile"), ("rcs_m2", "DOUBLE", "warhead radar cross-section (m^2)"),
+        ("launch_time_s", "DOUBLE", "s since the epoch"), ("impact_time_s", "DOUBLE", "s since the epoch"),
+        ("time_of_flight_s", "DOUBLE", "s"), ("range_km", "DOUBLE", "ground range launch to impact (km)"),
+        ("apogee_km", "DOUBLE", "km above the ellipsoid"),
+        ("burnout_speed_mps", "DOUBLE", "Earth-relative speed at burnout (m/s)"),
+        ("burnout_time_s", "DOUBLE", "s after launch"),
+        ("impact_latitude_deg", "DOUBLE", ""), ("impact_longitude_deg", "DOUBLE", ""),
+        ("miss_m", "DOUBLE", "impact to target (m): targeting accuracy"),
+        ("is_icbm", "BOOLEAN", "range of 5,500 km or more"),
+    ]),
+    "trajectories": ("Threat and aircraft positions over time (threats every trajectory_step_s, ending at impact).", [
+        ("object_id", "VARCHAR", "threat:NAME or aircraft:NAME"), ("k", "INTEGER", "sample index"),
+        ("t_s", "DOUBLE", "s since the epoch"), ("latitude_deg", "DOUBLE", ""), ("longitude_deg", "DOUBLE", ""),
+        ("altitude_m", "DOUBLE", "above the WGS84 ellipsoid"),
+    ]),
+    "sensor_detections": ("What each sensor made of each threat (NULL: never happened).", [
+        ("threat", "VARCHAR", ""), ("sensor", "VARCHAR", ""), ("kind", "VARCHAR", "radar | infrared"),
+        ("t_first_visible_s", "DOUBLE", "first time in view (horizon, field of regard, range)"),
+        ("t_cue_s", "DOUBLE", "when a cue reached a radar that needs one"),
+        ("t_first_detection_s", "DOUBLE", "first detection"),
+        ("t_track_s", "DOUBLE", "track confirmed (M of N)"),
+        ("t_report_s", "DOUBLE", "report available to others (after latency)"),
+        ("looks", "INTEGER", "dwells on the object"), ("hits", "INTEGER", "detections"),
+    ]),
+    "detections": ("Every measurement (a detection that gave a report), per threat and sensor.", [
+        ("threat", "VARCHAR", ""), ("sensor", "VARCHAR", ""), ("t_s", "DOUBLE", "s since the epoch"),
+        ("range_m", "DOUBLE", "NULL for infrared"), ("azimuth_deg", "DOUBLE", "clockwise from true north"),
+        ("elevation_deg", "DOUBLE", "above the local horizontal"), ("range_rate_mps", "DOUBLE", "positive opening"),
+        ("sigma_range_m", "DOUBLE", "1-sigma"), ("sigma_angle_mrad", "DOUBLE", "1-sigma"),
+        ("snr_db", "DOUBLE", "signal-to-noise ratio of the look"),
+    ]),
+    "tracks": ("The fused radar track of each threat after every update, with predicted impact points.", [
+        ("threat", "VARCHAR", ""), ("k", "INTEGER", "update index"), ("t_s", "DOUBLE", "s since the epoch"),
+        ("sensor", "VARCHAR", "radar of this update"), ("latitude_deg", "DOUBLE", "estimated position"),
+        ("longitude_deg", "DOUBLE", ""), ("altitude_m", "DOUBLE", ""),
+        ("position_sigma_m", "DOUBLE", "root of the trace of the position covariance (m)"),
+        ("pip_latitude_deg", "DOUBLE", "predicted impact point (every 10th update and the last; NULL between)"),
+        ("pip_longitude_deg", "DOUBLE", ""), ("pip_semi_major_km", "DOUBLE", "1-sigma ellipse semi-major axis"),
+        ("pip_error_km", "DOUBLE", "distance PIP to the true impact point (km)"),
+    ]),
+    "coverage": ("Radar footprints: where a target of rcs_m2 at altitude_km is detected.", [
+        ("sensor", "VARCHAR", ""), ("altitude_km", "DOUBLE", ""), ("rcs_m2", "DOUBLE", ""),
+        ("area_km2", "DOUBLE", "covered area on the ellipsoid"),
+        ("boundary_wkt", "VARCHAR", "outer boundary as a WKT polygon (lon lat)"),
+    ]),
+    "unseen": ("How far each threat flies before any radar could detect it (capability, not draws).", [
+        ("threat", "VARCHAR", ""), ("radar", "VARCHAR", "first radar able to detect it"),
+        ("t_first_seen_s", "DOUBLE", ""), ("unseen_ground_range_km", "DOUBLE", "from the launch point"),
+        ("total_ground_range_km", "DOUBLE", ""), ("first_seen_altitude_km", "DOUBLE", ""),
+    ]),
+    "decision_times": ("Warning and decision time per threat and interceptor site.", [
+        ("threat", "VARCHAR", ""), ("site", "VARCHAR", "interceptor site (NULL if none)"),
+        ("readiness", "VARCHAR", "on-alert | delayed"), ("active_from_s", "DOUBLE", "s since the epoch"),
+        ("launch_time_s", "DOUBLE", ""), ("impact_time_s", "DOUBLE", ""),
+        ("t_first_report_s", "DOUBLE", "first report of the launch by any sensor"),
+        ("t_first_radar_track_s", "DOUBLE", "first confirmed radar track"),
+        ("warning_time_s", "DOUBLE", "impact minus first report"),
+        ("radar_track_to_impact_s", "DOUBLE", "impact minus first radar track"),
+        ("decision_window_s", "DOUBLE", "impact minus max(first radar track, site active)"),
+        ("lost_to_activation_s", "DOUBLE", "part of the window lost because the site was not yet active"),
+    ]),
+    "shared_feed": ("What each observer learns from its shared feed, per threat.", [
+        ("observer", "VARCHAR", ""), ("threat", "VARCHAR", ""), ("feed_from", "VARCHAR", "sensors shared"),
+        ("latency_s", "DOUBLE", ""), ("reports", "INTEGER", "measurements in the feed"),
+        ("t_first_revealed_s", "DOUBLE", "first report reaching the observer"),
+        ("seconds_after_launch", "DOUBLE", ""),
+        ("t_pip_within_10_km_s", "DOUBLE", "when the observer's own track predicts the impact within 10 km"),
+        ("t_pip_within_1_km_s", "DOUBLE", "... within 1 km"),
+        ("pip_error_km_final", "DOUBLE", "last predicted impact point's error"),
+        ("reveals_impact_area", "BOOLEAN", "the feed predicts the impact within 10 km"),
+    ]),
+    "engagements": ("Interceptor shots (empty until engagements are part of the build).", [
+        ("engagement_id", "INTEGER", ""), ("site", "VARCHAR", ""), ("interceptor", "VARCHAR", "variant"),
+        ("threat", "VARCHAR", ""), ("shot", "INTEGER", "1 = first shot at this threat"),
+        ("t_launch_s", "DOUBLE", ""), ("t_intercept_s", "DOUBLE", ""),
+        ("intercept_latitude_deg", "DOUBLE", ""), ("intercept_longitude_deg", "DOUBLE", ""),
+        ("intercept_altitude_km", "DOUBLE", ""), ("closing_speed_mps", "DOUBLE", ""), ("kill", "BOOLEAN", ""),
+    ]),
+    "outcomes": ("Per threat: intercepted, leaked or not engaged (empty until engagements land).", [
+        ("threat", "VARCHAR", ""), ("outcome", "VARCHAR", "intercepted | leaked | not-engaged"),
+        ("shots", "INTEGER", ""), ("reason", "VARCHAR", ""),
+    ]),
+    "footprint_cells": ("Defended-footprint grid cells (empty until the footprint analysis lands).", [
+        ("analysis", "VARCHAR", ""), ("variant", "VARCHAR", "interceptor variant"),
+        ("launch_site", "VARCHAR", ""), ("latitude_deg", "DOUBLE", "cell centre"),
+        ("longitude_deg", "DOUBLE", ""), ("defended", "BOOLEAN", ""),
+    ]),
+    "chase": ("Which ICBM flights each interceptor variant could reach (empty until the chase analysis lands).", [
+        ("threat", "VARCHAR", ""), ("variant", "VARCHAR", ""), ("burnout_speed_mps", "DOUBLE", ""),
+        ("engageable", "BOOLEAN", ""), ("reason", "VARCHAR", ""),
+    ]),
+    "airspace_events": ("Aircraft track checks: violations, closest approaches, route score.", [
+        ("aircraft", "VARCHAR", ""),
+        ("event", "VARCHAR", "violation | cpa | closest_to_coast | unusual_route | summary"),
+        ("subject", "VARCHAR", "country, place, or route corridor"),
+        ("time_utc", "VARCHAR", "ISO 8601 (UTC)"), ("latitude_deg", "DOUBLE", ""),
+        ("longitude_deg", "DOUBLE", ""), ("distance_km", "DOUBLE", "distance (cpa, coast) or route score"),
+        ("depth_km", "DOUBLE", "violation depth inside the 12-nmi limit"),
+        ("details_json", "VARCHAR", ""),
+    ]),
+    "capabilities": ("Which parts of the run were computed, and why a part was not.", [
+        ("capability", "VARCHAR", ""), ("available", "BOOLEAN", ""), ("note", "VARCHAR", ""),
+    ]),
+}
+
+
+def _f(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _wkt(lat, lon) -> str:
+    pts = ", ".join(f"{lo:.5f} {la:.5f}" for la, lo in zip(lat, lon, strict=True))
+    if len(lat):
+        pts += f", {lon[0]:.5f} {lat[0]:.5f}"
+    return f"POLYGON (({pts}))"
+
+
+def rows(result: RunResult, *, scenario_text: str, scenario_sha256: str, scenario_source: str) -> dict[str, list]:
+    """The rows of every table, as lists of tuples in :data:`TABLES` column order."""
+    from bmdsim import __version__
+
+    s = result.scenario
+    out: dict[str, list] = {t: [] for t in TABLES}
+    out["run"].append((__version__, sys.version.split()[0], s.name, scenario_source, scenario_sha256,
+                       scenario_text, s.schema_version, s.epoch_utc.isoformat().replace("+00:00", "Z"), s.seed,
+                       result.started_utc, result.finished_utc, json.dumps(result.timings_s)))
+    for t in result.threats:
+        out["objects"].append((f"threat:{t.name}", "threat", t.name, t.missile, t.launch_latitude_deg,
+                               t.launch_longitude_deg, 0.0, "NOTIONAL", f"{t.launch} -> {t.target}",
+                               json.dumps({"count": t.count, "decoys": t.decoys, "profile": t.profile})))
+        out["threat_flights"].append((t.name, t.missile, t.launch, t.target, t.profile, t.count, t.decoys,
+                                      t.rcs_m2, t.launch_time_s, _f(t.impact_time_s), _f(t.time_of_flight_s),
+                                      _f(t.range_km), _f(t.apogee_km), _f(t.burnout_speed_mps),
+                                      _f(t.burnout_time_s), _f(t.impact_latitude_deg), _f(t.impact_longitude_deg),
+                                      _f(t.miss_m), t.is_icbm))
+        ts, la, lo, h = result.trajectories[t.name]
+        out["trajectories"] += [(f"threat:{t.name}", k, _f(ts[k]), _f(la[k]), _f(lo[k]), _f(h[k]))
+                                for k in range(ts.size)]
+    for si in result.sensors:
+        out["objects"].append((f"sensor:{si.name}", "sensor", si.name, si.catalog, _f(si.latitude_deg),
+                               _f(si.longitude_deg), _f(si.altitude_m), si.label, si.source,
+                               json.dumps({"kind": si.kind, "needs_cue": si.needs_cue})))
+    for site in s.interceptor_sites:
+        from bmdsim.flight import sites as fsites
+
+        local = {x.name: x for x in s.sites}
+        if site.site in local:
+            lat, lon = local[site.site].latitude_deg, local[site.site].longitude_deg
+        else:
+            lat, lon = fsites.resolve("site", site.site)
+        out["objects"].append((f"interceptor_site:{site.name}", "interceptor_site", site.name, site.interceptor,
+                               lat, lon, 0.0, "SCENARIO", f"site {site.site}",
+                               json.dumps({"inventory": site.inventory, "variants": site.all_variants,
+                                           "doctrine": site.doctrine.model_dump(),
+                                           "readiness": site.readiness.model_dump()})))
+    for a in result.aircraft:
+        out["objects"].append((f"aircraft:{a.name}", "aircraft", a.name, None, _f(a.latitude_deg[0]),
+                               _f(a.longitude_deg[0]), _f(a.altitude_m[0]), "NOTIONAL", "aircraft track",
+                               json.dumps({"points": int(a.t_s.size)})))
+        out["trajectories"] += [(f"aircraft:{a.name}", k, _f(a.t_s[k]), _f(a.latitude_deg[k]),
+                                 _f(a.longitude_deg[k]), _f(a.altitude_m[k])) for k in range(a.t_s.size)]
+        c = a.check
+        for v in c["violations"]:
+            out["airspace_events"].append((a.name, "violation", v["country"], v["entry_time"], None, None, None,
+                                           _f(v["max_depth_km"]), json.dumps(v)))
+        for p in c["cpa"]:
+            out["airspace_events"].append((a.name, "cpa", p["poi"], p["time"], _f(p["latitude_deg"]),
+                                           _f(p["longitude_deg"]), _f(p["distance_km"]), None, json.dumps(p)))
+        for country, d in c["min_distance_to_coast_km"].items():
+            cl = c["closest_to_coast"].get(country, {})
+            out["airspace_events"].append((a.name, "closest_to_coast", country, cl.get("time"),
+                                           _f(cl.get("latitude_deg")), _f(cl.get("longitude_deg")), _f(d), None,
+                                           json.dumps({"min_distance_to_territorial_airspace_km":
+                                                       c["min_distance_to_territorial_airspace_km"].get(country)})))
+        if "unusual_route" in c:
+            u = c["unusual_route"]
+            far = u.get("farthest", {})
+            out["airspace_events"].append((a.name, "unusual_route", u.get("reference"), far.get("time"),
+                                           _f(far.get("latitude_deg")), _f(far.get("longitude_deg")),
+                                           _f(u.get("score_km")), None, json.dumps(u, default=str)))
+        out["airspace_events"].append((a.name, "summary", None, c["start_time"], None, None, None, None,
+                                       json.dumps({"entered_territorial_airspace": c["entered_territorial_airspace"],
+                                                   "end_time": c["end_time"], "warnings": c["warnings"]})))
+    for d in result.detections:
+        out["sensor_detections"].append((d.threat, d.sensor, d.kind, _f(d.t_first_visible_s), _f(d.t_cue_s),
+                                         _f(d.t_first_detection_s), _f(d.t_track_s), _f(d.t_report_s), d.looks,
+                                         d.hits))
+        m = d.measurements
+        for k in range(len(m)):
+            out["detections"].append((d.threat, d.sensor, _f(m.t_s[k]), _f(m.range_m[k]),
+                                      _f(np.degrees(m.azimuth_rad[k])), _f(np.degrees(m.elevation_rad[k])),
+                                      _f(m.range_rate_mps[k]), _f(m.sigma_range_m[k]),
+                                      _f(m.sigma_angle_rad[k] * 1e3), _f(m.snr_db[k])))
+    for name, tr in result.tracks.items():
+        for k in range(tr.t_s.size):
+            out["tracks"].append((name, k, _f(tr.t_s[k]), str(tr.sensor[k]), _f(tr.latitude_deg[k]),
+                                  _f(tr.longitude_deg[k]), _f(tr.altitude_m[k]), _f(tr.position_sigma_m[k]),
+                                  _f(tr.pip_latitude_deg[k]), _f(tr.pip_longitude_deg[k]),
+                                  _f(tr.pip_semi_major_km[k]), _f(tr.pip_error_km[k])))
+    for r in result.coverage:
+        out["coverage"].append((r.sensor, r.altitude_km, r.rcs_m2, _f(r.area_km2),
+                                _wkt(r.latitude_deg, r.longitude_deg)))
+    for name, u in result.unseen.items():
+        out["unseen"].append((name, u["radar"] or None, _f(u["t_first_seen_s"]), _f(u["unseen_ground_range_km"]),
+                              _f(u["total_ground_range_km"]), _f(u["first_seen_altitude_km"])))
+    for d in result.decision:
+        out["decision_times"].append((d["threat"], d["site"], d["readiness"], _f(d["active_from_s"]),
+                                      _f(d["launch_time_s"]), _f(d["impact_time_s"]), _f(d["t_first_report_s"]),
+                                      _f(d["t_first_radar_track_s"]), _f(d["warning_time_s"]),
+                                      _f(d["radar_track_to_impact_s"]), _f(d["decision_window_s"]),
+                                      _f(d["lost_to_activation_s"])))
+    for d in result.sharing:
+        out["shared_feed"].append((d["observer"], d["threat"], d["feed_from"], d["latency_s"], d["reports"],
+                                   _f(d["t_first_revealed_s"]), _f(d["seconds_after_launch"]),
+                                   _f(d["t_pip_within_10_km_s"]), _f(d["t_pip_within_1_km_s"]),
+                                   _f(d["pip_error_km_final"]), d["reveals_impact_area"]))
+    for e in result.engagements or []:
+        out["engagements"].append(tuple(e.get(c) for c, _, _ in TABLES["engagements"][1]))
+    for o in result.outcomes or []:
+        out["outcomes"].append(tuple(o.get(c) for c, _, _ in TABLES["outcomes"][1]))
+    for c in (result.footprint or {}).get("cells", []):
+        out["footprint_cells"].append(tuple(c.get(k) for k, _, _ in TABLES["footprint_cells"][1]))
+    for c in result.chase or []:
+        out["chase"].append(tuple(c.get(k) for k, _, _ in TABLES["chase"][1]))
+    caps = ["flights", "sensing", "tracking", "coverage", "decision_time", "sharing", "airspace", "engagements",
+            "footprint", "chase"]
+    for cap in caps:
+        note = result.unavailable.get(cap, "")
+        out["capabilities"].append((cap, cap not in result.unavailable, note))
+    return out
+
+
+def write_database(path: str | Path, result: RunResult, *, scenario_text: str, scenario_sha256: str,
+                   scenario_source: str) -> dict[str, int]:
+    """Create the DuckDB file ``path`` (must not exist) with every table of :data:`TABLES`; returns the row
+    count per table."""
+    import duckdb
+
+    data = rows(result, scenario_text=scenario_text, scenario_sha256=scenario_sha256,
+                scenario_source=scenario_source)
+    con = duckdb.connect(str(path))
+    counts = {}
+    try:
+        for table, (doc, cols) in TABLES.items():
+            ddl = ", ".join(f'"{c}" {t}' for c, t, _ in cols)
+            con.execute(f'CREATE TABLE "{table}" ({ddl})')
+            con.execute(f"COMMENT ON TABLE \"{table}\" IS '{doc.replace(chr(39), chr(39) * 2)}'")
+            for c, _, meaning in cols:
+                if meaning:
+                    con.execute(f"COMMENT ON COLUMN \"{table}\".\"{c}\" IS '{meaning.replace(chr(39), chr(39) * 2)}'")
+            rs = data[table]
+            if rs:
+                df = pd.DataFrame(rs, columns=[c for c, _, _ in cols])
+                con.register("_rows", df)
+                sel = ", ".join(f'CAST("{c}" AS {t})' for c, t, _ in cols)
+                con.execute(f'INSERT INTO "{table}" SELECT {sel} FROM _rows')
+                con.unregister("_rows")
+            counts[table] = len(rs)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return counts
+
+
+def markdown() -> str:
+    """The documentation of every table (``docs/database.md``)."""
+    lines = ["# The results database (`results.duckdb`)", "",
+             "Every `bmdsim run` writes one DuckDB file with the tables below (generated from "
+             "`bmdsim.store.database.TABLES`). Times `t_s` are seconds since the scenario epoch (`run.epoch_utc`); "
+             "angles in degrees, latitude before longitude; NULL means \"never happened\" or \"not computed\". "
+             "The same scenario and seed give the same contents, except `run.started_utc`, `run.finished_utc` "
+             "and `run.timings_json`.", "",
+             "```sh", "duckdb out/results.duckdb \"SELECT threat, outcome FROM outcomes\"",
+             "python -c \"import duckdb; print(duckdb.connect('out/results.duckdb', read_only=True)"
+             ".sql('SELECT * FROM decision_times').df())\"", "```", ""]
+    for table, (doc, cols) in TABLES.items():
+        lines += [f"## `{table}`", "", doc, "", "| column | type | meaning |", "| --- | --- | --- |"]
+        lines += [f"| `{c}` | {t} | {m} |" for c, t, m in cols]
+        lines.append("")
+    return "\n".join(lines)
