@@ -141,6 +141,34 @@ def test_targeting_with_apogee():
     assert s.flights.apogee_m[0] == pytest.approx(1200e3, abs=200.0)
 
 
+def test_targeting_with_burnout_angle():
+    v = catalog.get("irbm-3700")
+    for gamma in (20.0, 45.0):
+        s = solve(v, 35.23, 53.92, 52.23, 21.01, profile="lofted", burnout_gamma_deg=gamma)
+        assert s.miss_m[0] < 100.0
+        assert np.degrees(s.flights.burnout_gamma_rad[0]) == pytest.approx(gamma, abs=0.02)
+
+
+def test_pitch_program_engine_matches_oracle_and_vertical_falls_back():
+    v = catalog.get("sejjil-2")
+    prog = ([0.0, 10.0, 60.0, 120.0], [0.0, 5.0, 40.0, 60.0])
+    a = fly(v, 30.0, 50.0, 45.0, 0.0, pitch_program=prog)
+    b = fly(v, 30.0, 50.0, 45.0, 0.0, pitch_program=prog, integrator="oracle")
+    d, az = geodesy.inverse(a.impact_latitude_deg, a.impact_longitude_deg, b.impact_latitude_deg,
+                            b.impact_longitude_deg)
+    assert d[0] < 10.0
+    # the program pitches toward the launch azimuth: on a still Earth the impact lies along it (0.1 deg: the
+    # launch plane is a plane through the centre, a normal section, not quite the ellipsoidal geodesic)
+    still = fly(v, 30.0, 50.0, 45.0, 0.0, pitch_program=prog, options=Options(rotation=False))
+    _, az_imp = geodesy.inverse(30.0, 50.0, still.impact_latitude_deg, still.impact_longitude_deg)
+    assert abs(((az_imp - 45.0) + 180) % 360 - 180) < 0.1
+    # straight up (along the geocentric radius) on a still Earth in vacuum with radial gravity: back down on
+    # the pad (within 1 m)
+    up = fly(v, 30.0, 50.0, 45.0, 0.0, pitch_program=([0.0, 200.0], [0.0, 0.0]),
+             options=Options(rotation=False, drag=False, j2=False))
+    assert up.range_m[0] < 1.0
+
+
 def test_unreachable_and_bad_input():
     v = catalog.get("shahab-3")
     with pytest.raises(UnreachableError, match="reaches about"):

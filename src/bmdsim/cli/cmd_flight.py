@@ -120,6 +120,7 @@ def register(app: typer.Typer) -> None:
         to: str = typer.Option(None, help="Target: LAT,LON in degrees or a site name (see `bmdsim sites`)."),
         profile: str = typer.Option("minimum-energy", help="minimum-energy, lofted, depressed or maximum-range."),
         apogee_km: float = typer.Option(None, help="Fly a lofted/depressed shot with this apogee, km."),
+        burnout_gamma_deg: float = typer.Option(None, help="...or with this flight-path angle at burnout, deg."),
         trajectory: Path = typer.Option(None, help="Write the trajectory (1 s samples) to a .csv or .parquet."),
         pairs: Path = typer.Option(None, help="Batch: CSV with launch_latitude_deg, launch_longitude_deg, "
                                    "target_latitude_deg, target_longitude_deg."),
@@ -138,13 +139,14 @@ def register(app: typer.Typer) -> None:
         if apogee_m is not None and not apogee_m > 0:
             raise InputError("--apogee-km", apogee_km, "give a positive apogee in km")
         if pairs is not None:
-            _fly_pairs(vehicle, pairs, out, profile, apogee_m, json_out)
+            _fly_pairs(vehicle, pairs, out, profile, apogee_m, json_out, burnout_gamma_deg)
             return
         if from_ is None or to is None:
             raise InputError("--from/--to", None, "give both --from LAT,LON and --to LAT,LON (or --pairs FILE)")
         lat0, lon0 = sites.resolve("--from", from_)
         lat1, lon1 = sites.resolve("--to", to)
-        sol = solve(vehicle, lat0, lon0, lat1, lon1, profile=profile, apogee_m=apogee_m)
+        sol = solve(vehicle, lat0, lon0, lat1, lon1, profile=profile, apogee_m=apogee_m,
+                    burnout_gamma_deg=burnout_gamma_deg)
         if not sol.miss_m[0] < 1000.0:
             from bmdsim.core import geodesy
             from bmdsim.flight.targeting import max_range
@@ -156,6 +158,7 @@ def register(app: typer.Typer) -> None:
                 f"{float(dist) / 1000:.0f} km away and the missile reaches about {reach / 1000:.0f} km in that "
                 "direction on the turning Earth; choose a closer target or another missile")
         res = _summary(sol.flights) | {"miss_m": sol.miss_m[0], "azimuth_deg": sol.azimuth_deg[0],
+                                       "burnout_gamma_deg": np.degrees(sol.flights.burnout_gamma_rad[0]),
                                        "kick_deg": sol.kick_deg[0], "cutoff_s": sol.cutoff_s[0],
                                        "missile": missile, "profile": profile}
         if trajectory is not None:
@@ -225,7 +228,8 @@ def _central_angle(lat1, lon1, lat2, lon2):
 _PAIR_COLS = ("launch_latitude_deg", "launch_longitude_deg", "target_latitude_deg", "target_longitude_deg")
 
 
-def _fly_pairs(vehicle, pairs: Path, out: Path | None, profile: str, apogee_m, json_out: bool) -> None:
+def _fly_pairs(vehicle, pairs: Path, out: Path | None, profile: str, apogee_m, json_out: bool,
+               burnout_gamma_deg=None) -> None:
     import pandas as pd
 
     if out is None:
@@ -247,7 +251,8 @@ def _fly_pairs(vehicle, pairs: Path, out: Path | None, profile: str, apogee_m, j
         raise DataError(f"--pairs {pairs}: rows {', '.join(str(b + 2) for b in bad[:10])} (file lines) have "
                         "missing, non-numeric or out-of-range coordinates; fix or remove them")
     t = time.perf_counter()
-    sol = solve(vehicle, vals[:, 0], vals[:, 1], vals[:, 2], vals[:, 3], profile=profile, apogee_m=apogee_m)
+    sol = solve(vehicle, vals[:, 0], vals[:, 1], vals[:, 2], vals[:, 3], profile=profile, apogee_m=apogee_m,
+                burnout_gamma_deg=burnout_gamma_deg)
     seconds = time.perf_counter() - t
     f = sol.flights
     table = {c: vals[:, i] for i, c in enumerate(_PAIR_COLS)}

@@ -8,8 +8,9 @@ Profiles (the shape of the flight; range is always matched):
   above (depressed, flatter) the maximum-range kick.
 - ``maximum-range``: full burn at the maximum-range kick (the target then only sets the azimuth; the miss tells
   how far the impact lies from it).
-- An ``apogee_m`` adds the apogee as a third condition and the cut-off as a third unknown (lofted or depressed
-  shots with a chosen apogee).
+- An ``apogee_m`` (or a ``burnout_gamma_deg``) adds the apogee (or the Earth-relative flight-path angle at
+  burnout) as a third condition and the cut-off as a third unknown: lofted or depressed shots set by apogee or by
+  burnout angle.
 
 Method: Newton's method on (along-track, cross-track) miss [and apogee error] with a finite-difference
 Jacobian, every iteration one batched engine call for all unsolved rows and their perturbations. A per-vehicle
@@ -55,6 +56,13 @@ def range_table(vehicle: Vehicle):
     return _KICKS, r, f.apogee_m
 
 
+@lru_cache(maxsize=64)
+def gamma_table(vehicle: Vehicle):
+    """Burnout flight-path angle (deg) against kick angle (deg), as :func:`range_table` flies them."""
+    f = fly(vehicle, 0.0, 0.0, 0.0, _KICKS, options=Options(rotation=False))
+    return _KICKS, np.degrees(f.burnout_gamma_rad)
+
+
 def max_range(vehicle: Vehicle, *, latitude_deg=0.0, longitude_deg=0.0, azimuth_deg=0.0, rotation=True):
     """Maximum range (m) along an azimuth from a launch point, and the kick angle (deg) that gives it."""
     kicks, r, _ = range_table(vehicle)
@@ -73,7 +81,7 @@ def _miss_components(f: Flights, tlat, tlon, track_az):
     return d * np.cos(ang), d * np.sin(ang), d
 
 
-def _initial_guess(vehicle, dist, profile, apogee_m):
+def _initial_guess(vehicle, dist, profile, apogee_m, gamma_deg=None):
     kicks, r, apo = range_table(vehicle)
     ok = np.isfinite(r)
     j = int(np.nanargmax(r))
@@ -95,6 +103,10 @@ def _initial_guess(vehicle, dist, profile, apogee_m):
         ka = np.interp(apogee_m, apo[sel][ok[sel]][np.argsort(apo[sel][ok[sel]])],
                        ks[np.argsort(apo[sel][ok[sel]])])
         kick = np.full_like(dist, ka)
+    if gamma_deg is not None:
+        kg, gg = gamma_table(vehicle)
+        order = np.argsort(gg)
+        kick = np.full_like(dist, np.interp(gamma_deg, gg[order], kg[order]))
     return kick, rmax, kicks[j]
 
 
@@ -110,8 +122,9 @@ def _cutoff_guess(vehicle, kick_deg, dist):
 
 
 def solve(vehicle: Vehicle, launch_lat_deg, launch_lon_deg, target_lat_deg, target_lon_deg, *,
-          profile: str = "minimum-energy", apogee_m: float | None = None, t_launch_s=0.0,
-          tol_m: float = 5.0, max_iter: int = 12, options: Options | None = None) -> Solution:
+          profile: str = "minimum-energy", apogee_m: float | None = None,
+          burnout_gamma_deg: float | None = None, t_launch_s=0.0, tol_m: float = 5.0, max_iter: int = 12,
+          options: Options | None = None) -> Solution:
     """Aim ``vehicle`` from each launch point at each target (arrays broadcast to N rows).
 
     Returns the steering and the flight; rows that do not converge keep their best miss in ``miss_m`` (check
@@ -119,6 +132,11 @@ def solve(vehicle: Vehicle, launch_lat_deg, launch_lon_deg, target_lat_deg, targ
     """
     if profile not in PROFILES:
         raise InputError("profile", profile, "use one of " + ", ".join(PROFILES))
+    if apogee_m is not None and burnout_gamma_deg is not None:
+        raise InputError("apogee_m/burnout_gamma_deg", (apogee_m, burnout_gamma_deg), "set one shape, not both")
+    if burnout_gamma_deg is not None and not 0 < burnout_gamma_deg < 90:
+        raise InputError("burnout_gamma_deg", burnout_gamma_deg, "give an angle between 0 and 90 degrees")
+    third = apogee_m is not None or burnout_gamma_deg is not None
     options = options or Options()
     lat, lon, tlat, tlon, t0 = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, dtype=float)) for a in
                                                      (launch_lat_deg, launch_lon_deg, target_lat_deg,
@@ -132,13 +150,13 @@ def solve(vehicle: Vehicle, launch_lat_deg, launch_lon_deg, target_lat_deg, targ
                          "from the launch point")
     _, back = geodesy.inverse(tlat, tlon, lat, lon)
     track_az = np.mod(back + 180.0, 360.0)
-    kick, _rmax, kmax = _initial_guess(vehicle, dist, profile, apogee_m)
+    kick, _rmax, kmax = _initial_guess(vehicle, dist, profile, apogee_m, burnout_gamma_deg)
     tb = vehicle.burn_time_s
     cut = _cutoff_guess(vehicle, kick, dist) if profile == "minimum-energy" else np.full_like(dist, tb)
     # unknowns per row, by mode: always the azimuth, then the kick and/or the cut-off
     if profile == "maximum-range":
         cols, x = ("az",), az0[:, None].copy()
-    elif apogee_m is not None:
+    elif third:
         cols, x = ("az", "kick", "cut"), np.column_stack([az0, kick, cut])
     elif profile == "minimum-energy":
         cols, x = ("az", "cut"), np.column_stack([az0, cut])
@@ -171,7 +189,9 @@ def solve(vehicle: Vehicle, launch_lat_deg, launch_lon_deg, target_lat_deg, targ
         along, cross, d = _miss_components(f, tlat[rows], tlon[rows], track_az[rows])
         parts = [cross] if nvar == 1 else [along, cross]
         if nvar == 3:
-            parts.append(f.apogee_m - apogee_m)
+            parts.append(f.apogee_m - apogee_m if apogee_m is not None else
+                         # one degree of burnout angle weighs as much as 10 km of miss
+                         1e4 * (np.degrees(f.burnout_gamma_rad) - burnout_gamma_deg))
         res = np.column_stack(parts)
         res[f.status != 0] = np.nan
         res = res.reshape(nvar + 1, m, -1)
@@ -180,7 +200,7 @@ def solve(vehicle: Vehicle, launch_lat_deg, launch_lon_deg, target_lat_deg, targ
         if nvar == 1:
             done = np.abs(res[0, :, 0]) < tol_m
         elif nvar == 3:
-            done = (miss[active] < tol_m) & (np.abs(res[0, :, 2]) < 100.0)
+            done = (miss[active] < tol_m) & (np.abs(res[0, :, 2]) < 100.0)   # 100 m of apogee, 0.01 deg
         else:
             done = miss[active] < tol_m
         jac = np.transpose((res[1:] - res[0][None]) / fd_step[:, None, None], (1, 2, 0))   # (m, nres, nvar)
@@ -195,7 +215,7 @@ def solve(vehicle: Vehicle, launch_lat_deg, launch_lon_deg, target_lat_deg, targ
     a_, k_, c_ = steering(x)
     sol = Solution(azimuth_deg=a_, kick_deg=k_, cutoff_s=c_, miss_m=miss, iterations=iterations, flights=result)
     bad = np.flatnonzero(~(miss < tol_m))
-    if bad.size and profile == "minimum-energy" and apogee_m is None:
+    if bad.size and profile == "minimum-energy" and not third:
         # Near the maximum range the cut-off saturates at full burn and the Earth's turning moves the best
         # kick: fall back to full-burn shots on either side of the maximum-range kick, keep the better.
         for alt in ("depressed", "lofted"):
