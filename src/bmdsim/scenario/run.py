@@ -148,6 +148,8 @@ class AircraftResult:
     longitude_deg: np.ndarray
     altitude_m: np.ndarray
     check: dict              # bmdsim.airspace.check_track output (JSON-ready)
+    track: object = None     # the bmdsim.airspace Track as read (its own epoch)
+    points_of_interest: tuple = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -450,7 +452,8 @@ def _aircraft(scn: Scenario, base_dir: Path | None, progress):
                                 corridor=air.reference_corridor() if a.compare_with_usual_routes else None)
         shift = (trk.epoch - epoch) / np.timedelta64(1, "s")
         out.append(AircraftResult(name=a.name, t_s=trk.t_s + float(shift), latitude_deg=trk.latitude_deg,
-                                  longitude_deg=trk.longitude_deg, altitude_m=trk.altitude_m, check=check))
+                                  longitude_deg=trk.longitude_deg, altitude_m=trk.altitude_m, check=check,
+                                  track=trk, points_of_interest=tuple(pois)))
         progress("airspace checks", k + 1, max(len(scn.aircraft), 1))
     return out
 

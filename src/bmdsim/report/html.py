@@ -1,0 +1,333 @@
+"""The HTML report of a run: one self-contained file (images embedded as data URIs, no scripts, no external
+links needed), one section per question of the developers' brief, each with its numbers and the assumptions
+that drive them. A question whose capability is not part of this build says so plainly.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from bmdsim.scenario.run import RunResult
+
+__all__ = ["render_report", "SECTIONS"]
+
+#: (anchor, title) of the question sections, in order
+SECTIONS = [
+    ("protects", "1. What the defense protects"),
+    ("threatens", "2. What it could threaten"),
+    ("sees", "3. What its radars see, when, and how well"),
+    ("decision", "4. How much decision time there is, and what a delayed activation costs"),
+    ("sharing", "5. What a shared radar feed reveals to an observer"),
+    ("airspace", "6. Whether the aircraft stayed out of sovereign airspace, and how close it came"),
+]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#1d1d1d;line-height:1.45}
+h1{font-size:1.7em;margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;margin:.8em 0;font-size:.86em}th,td{border:1px solid #ccc;padding:3px 7px;
+text-align:right}th{background:#f1f1f1}td:first-child,th:first-child{text-align:left}
+.note{background:#fff6d6;border-left:4px solid #e0b400;padding:.5em .9em;margin:.8em 0}
+.assume{background:#eef4fa;border-left:4px solid #0072b2;padding:.5em .9em;margin:.8em 0;font-size:.92em}
+.key{font-size:1.05em}img{max-width:100%;border:1px solid #ddd;margin:.5em 0}
+pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.8em}nav a{margin-right:1em}
+.small{font-size:.85em;color:#555}
+"""
+
+
+def _e(x) -> str:
+    return html.escape(str(x))
+
+
+def _n(x, fmt="{:,.0f}", none="–") -> str:
+    if x is None:
+        return none
+    try:
+        if isinstance(x, float) and not math.isfinite(x):
+            return none
+    except TypeError:
+        return _e(x)
+    return fmt.format(x)
+
+
+def _min(x) -> str:
+    return _n(x / 60.0 if x is not None and np.isfinite(x) else None, "{:.1f}")
+
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    h = "".join(f"<th>{_e(c)}</th>" for c in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{h}</tr>{body}</table>"
+
+
+def _img(png: bytes | None, alt: str) -> str:
+    if not png:
+        return ""
+    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+
+
+def _note(text: str) -> str:
+    return f'<div class="note"><b>Not available in this build.</b> {_e(text)}</div>'
+
+
+def _assume(items: list[str]) -> str:
+    lis = "".join(f"<li>{i}</li>" for i in items)
+    return f'<div class="assume"><b>Assumptions that drive these numbers</b><ul>{lis}</ul></div>'
+
+
+# --------------------------------------------------------------------------------------------- sections
+def _protects(r: RunResult) -> str:
+    s = r.scenario
+    out = []
+    if r.outcomes:
+        rows = [[_e(o["threat"]), _e(o["outcome"]), _n(o.get("shots")), _e(o.get("reason") or "")]
+                for o in r.outcomes]
+        out.append(_table(["threat", "outcome", "shots", "reason"], rows))
+    elif "engagements" in r.unavailable:
+        out.append(_note(r.unavailable["engagements"] + ". No interceptions are claimed; the table below lists "
+                         "what the defense would face."))
+    if r.footprint:
+        out.append(f"<p>Defended footprint: {_e(r.footprint.get('summary', ''))}</p>")
+    elif "footprint" in r.unavailable:
+        out.append(_note(r.unavailable["footprint"] + "."))
+    rows = []
+    for t in r.threats:
+        rows.append([_e(t.name), _e(t.missile), _e(t.target), _n(t.count), _n(t.range_km), _n(t.apogee_km),
+                     _min(t.time_of_flight_s), "yes" if t.is_icbm else "no"])
+    out.append("<p>The raids the defense faces (each flown on the rotating WGS84 Earth, targeted to within "
+               f"{_n(max((t.miss_m for t in r.threats), default=0.0), '{:,.0f}')} m):</p>")
+    out.append(_table(["threat", "missile", "target", "missiles", "range km", "apogee km", "flight min", "ICBM"],
+                      rows))
+    sites = "; ".join(f"{_e(x.name)}: {x.inventory} x {_e(x.interceptor)} ({_e(x.doctrine.mode)}, "
+                      f"{x.doctrine.shots_per_threat} shots/threat, Pssk {x.doctrine.single_shot_kill_probability:g})"
+                      for x in s.interceptor_sites) or "none"
+    out.append(_assume([f"Interceptor sites: {sites}.",
+                        "Threat vehicles are NOTIONAL, sized to the claimed range class (docs/sources.md).",
+                        "A raid of several missiles flies one trajectory (count matters for inventory only)."]))
+    return "".join(out)
+
+
+def _threatens(r: RunResult) -> str:
+    from bmdsim.flight import catalog
+
+    out = []
+    if r.chase:
+        rows = [[_e(c["threat"]), _e(c["variant"]), _n(c["burnout_speed_mps"] / 1e3, "{:.1f}"),
+                 "yes" if c["engageable"] else "no", _e(c.get("reason") or "")] for c in r.chase]
+        out.append(_table(["ICBM flight", "interceptor", "burnout km/s", "could reach", "why"], rows))
+    elif "chase" in r.unavailable:
+        out.append(_note(r.unavailable["chase"] + ". The numbers that question turns on are listed below."))
+    icbm = [t for t in r.threats if t.is_icbm]
+    rows = [[_e(t.name), _e(t.launch), _e(t.target), _n(t.burnout_speed_mps / 1e3, "{:.2f}"),
+             _n(t.burnout_time_s), _n(t.apogee_km), _min(t.time_of_flight_s)] for t in icbm]
+    out.append("<p>ICBM flights of the scenario:</p>")
+    out.append(_table(["flight", "from", "to", "burnout km/s", "burnout s", "apogee km", "flight min"], rows))
+    rows = []
+    for site in r.scenario.interceptor_sites:
+        for v in site.all_variants:
+            spec = catalog.raw()["interceptors"][v]
+            rows.append([_e(site.name), _e(v), _n(spec["burnout_speed_mps"] / 1e3, "{:.1f}"), _e(spec["label"]),
+                         _e(spec["source"])])
+    if rows:
+        out.append("<p>The disputed interceptor burnout speeds (each a named variant):</p>")
+        out.append(_table(["site", "variant", "burnout km/s", "label", "source"], rows))
+    out.append(_assume(["Interceptor variants are the two-stage GBI base design sized so that its burnout speed "
+                        "equals each claim (bmdsim.flight.sizing).",
+                        "Russian ICBMs are one NOTIONAL solid three-stage class; launch fields are "
+                        "approximate (a few km)."]))
+    return "".join(out)
+
+
+def _sees(r: RunResult, maps: dict) -> str:
+    out = []
+    if not r.sensors:
+        return "<p>The scenario has no sensors.</p>"
+    out.append(_img(maps.get("coverage"), "radar coverage map"))
+    if r.coverage:
+        rows = [[_e(c.sensor), _n(c.altitude_km), _n(c.rcs_m2, "{:g}"), _n(c.area_km2 / 1e6, "{:.2f}")]
+                for c in r.coverage]
+        out.append(_table(["radar", "target altitude km", "RCS m²", "covered area M km²"], rows))
+    if r.unseen:
+        rows = [[_e(k), _e(u["radar"] or "none"), _n(u["unseen_ground_range_km"]), _n(u["total_ground_range_km"]),
+                 _n(u["first_seen_altitude_km"])] for k, u in r.unseen.items()]
+        out.append("<p>How far each threat flies before any radar could detect it (the reported '245, 450 or "
+                   "850 km could not be seen' claim):</p>")
+        out.append(_table(["threat", "first radar", "unseen km", "total km", "altitude when first seen km"], rows))
+    sensors = [s.name for s in r.sensors]
+    by = {(d.threat, d.sensor): d for d in r.detections}
+    rows = []
+    for t in r.threats:
+        row = [_e(t.name)]
+        for s in sensors:
+            d = by.get((t.name, s))
+            if d is None or not np.isfinite(d.t_track_s):
+                row.append("–")
+            else:
+                row.append(f"{(d.t_track_s - t.launch_time_s) / 60:.1f}")
+        tr = r.tracks.get(t.name)
+        if tr is not None:
+            fin = tr.pip_error_km[np.isfinite(tr.pip_error_km)]
+            t10 = tr.first_time_pip_within_km(10.0)
+            row += [_min(t10 - t.launch_time_s) if np.isfinite(t10) else "–",
+                    _n(fin[-1] if fin.size else None, "{:.2f}")]
+        else:
+            row += ["–", "–"]
+        rows.append(row)
+    out.append("<p>Minutes after launch at which each sensor holds a confirmed track (– never), and the fused "
+               "radar track's predicted impact point (PIP):</p>")
+    out.append(_table(["threat", *sensors, "PIP within 10 km (min after launch)", "last PIP error km"], rows))
+    out.append(_img(maps.get("pip"), "PIP error against time"))
+    labels = "; ".join(f"{_e(s.name)} ({_e(s.catalog)}, {_e(s.label)})" for s in r.sensors)
+    rcs = sorted({t.rcs_m2 for t in r.threats})
+    out.append(_assume([f"Sensors: {labels}. Labels: PRIMARY, REPORTED, SECONDARY or NOTIONAL (docs/sources.md).",
+                        f"Warhead radar cross-section {', '.join(f'{x:g}' for x in rcs)} m² (scenario), "
+                        "Swerling fluctuation per the radar catalog; cued radars start from the earliest report.",
+                        "Straight-line propagation (no refraction); detections are random draws from the scenario "
+                        "seed.",
+                        "The PIP flies the track state in vacuum: during reentry it lies long of the true impact "
+                        "by what drag takes away."]))
+    return "".join(out)
+
+
+def _decision(r: RunResult, maps: dict) -> str:
+    out = [_img(maps.get("timeline"), "timeline")]
+    rows = []
+    for d in r.decision:
+        rows.append([_e(d["threat"]), _e(d["site"] or "–"), _e(d["readiness"] or "–"), _min(d["warning_time_s"]),
+                     _min(d["radar_track_to_impact_s"]), _min(d["decision_window_s"]),
+                     _min(d["lost_to_activation_s"])])
+    out.append(_table(["threat", "site", "readiness", "warning min (first report to impact)",
+                       "radar track to impact min", "decision window min", "lost to late activation min"], rows))
+    delayed = [x for x in r.scenario.interceptor_sites if x.readiness.state == "delayed"]
+    if delayed:
+        lost = [d for d in r.decision if d["site"] in {x.name for x in delayed} and d["lost_to_activation_s"]
+                and np.isfinite(d["lost_to_activation_s"]) and d["lost_to_activation_s"] > 0]
+        gone = [d for d in lost if not (d["decision_window_s"] > 0)]
+        out.append(f'<p class="key">A delayed activation of {", ".join(_e(x.name) for x in delayed)} '
+                   f"({_min(delayed[0].readiness.activation_delay_s)} min after the first launch) cuts into the "
+                   f"decision window of {len(lost)} of {len(r.threats)} threats and leaves no window at all for "
+                   f"{len(gone)}.</p>")
+    else:
+        out.append("<p>All interceptor sites are on alert; run <code>bmdsim run europe-2007-delayed</code> to see "
+                   "what a delayed activation costs.</p>")
+    if "engagements" in r.unavailable:
+        out.append(_note("The latest launch time of an interceptor (which shortens the window further) comes "
+                         "from engagements, not yet part of this build; the windows above end at impact."))
+    out.append(_assume(["Warning time starts at the first report by any sensor (satellite reports carry their "
+                        "latency); the decision window at the first confirmed radar track or the site's "
+                        "activation, whichever is later.",
+                        "Activation delays count from the first launch of the scenario."]))
+    return "".join(out)
+
+
+def _sharing(r: RunResult) -> str:
+    if not r.scenario.observers:
+        return "<p>The scenario has no observers.</p>"
+    rows = []
+    for d in r.sharing:
+        rows.append([_e(d["observer"]), _e(d["threat"]), _e(d["feed_from"]), _n(d["reports"]),
+                     _min(d["seconds_after_launch"]),
+                     _min(d["t_pip_within_10_km_s"] - next(t.launch_time_s for t in r.threats
+                                                           if t.name == d["threat"])),
+                     _n(d["pip_error_km_final"], "{:.2f}"), "yes" if d["reveals_impact_area"] else "no"])
+    out = [_table(["observer", "threat", "feed", "reports", "first revealed (min after launch)",
+                   "impact known within 10 km (min after launch)", "last PIP error km", "reveals impact area"],
+                  rows)]
+    for o in r.scenario.observers:
+        mine = [d for d in r.sharing if d["observer"] == o.name]
+        rev = [d for d in mine if d["reveals_impact_area"]]
+        out.append(f'<p class="key">{_e(o.name)} learns of {sum(1 for d in mine if d["reports"] > 0)} of '
+                   f"{len(mine)} threats from the feed of {_e(', '.join(o.feed_from))}, and can predict the "
+                   f"impact point within 10 km for {len(rev)}.</p>")
+    out.append(_assume(["The observer runs its own tracker (the same EKF) on the shared measurements only, "
+                        "after the feed latency.",
+                        "The feed carries every measurement of the shared sensors (content: tracks)."]))
+    return "".join(out)
+
+
+def _airspace(r: RunResult, maps: dict) -> str:
+    if not r.aircraft:
+        return "<p>The scenario has no aircraft tracks.</p>"
+    out = [_img(maps.get("aircraft"), "aircraft map")]
+    for a in r.aircraft:
+        c = a.check
+        verdict = ("entered territorial airspace of " + ", ".join(_e(v["country"]) for v in c["violations"])
+                   if c["entered_territorial_airspace"] else "stayed out of every country's territorial airspace")
+        out.append(f'<p class="key"><b>{_e(a.name)}</b> ({_e(c["start_time"])} to {_e(c["end_time"])}) '
+                   f"{verdict}.</p>")
+        if c["violations"]:
+            out.append(_table(["country", "entry", "exit", "max depth km"],
+                              [[_e(v["country"]), _e(v["entry_time"]), _e(v["exit_time"]),
+                                _n(v["max_depth_km"], "{:.1f}")] for v in c["violations"]]))
+        if c["cpa"]:
+            out.append(_table(["closest approach to", "distance km", "time (UTC)"],
+                              [[_e(p["poi"]), _n(p["distance_km"], "{:.1f}"), _e(p["time"])] for p in c["cpa"]]))
+        rows = [[_e(k), _n(v, "{:.1f}"), _n(c["min_distance_to_territorial_airspace_km"].get(k), "{:.1f}"),
+                 _e(c["closest_to_coast"].get(k, {}).get("time", ""))]
+                for k, v in list(c["min_distance_to_coast_km"].items())[:10]]
+        out.append(_table(["country", "closest to coast km", "to territorial airspace km", "when (UTC)"], rows))
+        if "unusual_route" in c:
+            u = c["unusual_route"]
+            out.append(f"<p>Unusual-route score: the track strays up to {_n(u['score_km'])} km (median "
+                       f"{_n(u['median_km'])} km) from {_e(u['reference'])}.</p>")
+        for w in c.get("warnings", []):
+            out.append(f'<p class="small">{_e(w)}</p>')
+    out.append(_assume(["Territorial airspace = land plus 12 nautical miles of sea from the Natural Earth 1:10m "
+                        "coastline (UNCLOS), not the legal baselines; expect differences of a few km near "
+                        "fjords and islands.",
+                        "The Tu-160 route is a NOTIONAL reconstruction from the press account, not flight data.",
+                        "The aircraft's home countries are not counted as violations."]))
+    return "".join(out)
+
+
+# ------------------------------------------------------------------------------------------------ public
+def render_report(result: RunResult, *, scenario_text: str, scenario_sha256: str, scenario_source: str,
+                  files: list[str] | None = None, progress: Callable[[str, int, int], None] | None = None) -> str:
+    """The report as one HTML string (maps rendered here; takes a few seconds)."""
+    from bmdsim import __version__
+    from bmdsim.report import maps as m
+
+    progress = progress or (lambda *_: None)
+    steps = [("overview", m.overview_map), ("coverage", m.coverage_map if result.coverage else None),
+             ("timeline", m.timeline_chart if result.threats else None),
+             ("pip", m.pip_chart if result.tracks else None), ("aircraft", m.aircraft_map)]
+    images = {}
+    for i, (k, f) in enumerate(steps):
+        images[k] = f(result) if f else None
+        progress("drawing maps", i + 1, len(steps))
+    s = result.scenario
+    n_thr = sum(t.count for t in result.threats)
+    icbm = sum(1 for t in result.threats if t.is_icbm)
+    bodies = {
+        "protects": _protects(result), "threatens": _threatens(result), "sees": _sees(result, images),
+        "decision": _decision(result, images), "sharing": _sharing(result), "airspace": _airspace(result, images),
+    }
+    nav = "".join(f'<a href="#{a}">{_e(t.split(". ", 1)[0])}. {_e(t.split(". ", 1)[1].split(",")[0])}</a>'
+                  for a, t in SECTIONS)
+    unavailable = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in result.unavailable.items())
+    head = (f"<h1>bmdsim report: {_e(s.name)}</h1>"
+            f'<p class="small">bmdsim {_e(__version__)} · scenario {_e(scenario_source)} · SHA-256 '
+            f"{_e(scenario_sha256[:16])}… · seed {s.seed} · epoch {_e(s.epoch_utc.isoformat())} · run "
+            f"{_e(result.started_utc)} to {_e(result.finished_utc)}</p>"
+            f"<p>{_e(' '.join(s.description.split()))}</p>"
+            f'<p class="key">{n_thr} threats in {len(result.threats)} raids ({icbm} ICBM flights), '
+            f"{len(result.sensors)} sensors, {len(s.interceptor_sites)} interceptor sites, "
+            f"{len(s.observers)} observers, {len(result.aircraft)} aircraft tracks.</p>"
+            + (f'<div class="note"><b>Not yet part of this build</b><ul>{unavailable}</ul></div>'
+               if unavailable else "")
+            + _img(images.get("overview"), "overview map") + f"<nav>{nav}</nav>")
+    sections = "".join(f'<h2 id="{a}">{_e(t)}</h2>{bodies[a]}' for a, t in SECTIONS)
+    flist = "".join(f"<li><code>{_e(f)}</code></li>" for f in (files or []))
+    tail = ("<h2 id=\"files\">Files and provenance</h2>"
+            f"<p>Written beside this report:</p><ul>{flist}</ul>"
+            "<p>Query the database with SQL, e.g. <code>duckdb results.duckdb \"SELECT * FROM decision_times\""
+            "</code>; its tables are documented in docs/database.md.</p>"
+            f"<p>Step timings (s): {_e(result.timings_s)}</p>"
+            f"<details><summary>The scenario file</summary><pre>{_e(scenario_text)}</pre></details>")
+    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>bmdsim: {_e(s.name)}</title>"
+            f"<style>{_CSS}</style></head><body>{head}{sections}{tail}</body></html>")

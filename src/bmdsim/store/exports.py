@@ -1,0 +1,211 @@
+"""Exports of a run for other tools: CZML (Cesium, written with ``czml3``), KML (Google Earth, with
+``simplekml``) and GeoJSON (radar coverage, defended footprints, trajectories).
+
+Coordinates: WGS84 longitude, latitude (degrees), height above the ellipsoid (m). Times in CZML are seconds from
+the scenario epoch (the document clock runs from the epoch to the last event); KML carries no time.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+
+from bmdsim.scenario.run import RunResult
+
+__all__ = ["write_czml", "write_kml", "write_geojson", "COLORS"]
+
+#: RGBA per kind of object, shared by all exports
+COLORS = {"iran": (220, 50, 32, 255), "russia": (120, 60, 200, 255), "other": (230, 140, 0, 255),
+          "sensor": (0, 114, 178, 255), "interceptor": (0, 158, 115, 255), "aircraft": (20, 20, 20, 255),
+          "coverage": (0, 114, 178, 255)}
+
+
+def threat_color(result: RunResult, name: str) -> tuple[int, int, int, int]:
+    t = next(x for x in result.threats if x.name == name)
+    if 24 <= t.launch_latitude_deg <= 40 and 44 <= t.launch_longitude_deg <= 64:
+        return COLORS["iran"]
+    if t.launch_latitude_deg > 45 and t.launch_longitude_deg > 28:
+        return COLORS["russia"]
+    return COLORS["other"]
+
+
+def _site_points(result: RunResult):
+    """(kind, name, lat, lon, alt, description) of every fixed object."""
+    from bmdsim.flight import sites as fsites
+
+    s = result.scenario
+    local = {x.name: x for x in s.sites}
+    out = []
+    for si in result.sensors:
+        if si.kind == "radar":
+            out.append(("sensor", si.name, si.latitude_deg, si.longitude_deg, si.altitude_m,
+                        f"radar {si.catalog} ({si.label})"))
+    for site in s.interceptor_sites:
+        lat, lon = ((local[site.site].latitude_deg, local[site.site].longitude_deg) if site.site in local
+                    else fsites.resolve("site", site.site))
+        out.append(("interceptor", site.name, lat, lon, 0.0,
+                    f"{site.inventory} x {site.interceptor}; readiness {site.readiness.state}"))
+    return out
+
+
+def _iso(result: RunResult, t_s: float) -> str:
+    return (result.scenario.epoch_utc + timedelta(seconds=float(t_s))).isoformat().replace("+00:00", "Z")
+
+
+def write_czml(path: str | Path, result: RunResult) -> None:
+    """A CZML document: a clock over the run, each threat as a moving point with its path, each aircraft, the
+    sensors and interceptor sites, and the radar coverage boundaries."""
+    from czml3 import Document, Packet
+    from czml3.properties import (
+        Clock,
+        Color,
+        Label,
+        Point,
+        Polyline,
+        PolylineMaterial,
+        Position,
+        PositionList,
+        SolidColorMaterial,
+    )
+    from czml3.properties import (
+        Path as CzPath,
+    )
+    from czml3.types import TimeInterval
+
+    s = result.scenario
+    t_end = max([t.impact_time_s for t in result.threats if np.isfinite(t.impact_time_s)]
+                + [float(a.t_s[-1]) for a in result.aircraft] + [60.0])
+    t_start = min([0.0] + [float(a.t_s[0]) for a in result.aircraft])
+    epoch = _iso(result, 0.0)
+    packets = [Packet(id="document", name=f"bmdsim: {s.name}", version="1.0",
+                      clock=Clock(interval=TimeInterval(start=_iso(result, t_start), end=_iso(result, t_end)),
+                                  currentTime=_iso(result, t_start), multiplier=60))]
+
+    def solid(rgba):
+        return PolylineMaterial(solidColor=SolidColorMaterial(color=Color(rgba=list(rgba))))
+
+    for t in result.threats:
+        ts, la, lo, h = result.trajectories[t.name]
+        samples = np.column_stack([ts, lo, la, h]).ravel().tolist()
+        rgba = threat_color(result, t.name)
+        packets.append(Packet(
+            id=f"threat:{t.name}", name=t.name,
+            description=(f"{t.missile} from {t.launch} to {t.target}: {t.range_km:,.0f} km, apogee "
+                         f"{t.apogee_km:,.0f} km, {t.time_of_flight_s / 60:.1f} min"),
+            availability=TimeInterval(start=_iso(result, ts[0]), end=_iso(result, ts[-1])),
+            position=Position(epoch=epoch, cartographicDegrees=samples, interpolationAlgorithm="LAGRANGE",
+                              interpolationDegree=3),
+            point=Point(pixelSize=7, color=Color(rgba=list(rgba))),
+            label=Label(text=t.name, font="11pt sans-serif", fillColor=Color(rgba=list(rgba))),
+            path=CzPath(width=2, leadTime=0, trailTime=1e5, resolution=10, material=solid(rgba))))
+    for a in result.aircraft:
+        samples = np.column_stack([a.t_s, a.longitude_deg, a.latitude_deg,
+                                   np.nan_to_num(a.altitude_m, nan=10_000.0)]).ravel().tolist()
+        packets.append(Packet(
+            id=f"aircraft:{a.name}", name=a.name,
+            availability=TimeInterval(start=_iso(result, a.t_s[0]), end=_iso(result, a.t_s[-1])),
+            position=Position(epoch=epoch, cartographicDegrees=samples),
+            point=Point(pixelSize=6, color=Color(rgba=list(COLORS["aircraft"]))),
+            label=Label(text=a.name, font="11pt sans-serif"),
+            path=CzPath(width=2, leadTime=0, trailTime=1e6, material=solid(COLORS["aircraft"]))))
+    for kind, name, lat, lon, alt, desc in _site_points(result):
+        packets.append(Packet(id=f"{kind}:{name}", name=name, description=desc,
+                              position=Position(cartographicDegrees=[lon, lat, alt]),
+                              point=Point(pixelSize=10, color=Color(rgba=list(COLORS[kind]))),
+                              label=Label(text=name, font="12pt sans-serif")))
+    for r in result.coverage:
+        pts = np.column_stack([np.append(r.longitude_deg, r.longitude_deg[0]),
+                               np.append(r.latitude_deg, r.latitude_deg[0]),
+                               np.full(r.latitude_deg.size + 1, r.altitude_km * 1e3)]).ravel().tolist()
+        packets.append(Packet(id=f"coverage:{r.sensor}:{r.altitude_km:g}km",
+                              name=f"{r.sensor} coverage at {r.altitude_km:g} km ({r.rcs_m2:g} m2)",
+                              polyline=Polyline(positions=PositionList(cartographicDegrees=pts), width=1.5,
+                                                material=solid(COLORS["coverage"]))))
+    Path(path).write_text(Document(packets=packets).model_dump_json(exclude_none=True, indent=1), encoding="utf-8")
+
+
+def _kml_color(rgba) -> str:
+    r, g, b, a = rgba
+    return f"{a:02x}{b:02x}{g:02x}{r:02x}"
+
+
+def write_kml(path: str | Path, result: RunResult) -> None:
+    """A KML file: folders for threats (3-D lines, absolute altitude), aircraft, sites and radar coverage."""
+    import simplekml
+
+    s = result.scenario
+    kml = simplekml.Kml(name=f"bmdsim: {s.name}")
+    f_thr = kml.newfolder(name="Threat trajectories")
+    for t in result.threats:
+        ts, la, lo, h = result.trajectories[t.name]
+        ls = f_thr.newlinestring(name=t.name, coords=list(zip(lo.tolist(), la.tolist(), h.tolist(), strict=True)))
+        ls.altitudemode = simplekml.AltitudeMode.absolute
+        ls.description = (f"{t.missile} from {t.launch} to {t.target}: {t.range_km:,.0f} km, apogee "
+                          f"{t.apogee_km:,.0f} km, {t.time_of_flight_s / 60:.1f} min")
+        ls.style.linestyle.color = _kml_color(threat_color(result, t.name))
+        ls.style.linestyle.width = 2
+        p = f_thr.newpoint(name=f"{t.name} impact", coords=[(t.impact_longitude_deg, t.impact_latitude_deg)])
+        p.style.iconstyle.scale = 0.6
+    f_air = kml.newfolder(name="Aircraft")
+    for a in result.aircraft:
+        ls = f_air.newlinestring(name=a.name, coords=list(zip(a.longitude_deg.tolist(), a.latitude_deg.tolist(),
+                                                              strict=True)))
+        ls.style.linestyle.color = _kml_color(COLORS["aircraft"])
+        ls.style.linestyle.width = 2
+        for c in a.check.get("cpa", []):
+            f_air.newpoint(name=f"closest to {c['poi']}: {c['distance_km']:.0f} km",
+                           coords=[(c["longitude_deg"], c["latitude_deg"])], description=c["time"])
+    f_site = kml.newfolder(name="Sensors and interceptor sites")
+    for kind, name, lat, lon, _alt, desc in _site_points(result):
+        p = f_site.newpoint(name=name, coords=[(lon, lat)], description=desc)
+        p.style.iconstyle.color = _kml_color(COLORS[kind])
+    f_cov = kml.newfolder(name="Radar coverage")
+    for r in result.coverage:
+        ring = list(zip(np.append(r.longitude_deg, r.longitude_deg[0]).tolist(),
+                        np.append(r.latitude_deg, r.latitude_deg[0]).tolist(), strict=True))
+        ls = f_cov.newlinestring(name=f"{r.sensor} at {r.altitude_km:g} km", coords=ring)
+        ls.description = f"{r.rcs_m2:g} m2 target at {r.altitude_km:g} km; area {r.area_km2:,.0f} km2"
+        ls.style.linestyle.color = _kml_color(COLORS["coverage"])
+    Path(path).write_text(kml.kml(), encoding="utf-8")
+
+
+def _ring(lat, lon) -> list[list[float]]:
+    lon = np.degrees(np.unwrap(np.radians(np.asarray(lon, float))))
+    pts = [[round(float(x), 5), round(float(y), 5)] for x, y in zip(lon, lat, strict=True)]
+    return pts + pts[:1]
+
+
+def write_geojson(out_dir: str | Path, result: RunResult) -> list[str]:
+    """``coverage.geojson`` (radar coverage polygons), ``footprints.geojson`` (defended footprint cells; empty
+    with a note until that analysis is available) and ``trajectories.geojson`` (ground tracks). Returns the
+    file names written."""
+    out_dir = Path(out_dir)
+    cov = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [_ring(r.latitude_deg, r.longitude_deg)]},
+         "properties": {"sensor": r.sensor, "altitude_km": r.altitude_km, "rcs_m2": r.rcs_m2,
+                        "area_km2": round(r.area_km2, 1)}} for r in result.coverage]}
+    cells = (result.footprint or {}).get("cells", [])
+    fp = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [c["longitude_deg"], c["latitude_deg"]]},
+         "properties": {k: v for k, v in c.items() if k not in ("latitude_deg", "longitude_deg")}} for c in cells]}
+    if "footprint" in result.unavailable:
+        fp["bmdsim_note"] = result.unavailable["footprint"]
+    trj = {"type": "FeatureCollection", "features": []}
+    for t in result.threats:
+        _, la, lo, _h = result.trajectories[t.name]
+        trj["features"].append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [
+            [round(float(x), 5), round(float(y), 5)] for x, y in zip(np.degrees(np.unwrap(np.radians(lo))), la,
+                                                                     strict=True)]},
+            "properties": {"kind": "threat", "name": t.name, "missile": t.missile, "range_km": round(t.range_km, 1)}})
+    for a in result.aircraft:
+        trj["features"].append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [
+            [round(float(x), 5), round(float(y), 5)] for x, y in zip(a.longitude_deg, a.latitude_deg, strict=True)]},
+            "properties": {"kind": "aircraft", "name": a.name}})
+    names = []
+    for name, obj in (("coverage.geojson", cov), ("footprints.geojson", fp), ("trajectories.geojson", trj)):
+        (out_dir / name).write_text(json.dumps(obj, allow_nan=False), encoding="utf-8")
+        names.append(name)
+    return names
