@@ -1,0 +1,153 @@
+"""Shared steps of the engagement analyses: flying threats to aimpoints, the sensor timeline that sets the
+commit time, and the interceptor (named variant or sized burnout speed) with its fan at a defense site.
+
+Commit time from the sensor timeline (the default of every analysis; ``commit_time_source`` says which was
+used): the threat's truth is run through the site's sensors (:func:`bmdsim.sensing.detection.detect_all`, the
+infrared satellites cueing the radars that need a cue); the first *radar* track (``t_track_s``) plus the site's
+fire-control time (``commit_after_track_s``) is the commit; the interceptor may leave ``reaction_s`` later, and
+not before the site's activation delay. If no radar ever tracks the threat, the fallback is the threat's
+burnout plus the same two delays plus 60 s (a stated assumption, reported as such).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bmdsim.engagement import defenses
+from bmdsim.engagement.fan import Fan, FanSettings, fan_for, sized_interceptor
+from bmdsim.engagement.firecontrol import Threats
+from bmdsim.errors import InputError, UnknownNameError
+from bmdsim.flight import catalog
+from bmdsim.flight.fly import Options, fly
+from bmdsim.flight.targeting import solve
+from bmdsim.flight.vehicle import Vehicle
+
+__all__ = ["fly_threats", "interceptor_for", "fan_at", "sensor_timeline", "SensorTimeline", "FALLBACK_AFTER_BURNOUT_S"]
+
+FALLBACK_AFTER_BURNOUT_S = 60.0
+
+
+def fly_threats(missile: str, launch_lat_deg, launch_lon_deg, target_lat_deg, target_lon_deg, *,
+                profile: str = "minimum-energy", dense_dt_s: float = 2.0, t_launch_s=0.0, chunk: int = 2000):
+    """Aim ``missile`` at every target (arrays broadcast) and fly it with dense output.
+
+    Returns ``(Threats, miss_m)``; batched through the engine in chunks of ``chunk`` rows."""
+    v = catalog.get(missile)
+    if v.role != "threat":
+        raise InputError("--missile", missile, "choose a threat missile (see `bmdsim missiles`)")
+    la, lo, tla, tlo, t0 = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, float)) for a in
+                                                 (launch_lat_deg, launch_lon_deg, target_lat_deg, target_lon_deg,
+                                                  t_launch_s)))
+    parts, misses = [], []
+    n_dense = int(6000.0 / dense_dt_s)
+    for c0 in range(0, la.size, chunk):
+        s = slice(c0, c0 + chunk)
+        sol = solve(v, la[s], lo[s], tla[s], tlo[s], profile=profile, t_launch_s=t0[s])
+        f = fly(v, la[s], lo[s], sol.azimuth_deg, sol.kick_deg, cutoff_s=sol.cutoff_s, t_launch_s=t0[s],
+                options=Options(dense_dt_s=dense_dt_s, dense_n=n_dense))
+        k = int(np.max(np.sum(np.isfinite(f.r_ecef[..., 0]), axis=1))) + 1
+        parts.append(Threats(t_s=f.t_s[:, :k], r_ecef=f.r_ecef[:, :k], v_ecef=f.v_ecef[:, :k],
+                             t_launch_s=f.t_launch_s, t_burnout_s=f.t_burnout_s, t_impact_s=f.t_impact_s))
+        misses.append(sol.miss_m)
+    k = max(p.t_s.shape[1] for p in parts)
+
+    def pad(a, fill=np.nan):
+        w = [(0, 0), (0, k - a.shape[1])] + [(0, 0)] * (a.ndim - 2)
+        return np.pad(a, w, constant_values=fill)
+
+    t_s = np.concatenate([p.t_s[:, :1] + dense_dt_s * np.arange(k)[None, :] for p in parts])
+    th = Threats(t_s=t_s, r_ecef=np.concatenate([pad(p.r_ecef) for p in parts]),
+                 v_ecef=np.concatenate([pad(p.v_ecef) for p in parts]),
+                 t_launch_s=np.concatenate([p.t_launch_s for p in parts]),
+                 t_burnout_s=np.concatenate([p.t_burnout_s for p in parts]),
+                 t_impact_s=np.concatenate([p.t_impact_s for p in parts]))
+    return th, np.concatenate(misses)
+
+
+def interceptor_for(name: str | None = None, speed_mps: float | None = None, *, site: str | None = None) -> Vehicle:
+    """A catalog interceptor by name, or a variant sized to ``speed_mps``; default: the site's interceptor."""
+    if name is not None and speed_mps is not None:
+        raise InputError("--interceptor/--interceptor-speed-mps", (name, speed_mps), "give one of the two")
+    if speed_mps is not None:
+        if not 0 < speed_mps <= 12_000:
+            raise InputError("--interceptor-speed-mps", speed_mps, "give a burnout speed between 0 and 12,000 m/s")
+        return sized_interceptor(float(speed_mps))
+    if name is None:
+        name = defenses.get(site).interceptor if site else "gbi2-6.3"
+    if name not in catalog.interceptor_names():
+        raise UnknownNameError("interceptor", name, catalog.interceptor_names())
+    return catalog.get(name)
+
+
+def fan_at(interceptor: Vehicle, site: str, *, settings: FanSettings | None = None) -> Fan:
+    d = defenses.get(site)
+    st = settings or FanSettings(max_flight_time_s=d.max_flight_time_s)
+    return fan_for(interceptor, d.latitude_deg, d.longitude_deg, settings=st)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SensorTimeline:
+    """Per threat ``(N,)``, seconds since the epoch (NaN: never): first detection by any sensor, first radar
+    track, commit and earliest interceptor launch; ``source`` names how the commit was set."""
+
+    t_detect_s: np.ndarray
+    t_track_s: np.ndarray
+    tracking_sensor: list
+    t_commit_s: np.ndarray
+    t_earliest_launch_s: np.ndarray
+    source: list
+
+
+def sensor_timeline(threats: Threats, site: str, *, seed: int = 2007, rcs_m2: float = 1.0,
+                    sample: np.ndarray | None = None) -> SensorTimeline:
+    """Detection and track times of each threat by the site's sensors, and the resulting commit and earliest
+    interceptor launch (module docstring). ``sample``: indices of the threats actually run through the sensors
+    (default all); every other threat takes the timeline of the sampled threat with the nearest launch azimuth
+    (threats from one launch area differ mostly in direction)."""
+    from bmdsim.sensing import catalog as sensing_catalog
+    from bmdsim.sensing.detection import detect_all
+
+    d = defenses.get(site)
+    sensors = [sensing_catalog.sensor(s) for s in d.sensors]
+    n = len(threats)
+    idx = np.arange(n) if sample is None else np.asarray(sample, dtype=int)
+    rngs = np.random.default_rng(seed).spawn(idx.size)
+    det = np.full(idx.size, np.nan)
+    trk = np.full(idx.size, np.nan)
+    who: list = [None] * idx.size
+    for q, i in enumerate(idx):
+        ok = np.isfinite(threats.r_ecef[i, :, 0])
+        res = detect_all(sensors, threats.t_s[i, ok], threats.r_ecef[i, ok], threats.v_ecef[i, ok], rng=rngs[q],
+                         rcs_m2=rcs_m2, t_burnout_s=float(threats.t_burnout_s[i]))
+        firsts = [r.t_first_detection_s for r in res if np.isfinite(r.t_first_detection_s)]
+        det[q] = min(firsts) if firsts else np.nan
+        radar = [(r.t_track_s, r.sensor) for r in res if r.kind == "radar" and np.isfinite(r.t_track_s)]
+        if radar:
+            trk[q], who[q] = min(radar)
+    if sample is not None:
+        az = _launch_azimuth(threats)
+        near = np.argmin(np.abs(np.angle(np.exp(1j * (az[:, None] - az[idx][None, :])))), axis=1)
+        det, trk, who = det[near], trk[near], [who[j] for j in near]
+    fallback = ~np.isfinite(trk)
+    t_commit = np.where(fallback, threats.t_burnout_s + FALLBACK_AFTER_BURNOUT_S, trk) + d.commit_after_track_s
+    t_launch = np.maximum(t_commit + d.reaction_s, threats.t_launch_s + d.activation_delay_s)
+    src = [(f"assumed: threat burnout + {FALLBACK_AFTER_BURNOUT_S:.0f} s (no radar track)" if fb else
+            f"sensor timeline: {w} track") + f" + {d.commit_after_track_s:.0f} s fire control + "
+           f"{d.reaction_s:.0f} s reaction" for fb, w in zip(fallback, who, strict=True)]
+    return SensorTimeline(t_detect_s=det, t_track_s=trk, tracking_sensor=who, t_commit_s=t_commit,
+                          t_earliest_launch_s=t_launch, source=src)
+
+
+def _launch_azimuth(threats: Threats) -> np.ndarray:
+    """Direction of each threat's flight from its launch point (rad), from its first two valid samples."""
+    k = int(np.argmin(np.abs(threats.t_s[0] - threats.t_launch_s[0] - 150.0)))
+    r0 = threats.r_ecef[:, 0]
+    r1 = threats.r_ecef[:, k]
+    up = r0 / np.linalg.norm(r0, axis=-1, keepdims=True)
+    east = np.cross([0.0, 0.0, 1.0], up)
+    east /= np.linalg.norm(east, axis=-1, keepdims=True)
+    north = np.cross(up, east)
+    d = np.nan_to_num(r1 - r0)
+    return np.arctan2(np.sum(d * east, -1), np.sum(d * north, -1))

@@ -1,0 +1,143 @@
+"""Engagement commands: ``chase``, ``sites``, ``footprint`` and ``timeline``."""
+
+from __future__ import annotations
+
+import typer
+
+from bmdsim.cli._common import echo_json
+from bmdsim.errors import InputError, UnknownNameError
+from bmdsim.flight import catalog, sites
+
+
+def _missile(name: str) -> str:
+    if name not in catalog.threat_names():
+        raise UnknownNameError("--missile", name, catalog.threat_names())
+    return name
+
+
+def _site(name: str) -> str:
+    from bmdsim.engagement import defenses
+
+    if name not in defenses.names():
+        raise UnknownNameError("--site", name, defenses.names())
+    return name
+
+
+def _interceptor(name: str | None) -> str | None:
+    if name is not None and name not in catalog.interceptor_names():
+        raise UnknownNameError("--interceptor", name, catalog.interceptor_names())
+    return name
+
+
+def _region(text: str | None):
+    if text is None:
+        return None
+    try:
+        vals = [float(x) for x in text.split(",")]
+        if len(vals) != 4:
+            raise ValueError
+    except ValueError:
+        raise InputError("--region", text, "give LON0,LAT0,LON1,LAT1 in degrees, e.g. -80,30,40,70") from None
+    lon0, lat0, lon1, lat1 = vals
+    if not (-90 <= lat0 < lat1 <= 90 and lon0 < lon1 and lon1 - lon0 <= 360):
+        raise InputError("--region", text, "need LAT0 < LAT1 within [-90, 90] and LON0 < LON1")
+    return lon0, lat0, lon1, lat1
+
+
+def _print(d: dict) -> None:
+    for k, v in d.items():
+        if isinstance(v, float):
+            v = f"{v:.6g}"
+        typer.echo(f"{k:>32}: {v}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("chase")
+    def chase_cmd(
+        from_: str = typer.Option(..., "--from", help="Launch point LAT,LON or a site name (`bmdsim sites`)."),
+        to: str = typer.Option(..., help="Target LAT,LON or a site name."),
+        missile: str = typer.Option(..., help="Threat missile (see `bmdsim missiles`)."),
+        site: str = typer.Option("redzikowo", help="Defense site (interceptor site)."),
+        interceptor: str = typer.Option(None, help="Interceptor variant (default: the site's)."),
+        interceptor_speed_mps: float = typer.Option(None, help="Fly a variant sized to this burnout speed, m/s."),
+        commit_delay_s: float = typer.Option(None, help="Earliest interceptor launch, s after the threat's launch "
+                                             "(default: from the sensor timeline)."),
+        min_altitude_km: float = typer.Option(None, help="Minimum intercept altitude, km (default: the site's)."),
+        no_threshold: bool = typer.Option(False, help="Skip the bisection for the minimum burnout speed."),
+        json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    ):
+        """Can the site's interceptors catch this flight? Where, when, head-on or tail chase, and the minimum
+        burnout speed that makes an intercept possible."""
+        from bmdsim.analysis.chase import chase
+
+        res = chase(sites.resolve("--from", from_), sites.resolve("--to", to), _missile(missile), site=_site(site),
+                    interceptor=_interceptor(interceptor), interceptor_speed_mps=interceptor_speed_mps,
+                    earliest_launch_after_threat_s=commit_delay_s,
+                    min_intercept_altitude_m=None if min_altitude_km is None else 1e3 * min_altitude_km,
+                    threshold=not no_threshold)
+        (echo_json if json_out else _print)(res.to_dict())
+
+    @app.command("sites")
+    def sites_cmd(json_out: bool = typer.Option(False, "--json", help="Print one JSON object.")):
+        """The site catalog: launch areas, ICBM fields, defense and radar sites, cities."""
+        rows = [{"name": s.name, "latitude_deg": s.latitude_deg, "longitude_deg": s.longitude_deg, "kind": s.kind}
+                for s in sites.all_sites().values()]
+        if json_out:
+            echo_json({"sites": rows})
+        else:
+            for r in rows:
+                typer.echo(f"{r['name']:>16}  {r['latitude_deg']:9.4f}  {r['longitude_deg']:9.4f}  {r['kind']}")
+
+    @app.command("footprint")
+    def footprint_cmd(
+        launch: str = typer.Option(..., help="Launch area LAT,LON or a site name (e.g. semnan)."),
+        missile: str = typer.Option(..., help="Threat missile (see `bmdsim missiles`)."),
+        site: str = typer.Option("redzikowo", help="Defense site."),
+        interceptor: str = typer.Option(None, help="Interceptor variant (default: the site's)."),
+        grid_deg: float = typer.Option(2.0, help="Aimpoint grid spacing, degrees."),
+        region: str = typer.Option(None, help="LON0,LAT0,LON1,LAT1 (default: Europe and the U.S. East Coast)."),
+        commit_delay_s: float = typer.Option(None, help="Earliest interceptor launch, s after the threat's launch "
+                                             "(default: from the sensor timeline)."),
+        salvo: int = typer.Option(1, help="Interceptors per shot opportunity."),
+        png: str = typer.Option(None, help="Write the map to this PNG file."),
+        json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    ):
+        """Which aimpoints the site defends against launches from an area: shots and probability of no leak."""
+        from bmdsim.analysis.footprint import footprint
+
+        if not 0.05 <= grid_deg <= 30:
+            raise InputError("--grid-deg", grid_deg, "give a grid spacing between 0.05 and 30 degrees")
+        res = footprint(sites.resolve("--launch", launch), _missile(missile), site=_site(site),
+                        interceptor=_interceptor(interceptor), grid_deg=grid_deg, region=_region(region),
+                        earliest_launch_after_threat_s=commit_delay_s, salvo=salvo)
+        if png:
+            fig = res.figure()
+            fig.savefig(png, dpi=120)
+        d = res.to_dict(cells=False)
+        if json_out:
+            echo_json(d)
+        else:
+            for k in ("cells", "reachable_cells", "defended_fraction", "commit_time_source"):
+                typer.echo(f"{k:>20}: {d[k]}")
+            for c in d["cities"]:
+                typer.echo(f"{c['name']:>20}: defended={c['defended']} shots={c['shots']} "
+                           f"p_no_leak={c['p_no_leak']}")
+
+    @app.command("timeline")
+    def timeline_cmd(
+        from_: str = typer.Option(..., "--from", help="Launch point LAT,LON or a site name."),
+        to: str = typer.Option(..., help="Target LAT,LON or a site name."),
+        missile: str = typer.Option(..., help="Threat missile."),
+        site: str = typer.Option("redzikowo", help="Defense site."),
+        interceptor: str = typer.Option(None, help="Interceptor variant (default: the site's)."),
+        activation_delay_s: float = typer.Option(None, help="Site inactive until this many s after the threat's "
+                                                 "launch (default: the site's readiness)."),
+        json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    ):
+        """The engagement timeline: launch, detection, track, commit, interceptor launch, intercept, kill
+        assessment, second shot, impact; and which activation delays make each shot impossible."""
+        from bmdsim.analysis.timeline import timeline
+
+        res = timeline(sites.resolve("--from", from_), sites.resolve("--to", to), _missile(missile),
+                       site=_site(site), interceptor=_interceptor(interceptor), activation_delay_s=activation_delay_s)
+        (echo_json if json_out else _print)(res)
