@@ -72,3 +72,15 @@ def test_aer_of_a_point_due_east_on_the_horizon():
     p = frames.geodetic_to_ecef(lat, lon, 0.0) + 1000.0 * e
     az, el, rng = frames.ecef_to_aer(p, lat, lon, 0.0)
     assert abs(np.degrees(az) - 90.0) < 1e-9 and abs(el) < 1e-9 and abs(rng - 1000.0) < 1e-9
+
+
+def test_engine_height_agrees_with_the_closed_form():
+    # the flight engine's trig-free Bowring height against frames' closed form (and the truth): 1e-6 m
+    from bmdsim.core.engine import altitude
+
+    rng = np.random.default_rng(5)
+    lat, lon, alt = rng.uniform(-90, 90, 3000), rng.uniform(-180, 180, 3000), rng.uniform(-100, 2e6, 3000)
+    r = frames.geodetic_to_ecef(np.radians(lat), np.radians(lon), alt)
+    h = np.array([altitude(x, y, z, False) for x, y, z in r])
+    assert np.max(np.abs(h - alt)) < 1e-6
+    assert np.max(np.abs(h - frames.geodetic_altitude(r))) < 1e-6
