@@ -95,7 +95,8 @@ def test_missiles_catalog(capsys):
             assert m["max_range_km"] > 1000
 
 
-def test_run_small_scenario(capsys):
-    r = run_json(capsys, "run", "test-small")
+def test_run_small_scenario(capsys, tmp_path):
+    r = run_json(capsys, "run", "test-small", "--out", str(tmp_path / "out"))
     assert r["scenario"] == "test-small" and r["threats"] == 2
     assert all(f["miss_m"] < 100 for f in r["flights"])
+    assert r["out_dir"] == str((tmp_path / "out").resolve())

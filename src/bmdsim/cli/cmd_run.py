@@ -186,8 +186,12 @@ def register(app: typer.Typer) -> None:
                     tasks[step] = prog.add_task(step, total=max(total, 1))
                 prog.update(tasks[step], completed=done, total=max(total, 1))
 
-            result = run_scenario(scn, progress, base_dir=ls.base_dir)
-            write_outputs(out_dir, result, dataclasses.replace(ls, scenario=scn), progress)
+            try:
+                result = run_scenario(scn, progress, base_dir=ls.base_dir)
+                write_outputs(out_dir, result, dataclasses.replace(ls, scenario=scn), progress)
+            except KeyboardInterrupt:
+                # the partial folder is already removed; the previous output is untouched
+                raise typer.Abort() from None
         if json_out:
             echo_json(summary(result, str(out_dir.resolve())))
             return

@@ -26,8 +26,7 @@ def register(app: typer.Typer) -> None:
                            "problems": [{"file": p.file, "line": p.line, "column": p.column, "path": p.path,
                                          "value": None if repr(p.value) == "<missing>" else repr(p.value),
                                          "message": p.message, "text": str(p)} for p in exc.problems]})
-                raise typer.Exit(2) from None
-            raise
+            raise  # the message on stderr and exit code 2
         s = ls.scenario
         summary = {"valid": True, "source": ls.source, "name": s.name, "schema_version": s.schema_version,
                    "sha256": ls.sha256, "seed": s.seed, "raids": len(s.threats),

@@ -1,0 +1,135 @@
+"""End to end: ``bmdsim run test-small`` writes a complete output folder (database with its tables, a report with
+one section per question, CZML, KML, GeoJSON); same seed, same database; an interrupted run leaves the previous
+output intact."""
+
+import json
+import xml.etree.ElementTree as ET
+
+import duckdb
+import pytest
+
+from bmdsim.cli import main
+from bmdsim.report.html import SECTIONS
+from bmdsim.store.database import TABLES, markdown
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    d = tmp_path_factory.mktemp("run") / "out"
+    assert main(["run", "test-small", "--out", str(d), "--json"]) == 0
+    return d
+
+
+def _db_rows(path, table):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(f'SELECT * FROM "{table}" ORDER BY ALL').fetchall()
+    finally:
+        con.close()
+
+
+def test_files_written(out):
+    for f in ("results.duckdb", "report.html", "scene.czml", "scene.kml", "coverage.geojson", "footprints.geojson",
+              "trajectories.geojson", "summary.json"):
+        assert (out / f).is_file() and (out / f).stat().st_size > 0, f
+    assert not [p for p in out.parent.iterdir() if ".partial-" in p.name or ".old-" in p.name]
+
+
+def test_summary_contract(out):
+    s = json.loads((out / "summary.json").read_text())
+    for k in ("scenario", "seed", "threats", "intercepted", "leakers", "defended_cities", "engageable_icbm_flights",
+              "out_dir"):
+        assert k in s
+    assert s["scenario"] == "test-small" and s["seed"] == 7 and s["threats"] == 2
+    assert set(s["engageable_icbm_flights"]) == {"gbi2-6.3", "gbi2-5.4", "gbi2-9.0"}
+
+
+def test_database_tables(out):
+    db = out / "results.duckdb"
+    con = duckdb.connect(str(db), read_only=True)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    con.close()
+    assert set(TABLES) <= tables
+    for t in ("run", "objects", "threat_flights", "trajectories", "sensor_detections", "detections", "tracks",
+              "coverage", "unseen", "decision_times", "shared_feed", "airspace_events", "capabilities"):
+        assert _db_rows(db, t), t
+    (run,) = _db_rows(db, "run")
+    cols = [c for c, _, _ in TABLES["run"][1]]
+    r = dict(zip(cols, run, strict=True))
+    assert r["scenario_name"] == "test-small" and r["seed"] == 7 and len(r["scenario_sha256"]) == 64
+    assert "test-small" in r["scenario_text"]
+    con = duckdb.connect(str(db), read_only=True)
+    n = con.execute("SELECT count(*) FROM airspace_events WHERE event = 'cpa' AND distance_km BETWEEN 150 AND 250"
+                    ).fetchone()[0]
+    con.close()
+    assert n == 1   # the Tu-160 turned about 190 km from Noordwijk
+
+
+def test_database_documented():
+    md = markdown()
+    for t in TABLES:
+        assert f"## `{t}`" in md
+
+
+def test_report_sections(out):
+    html = (out / "report.html").read_text()
+    for anchor, title in SECTIONS:
+        assert f'id="{anchor}"' in html and title.split(". ", 1)[1][:20] in html
+    assert html.count("data:image/png;base64,") >= 4
+    assert "src=\"http" not in html and "<script" not in html   # self-contained
+    assert "Not available in this build" in html or "Not yet part of this build" in html
+
+
+def test_czml_kml_geojson_parse(out):
+    from czml3 import Document
+
+    doc = Document.model_validate_json((out / "scene.czml").read_text())
+    assert doc.packets[0].id == "document" and doc.packets[0].version == "1.0"
+    ids = {p.id for p in doc.packets}
+    assert {"threat:iran-berlin", "threat:kozelsk-washington", "aircraft:tu160-pair"} <= ids
+    root = ET.parse(out / "scene.kml").getroot()
+    assert root.tag.endswith("kml")
+    assert len(root.findall(".//{http://www.opengis.net/kml/2.2}Placemark")) >= 5
+    cov = json.loads((out / "coverage.geojson").read_text())
+    assert cov["type"] == "FeatureCollection" and cov["features"]
+    assert json.loads((out / "footprints.geojson").read_text())["type"] == "FeatureCollection"
+
+
+def test_same_seed_same_database(out, tmp_path):
+    again = tmp_path / "again"
+    assert main(["run", "test-small", "--out", str(again), "--json"]) == 0
+    for t in TABLES:
+        a, b = _db_rows(out / "results.duckdb", t), _db_rows(again / "results.duckdb", t)
+        if t == "run":   # wall-clock times and step timings differ
+            cols = [c for c, _, _ in TABLES["run"][1]]
+            drop = [cols.index(c) for c in ("started_utc", "finished_utc", "timings_json")]
+            a = [tuple(v for i, v in enumerate(r) if i not in drop) for r in a]
+            b = [tuple(v for i, v in enumerate(r) if i not in drop) for r in b]
+        assert a == b, t
+
+
+def test_interrupted_run_keeps_previous_output(out, tmp_path, monkeypatch):
+    import shutil
+
+    target = tmp_path / "kept"
+    shutil.copytree(out, target)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("bmdsim.report.html.render_report", boom)
+    # Ctrl-C while the report is written: the command aborts (exit 1)
+    assert main(["run", "test-small", "--out", str(target), "--seed", "8", "--json"]) == 1
+    after = {p.name: p.read_bytes() for p in target.iterdir()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]   # no partial folder left behind
+
+
+def test_refuses_foreign_folder(tmp_path, capsys):
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "thesis.tex").write_text("precious")
+    assert main(["run", "test-small", "--out", str(d), "--json"]) == 2
+    assert "not written by bmdsim run" in capsys.readouterr().err
+    assert (d / "thesis.tex").read_text() == "precious"
