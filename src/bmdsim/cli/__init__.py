@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "bmdsim.cli.cmd_flight",
     "bmdsim.cli.cmd_sensing",
     "bmdsim.cli.cmd_airspace",
+    "bmdsim.cli.cmd_track",
     "bmdsim.cli.cmd_engagement",
 ]
 
