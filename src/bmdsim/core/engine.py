@@ -438,6 +438,22 @@ def _integrate(y0, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, p
         nsteps[i] = steps
 
 
+def prepare(t0_s, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s, pitch_rad,
+            n_pitch):
+    """The per-row parameters as the contiguous arrays :func:`rhs` takes, in its argument order."""
+    f, i = np.float64, np.int64
+    return tuple(np.ascontiguousarray(a, dtype=d) for a, d in (
+        (t0_s, f), (stages, f), (n_stages, i), (mach_grid, f), (cd_table, f), (beta, f), (steer, f),
+        (plane_n_ecef, f), (pitch_t_s, f), (pitch_rad, f), (n_pitch, i)))
+
+
+def new_outputs(n: int, s_max: int) -> dict:
+    """Output arrays of a batch of ``n`` rows, NaN (or 0) until filled."""
+    return {"t_event": np.full((n, 4), np.nan), "y_event": np.full((n, 4, 6), np.nan),
+            "t_stage_burnout": np.full((n, max(s_max, 1)), np.nan), "status": np.ones(n, dtype=np.int64),
+            "steps": np.zeros(n, dtype=np.int64)}
+
+
 def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s,
               pitch_rad, n_pitch, t_cutoff_s, h_impact_m, options: Options):
     """Fly ``N`` rows. All inputs are arrays with the row on the first axis (see :func:`rhs`).
@@ -448,23 +464,14 @@ def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, stee
     ``t0 + k * dense_dt_s`` (NaN after impact).
     """
     n = y0_eci.shape[0]
-    s_max = max(stages.shape[1], 1)
-    ev_t = np.full((n, 4), np.nan)
-    ev_y = np.full((n, 4, 6), np.nan)
-    stage_t = np.full((n, s_max), np.nan)
-    status = np.zeros(n, dtype=np.int64)
-    nsteps = np.zeros(n, dtype=np.int64)
+    out = new_outputs(n, stages.shape[1])
     dn = int(options.dense_n) if options.dense_dt_s > 0 else 0
     dense = np.full((n, max(dn, 1), 6), np.nan) if dn else np.full((1, 1, 6), np.nan)
-    _integrate(np.ascontiguousarray(y0_eci, dtype=float), np.ascontiguousarray(t0_s, dtype=float),
-               np.ascontiguousarray(stages, dtype=float), np.ascontiguousarray(n_stages, dtype=np.int64),
-               np.ascontiguousarray(mach_grid, dtype=float), np.ascontiguousarray(cd_table, dtype=float),
-               np.ascontiguousarray(beta, dtype=float), np.ascontiguousarray(steer, dtype=float),
-               np.ascontiguousarray(plane_n_ecef, dtype=float), np.ascontiguousarray(pitch_t_s, dtype=float),
-               np.ascontiguousarray(pitch_rad, dtype=float), np.ascontiguousarray(n_pitch, dtype=np.int64),
-               np.ascontiguousarray(t_cutoff_s, dtype=float), np.ascontiguousarray(h_impact_m, dtype=float),
-               options.flags(), ev_t, ev_y, stage_t, status, nsteps, dense, dn)
-    out = {"t_event": ev_t, "y_event": ev_y, "t_stage_burnout": stage_t, "status": status, "steps": nsteps}
+    params = prepare(t0_s, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s, pitch_rad,
+                     n_pitch)
+    _integrate(np.ascontiguousarray(y0_eci, dtype=float), *params, np.ascontiguousarray(t_cutoff_s, dtype=float),
+               np.ascontiguousarray(h_impact_m, dtype=float), options.flags(), out["t_event"], out["y_event"],
+               out["t_stage_burnout"], out["status"], out["steps"], dense, dn)
     if dn:
         out["dense"] = dense
     return out

@@ -21,19 +21,12 @@ def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, stee
     n = y0_eci.shape[0]
     flags = options.flags()
     sphere = options.sphere
-    s_max = max(stages.shape[1], 1)
-    ev_t = np.full((n, 4), np.nan)
-    ev_y = np.full((n, 4, 6), np.nan)
-    stage_t = np.full((n, s_max), np.nan)
-    status = np.ones(n, dtype=np.int64)
-    nsteps = np.zeros(n, dtype=np.int64)
-    arrays = [np.ascontiguousarray(a, dtype=float) for a in (t0_s, stages)]
-    t0, stg = arrays
-    n_st = np.ascontiguousarray(n_stages, dtype=np.int64)
-    args = (t0, stg, n_st, np.ascontiguousarray(mach_grid, float), np.ascontiguousarray(cd_table, float),
-            np.ascontiguousarray(beta, float), np.ascontiguousarray(steer, float),
-            np.ascontiguousarray(plane_n_ecef, float), np.ascontiguousarray(pitch_t_s, float),
-            np.ascontiguousarray(pitch_rad, float), np.ascontiguousarray(n_pitch, np.int64))
+    out = engine.new_outputs(n, stages.shape[1])
+    ev_t, ev_y, stage_t, status, nsteps = (out[k] for k in ("t_event", "y_event", "t_stage_burnout", "status",
+                                                            "steps"))
+    args = engine.prepare(t0_s, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s,
+                          pitch_rad, n_pitch)
+    t0, stg, n_st = args[:3]
     for i in range(n):
         ns = int(n_st[i])
         cut = float(t_cutoff_s[i])
@@ -91,4 +84,4 @@ def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, stee
                     phase = ns
             if phase >= ns and np.isnan(ev_t[i, 0]) and ns > 0:
                 ev_t[i, 0], ev_y[i, 0] = t, y
-    return {"t_event": ev_t, "y_event": ev_y, "t_stage_burnout": stage_t, "status": status, "steps": nsteps}
+    return out
