@@ -123,7 +123,7 @@ def _cat(a, b):
 
 def test_later_commit_never_grows_the_engageable_set(iran):
     fan = _fan("gbi2-7.7")
-    prev_eng, prev_t = None, None
+    prev_eng, prev_t, prev_n = None, None, None
     for delay in (200.0, 350.0, 500.0, 650.0, 800.0):
         w = windows(fan, iran, t_earliest_launch_s=iran.t_launch_s + delay)
         n, _ = w.opportunities(assess_s=60.0)

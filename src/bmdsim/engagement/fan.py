@@ -125,7 +125,7 @@ def site_coordinates(r_ecef, latitude_deg: float, longitude_deg: float):
     >>> r = frames.geodetic_to_ecef(np.radians(55.0), np.radians(17.1075), 200e3)
     >>> ang, az, h = site_coordinates(r, 54.4789, 17.1075)
     >>> round(float(ang * R_SPHERE_M / 1e3)), round(float(np.degrees(az))), round(float(h / 1e3))
-    (58, 0, 200)
+    (59, 0, 200)
     """
     r = np.asarray(r_ecef, dtype=float)
     _r0, s, e, n = _site_frame(latitude_deg, longitude_deg, 0.0)
