@@ -76,6 +76,8 @@ class FanSettings:
     max_altitude_m: float = 3_000_000.0
     #: integration tolerance of the fan flights (looser than the engine default: ~10 m, far below a cell)
     rtol: float = 1e-8
+    #: "engine" (production) or "oracle" (``solve_ivp``; the naive benchmark peer)
+    integrator: str = "engine"
 
     def __post_init__(self):
         for name in ("max_flight_time_s", "dense_dt_s", "range_step_m", "altitude_step_m", "max_altitude_m"):
@@ -337,7 +339,7 @@ class Fan:
             kick = np.tile(self.kicks_deg, chunk.size * nc)
             cut = np.tile(np.repeat(self.cutoffs_s, nk), chunk.size)
             f = fly(self.interceptor, self.latitude_deg, self.longitude_deg, az, kick, altitude_m=self.altitude_m,
-                    cutoff_s=cut, target_altitude_m=self.altitude_m, options=opts)
+                    cutoff_s=cut, target_altitude_m=self.altitude_m, options=opts, integrator=st.integrator)
             self.n_flights += az.size
             m = f.r_ecef.shape[0] * f.r_ecef.shape[1]
             ang, azp, h = (np.empty(m) for _ in range(3))
