@@ -41,7 +41,8 @@ def test_summary_contract(out):
               "out_dir"):
         assert k in s
     assert s["scenario"] == "test-small" and s["seed"] == 7 and s["threats"] == 2
-    assert set(s["engageable_icbm_flights"]) == {"gbi2-6.3", "gbi2-5.4", "gbi2-9.0"}
+    assert s["engageable_icbm_flights"] == {"gbi2-9.0": 1}   # the 9 km/s variant reaches the Kozelsk ICBM
+    assert isinstance(s["defended_cities"], list)
 
 
 def test_database_tables(out):
@@ -51,7 +52,8 @@ def test_database_tables(out):
     con.close()
     assert set(TABLES) <= tables
     for t in ("run", "objects", "threat_flights", "trajectories", "sensor_detections", "detections", "tracks",
-              "coverage", "unseen", "decision_times", "shared_feed", "airspace_events", "capabilities"):
+              "coverage", "unseen", "decision_times", "shared_feed", "airspace_events", "capabilities", "chase",
+              "footprint_cells", "footprint_cities"):
         assert _db_rows(db, t), t
     (run,) = _db_rows(db, "run")
     cols = [c for c, _, _ in TABLES["run"][1]]
@@ -119,6 +121,8 @@ def test_interrupted_run_keeps_previous_output(out, tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("bmdsim.report.html.render_report", boom)
+    monkeypatch.setattr("bmdsim.scenario.run._chase", lambda *a, **k: None)        # faster; not under test here
+    monkeypatch.setattr("bmdsim.scenario.run._footprint", lambda *a, **k: None)
     # Ctrl-C while the report is written: the command aborts (exit 1)
     assert main(["run", "test-small", "--out", str(target), "--seed", "8", "--json"]) == 1
     after = {p.name: p.read_bytes() for p in target.iterdir()}
@@ -133,3 +137,12 @@ def test_refuses_foreign_folder(tmp_path, capsys):
     assert main(["run", "test-small", "--out", str(d), "--json"]) == 2
     assert "not written by bmdsim run" in capsys.readouterr().err
     assert (d / "thesis.tex").read_text() == "precious"
+
+
+def test_database_doc_is_current():
+    """docs/database.md is generated from TABLES; regenerate it when a table changes."""
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "database.md"
+    assert doc.read_text() == markdown() + "\n", "run: python -c \"from bmdsim.store.database import markdown; " \
+        "open('docs/database.md','w').write(markdown()+'\\n')\""

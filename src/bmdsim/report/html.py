@@ -81,7 +81,7 @@ def _assume(items: list[str]) -> str:
 
 
 # --------------------------------------------------------------------------------------------- sections
-def _protects(r: RunResult) -> str:
+def _protects(r: RunResult, maps: dict) -> str:
     s = r.scenario
     out = []
     if r.outcomes:
@@ -92,7 +92,22 @@ def _protects(r: RunResult) -> str:
         out.append(_note(r.unavailable["engagements"] + ". No interceptions are claimed; the table below lists "
                          "what the defense would face."))
     if r.footprint:
-        out.append(f"<p>Defended footprint: {_e(r.footprint.get('summary', ''))}</p>")
+        fp = r.footprint
+        out.append(_img(maps.get("footprint"), "defended footprint map"))
+        rows = [[_e(x["site"]), _e(x["variant"]), _e(x["launch_site"]), _n(x["reachable_cells"]),
+                 _n(x["defended_cells"]), _n(100 * x["defended_fraction"], "{:.0f} %")] for x in fp["summaries"]]
+        out.append(f"<p>Aimpoints on a {fp['grid_step_deg']:g}° grid of land cells over the region "
+                   f"{_e(fp['region_deg'])} (lon/lat bounds), {_e(fp['missile'])} aimed at each "
+                   "(minimum-energy), the site's fire control deciding whether any interceptor can reach it:</p>")
+        out.append(_table(["site", "interceptor", "launched from", "reachable cells", "defended cells",
+                           "defended share"], rows))
+        main = {x.name: x.interceptor for x in s.interceptor_sites}
+        crow = [[_e(c["name"]), "yes" if c["defended"] else "no", _n(c["shots"]), _n(c["p_no_leak"], "{:.2f}")]
+                for c in fp["cities"] if main.get(c["site"]) == c["variant"] and c["reachable"]]
+        if crow:
+            out.append(f'<p class="key">With {_e(", ".join(sorted(set(main.values()))))}, the defended cities '
+                       f"are: {_e(', '.join(fp['defended_cities']) or 'none')}.</p>")
+            out.append(_table(["city", "defended", "shots", "P(no leak), one threat"], crow))
     elif "footprint" in r.unavailable:
         out.append(_note(r.unavailable["footprint"] + "."))
     rows = []
@@ -117,9 +132,22 @@ def _threatens(r: RunResult) -> str:
 
     out = []
     if r.chase:
-        rows = [[_e(c["threat"]), _e(c["variant"]), _n(c["burnout_speed_mps"] / 1e3, "{:.1f}"),
-                 "yes" if c["engageable"] else "no", _e(c.get("reason") or "")] for c in r.chase]
-        out.append(_table(["ICBM flight", "interceptor", "burnout km/s", "could reach", "why"], rows))
+        variants = list(dict.fromkeys(c["variant"] for c in r.chase))
+        flights = list(dict.fromkeys(c["threat"] for c in r.chase))
+        by = {(c["threat"], c["variant"]): c for c in r.chase}
+        head = ["ICBM flight"] + [f"{v} ({_n(by[(flights[0], v)]['burnout_speed_mps'] / 1e3, '{:.1f}')} km/s)"
+                                  for v in variants]
+        rows = [[_e(f)] + ["<b>yes</b>" if by[(f, v)]["engageable"] else "no" for v in variants] for f in flights]
+        rows.append(["<b>flights reachable</b>"] + [f"<b>{sum(1 for f in flights if by[(f, v)]['engageable'])} of "
+                                                    f"{len(flights)}</b>" for v in variants])
+        out.append("<p>Could the interceptors reach each ICBM flight at all (site on alert, commit from the "
+                   "sensor timeline)?</p>")
+        out.append(_table(head, rows))
+        out.append(_table(["flight", "interceptor", "could reach", "why"],
+                          [[_e(c["threat"]), _e(c["variant"]), "yes" if c["engageable"] else "no", _e(c["reason"])]
+                           for c in r.chase]))
+        if "chase" in r.unavailable:
+            out.append(_note(r.unavailable["chase"] + "."))
     elif "chase" in r.unavailable:
         out.append(_note(r.unavailable["chase"] + ". The numbers that question turns on are listed below."))
     icbm = [t for t in r.threats if t.is_icbm]
@@ -138,6 +166,9 @@ def _threatens(r: RunResult) -> str:
         out.append(_table(["site", "variant", "burnout km/s", "label", "source"], rows))
     out.append(_assume(["Interceptor variants are the two-stage GBI base design sized so that its burnout speed "
                         "equals each claim (bmdsim.flight.sizing).",
+                        "Commit: first radar track of the site's catalog sensors + fire-control and reaction "
+                        "times (bmdsim.analysis.engage); intercepts only above the site's minimum altitude; the "
+                        "threat re-aimed on a minimum-energy profile.",
                         "Russian ICBMs are one NOTIONAL solid three-stage class; launch fields are "
                         "approximate (a few km)."]))
     return "".join(out)
@@ -295,7 +326,8 @@ def render_report(result: RunResult, *, scenario_text: str, scenario_sha256: str
     progress = progress or (lambda *_: None)
     steps = [("overview", m.overview_map), ("coverage", m.coverage_map if result.coverage else None),
              ("timeline", m.timeline_chart if result.threats else None),
-             ("pip", m.pip_chart if result.tracks else None), ("aircraft", m.aircraft_map)]
+             ("pip", m.pip_chart if result.tracks else None), ("aircraft", m.aircraft_map),
+             ("footprint", m.footprint_map)]
     images = {}
     for i, (k, f) in enumerate(steps):
         images[k] = f(result) if f else None
@@ -304,7 +336,7 @@ def render_report(result: RunResult, *, scenario_text: str, scenario_sha256: str
     n_thr = sum(t.count for t in result.threats)
     icbm = sum(1 for t in result.threats if t.is_icbm)
     bodies = {
-        "protects": _protects(result), "threatens": _threatens(result), "sees": _sees(result, images),
+        "protects": _protects(result, images), "threatens": _threatens(result), "sees": _sees(result, images),
         "decision": _decision(result, images), "sharing": _sharing(result), "airspace": _airspace(result, images),
     }
     nav = "".join(f'<a href="#{a}">{_e(t.split(". ", 1)[0])}. {_e(t.split(". ", 1)[1].split(",")[0])}</a>'

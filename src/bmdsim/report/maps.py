@@ -310,3 +310,65 @@ def aircraft_map(result: RunResult) -> bytes | None:
              title="Aircraft tracks and territorial airspace (land + 12 nmi)")
     fig.tight_layout()
     return fig_png(fig)
+
+
+def footprint_map(result: RunResult) -> bytes | None:
+    """Defended footprint of each interceptor site's main variant: aimpoint cells by shot opportunities."""
+    fp = result.footprint
+    if not fp or not fp.get("cells"):
+        return None
+    plt = _plt()
+    main = {x.name: x.interceptor for x in result.scenario.interceptor_sites}
+    cells = [c for c in fp["cells"] if main.get(c["site"]) == c["variant"]]
+    if not cells:
+        return None
+    first_launch = cells[0]["launch_site"]
+    cells = [c for c in cells if c["launch_site"] == first_launch]
+    lo0, la0, lo1, la1 = fp["region_deg"]
+    bounds = (lo0 - 5, la0 - 5, lo1 + 5, la1 + 5)
+    proj = _Proj((la0 + la1) / 2, (lo0 + lo1) / 2)
+    fig, ax = plt.subplots(figsize=(9, 7))
+    _draw_countries(ax, proj, bounds)
+    _graticule(ax, proj, bounds)
+    lat = np.array([c["latitude_deg"] for c in cells])
+    lon = np.array([c["longitude_deg"] for c in cells])
+    x, y = proj(lon, lat)
+    reach = np.array([c["reachable"] for c in cells])
+    dfd = np.array([c["defended"] for c in cells])
+    shots = np.array([c["shots"] for c in cells])
+    from matplotlib import colormaps
+    from matplotlib.patches import Patch
+
+    g = fp["grid_step_deg"] / 2
+    cmap = colormaps["Blues"]
+    vmax = max(3, int(shots.max(initial=1)))
+    edge = np.linspace(-1, 1, 9)
+    for i in range(lat.size):
+        blon = np.concatenate([lon[i] + g * edge, np.full(9, lon[i] + g), lon[i] - g * edge, np.full(9, lon[i] - g)])
+        blat = np.concatenate([np.full(9, lat[i] - g), lat[i] + g * edge, np.full(9, lat[i] + g), lat[i] - g * edge])
+        px, py = proj(blon, blat)
+        color = ("#d9d9d9" if not reach[i] else "#e06650" if not dfd[i] else cmap(0.35 + 0.65 * shots[i] / vmax))
+        ax.fill(px, py, fc=color, ec="white", lw=0.3, alpha=0.7, zorder=2)
+    handles = [Patch(fc="#d9d9d9", label="out of the missile's reach"),
+               Patch(fc="#e06650", label="reachable, not defended")]
+    handles += [Patch(fc=cmap(0.35 + 0.65 * k / vmax), label=f"defended, {k} shot opportunit{'y' if k == 1 else 'ies'}")
+                for k in range(1, int(shots.max(initial=1)) + 1)]
+    xs, ys = [x], [y]
+    for cty in fp["cities"]:
+        if main.get(cty["site"]) != cty["variant"] or cty["launch_site"] != first_launch:
+            continue
+        cx, cy = proj([cty["longitude_deg"]], [cty["latitude_deg"]])
+        ax.plot(cx, cy, "o", ms=4, color="k" if cty["defended"] else "#d73220", zorder=8)
+        _label(ax, cx[0], cy[0], cty["name"])
+    _, ints = _fixed_points(result)
+    for n, la, lo in ints:
+        px, py = proj([lo], [la])
+        ax.plot(px, py, "s", color="#009e73", ms=9, mec="k", zorder=11)
+        _label(ax, px[0], py[0], n)
+    variant = cells[0]["variant"]
+    _frame(ax, xs, ys, f"Defended footprint: {fp['missile']} from {first_launch} vs {variant}", 500.0)
+    ax.legend(handles=handles + [ax.plot([], [], "ok", ms=4, label="city, defended")[0],
+                                 ax.plot([], [], "o", color="#d73220", ms=4, label="city, not defended")[0]],
+              loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3, fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig_png(fig)

@@ -458,6 +458,94 @@ def _aircraft(scn: Scenario, base_dir: Path | None, progress):
     return out
 
 
+def _defense_sites(scn: Scenario, unavailable: dict, what: str):
+    """The scenario's interceptor sites that the engagement layer knows (its defenses catalog)."""
+    from bmdsim.engagement import defenses
+
+    known = defenses.names()
+    out = [x for x in scn.interceptor_sites if x.site in known]
+    missing = [x.name for x in scn.interceptor_sites if x.site not in known]
+    if missing:
+        unavailable[what] = (f"interceptor sites {missing} stand at places the engagement layer has no fire-control "
+                             f"data for (known: {', '.join(known)}); {what} covers only the others")
+    return out
+
+
+def _chase(scn: Scenario, threats, progress, unavailable) -> list[dict]:
+    """Which ICBM flights each interceptor variant could reach (capability: the site on alert)."""
+    from bmdsim.analysis.chase import chase
+    from bmdsim.errors import BmdsimError
+
+    wanted = set(scn.analyses.chase.threats)
+    flights = [t for t in threats if (t.name in wanted if wanted else t.is_icbm)]
+    jobs = [(site, v, t) for site in _defense_sites(scn, unavailable, "chase") for v in site.all_variants
+            for t in flights]
+    rows = []
+    progress("chase (ICBM x variant)", 0, max(len(jobs), 1))
+    for k, (site, v, t) in enumerate(jobs):
+        try:
+            c = chase((t.launch_latitude_deg, t.launch_longitude_deg), (t.target_latitude_deg, t.target_longitude_deg),
+                      t.missile, site=site.site, interceptor=v, threshold=False, seed=scn.seed)
+        except BmdsimError as exc:
+            rows.append({"threat": t.name, "site": site.name, "variant": v, "burnout_speed_mps": math.nan,
+                         "engageable": False, "reason": f"not computed: {exc}"})
+            continue
+        if c.engageable:
+            why = (f"{'tail chase' if c.tail_chase else 'head-on/crossing'} intercept at "
+                   f"{c.intercept_altitude_km:,.0f} km altitude, {c.earliest_intercept_t_s / 60:.1f} min after "
+                   f"launch, closing {c.closing_speed_mps / 1e3:.1f} km/s")
+        else:
+            why = (f"no intercept above {c.min_intercept_altitude_km:.0f} km within the fan "
+                   f"(interceptor leaves {c.earliest_launch_t_s / 60:.1f} min after the threat's launch)")
+        d = c.to_dict()
+        rows.append({"threat": t.name, "site": site.name, "variant": v,
+                     "burnout_speed_mps": c.interceptor_burnout_speed_mps, "engageable": c.engageable, "reason": why,
+                     **{k2: d[k2] for k2 in ("earliest_launch_t_s", "earliest_intercept_t_s", "intercept_altitude_km",
+                                            "closing_speed_mps", "tail_chase", "commit_time_source",
+                                            "intercept_latitude_deg", "intercept_longitude_deg")}})
+        progress("chase (ICBM x variant)", k + 1, max(len(jobs), 1))
+    return rows
+
+
+def _footprint(scn: Scenario, progress, unavailable) -> dict | None:
+    """Defended footprints per launch area and interceptor variant (fire control of the engagement layer)."""
+    from bmdsim.analysis.footprint import footprint
+    from bmdsim.errors import BmdsimError
+
+    a = scn.analyses.footprint
+    resolve = _site_lookup(scn)
+    jobs = [(site, v, ls) for site in _defense_sites(scn, unavailable, "footprint") for v in site.all_variants
+            for ls in a.launch_sites]
+    cells, cities, summaries = [], [], []
+    progress("defended footprints", 0, max(len(jobs), 1))
+    for k, (site, v, ls) in enumerate(jobs):
+        launch = resolve("analyses.footprint.launch_sites", ls)
+        try:
+            f = footprint(launch, a.missile, site=site.site, interceptor=v, grid_deg=a.grid_step_deg,
+                          region=tuple(a.region_deg), seed=scn.seed)
+        except BmdsimError as exc:
+            unavailable.setdefault("footprint", f"footprint for {v} from {ls} not computed: {exc}")
+            continue
+        for i in range(f.latitude_deg.size):
+            cells.append({"analysis": "footprint", "site": site.name, "variant": v, "launch_site": ls,
+                          "latitude_deg": float(f.latitude_deg[i]), "longitude_deg": float(f.longitude_deg[i]),
+                          "reachable": bool(f.reachable[i]), "defended": bool(f.defended[i]),
+                          "shots": int(f.shots[i]), "p_no_leak": float(f.p_no_leak[i])})
+        for c in f.cities:
+            cities.append({"site": site.name, "variant": v, "launch_site": ls, **c})
+        summaries.append({"site": site.name, "variant": v, "launch_site": ls, "missile": a.missile,
+                          "cells": int(f.latitude_deg.size), "reachable_cells": int(f.reachable.sum()),
+                          "defended_cells": int(f.defended.sum()), "defended_fraction": f.defended_fraction,
+                          "pssk": f.pssk, "salvo": f.salvo, "commit_time_source": f.commit_time_source})
+        progress("defended footprints", k + 1, max(len(jobs), 1))
+    if not summaries:
+        return None
+    main = {x.name: x.interceptor for x in scn.interceptor_sites}
+    defended = sorted({c["name"] for c in cities if c["defended"] and main.get(c["site"]) == c["variant"]})
+    return {"cells": cells, "cities": cities, "summaries": summaries, "defended_cities": defended,
+            "missile": a.missile, "grid_step_deg": a.grid_step_deg, "region_deg": list(a.region_deg)}
+
+
 # ------------------------------------------------------------------------------------------------ public
 def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, *,
         base_dir: Path | None = None) -> RunResult:
@@ -496,17 +584,20 @@ def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, 
     aircraft = _aircraft(scn, base_dir, progress) if scn.analyses.airspace.enabled else []
     lap("airspace")
 
-    unavailable = {}
+    unavailable: dict[str, str] = {}
+    chase_rows, footprint = None, None
     if scn.interceptor_sites:
-        unavailable["engagements"] = ("engagements (fire control, battle manager, kill assessment) are not yet "
-                                      "part of this build of bmdsim (bmdsim.engagement is empty)")
-    if scn.analyses.footprint.enabled:
-        unavailable["footprint"] = ("the defended-footprint analysis is not yet part of this build of bmdsim "
-                                    "(bmdsim.analysis is empty)")
-    if scn.analyses.chase.enabled:
-        unavailable["chase"] = ("the chase analysis (which ICBM flights interceptors can reach, per burnout "
-                                "speed) is not yet part of this build of bmdsim (bmdsim.analysis is empty)")
+        unavailable["engagements"] = ("engagements of the scenario's raids (battle manager against the inventory, "
+                                      "kill draws) are not yet wired into bmdsim run; the defended footprint and "
+                                      "the chase analysis below come from the engagement layer's fire control")
+    if scn.analyses.chase.enabled and scn.interceptor_sites:
+        chase_rows = _chase(scn, threats, progress, unavailable)
+    lap("chase")
+    if scn.analyses.footprint.enabled and scn.interceptor_sites:
+        footprint = _footprint(scn, progress, unavailable)
+    lap("footprint")
     return RunResult(scenario=scn, threats=threats, flights=flights, trajectories=trajectories,
                      sensors=sensor_info, detections=dets, tracks=tracks, coverage=rings, unseen=unseen,
-                     decision=decision, sharing=sharing, aircraft=aircraft, unavailable=unavailable,
+                     decision=decision, sharing=sharing, aircraft=aircraft, chase=chase_rows, footprint=footprint,
+                     unavailable=unavailable,
                      started_utc=started, finished_utc=_utc_now(), timings_s=timings)

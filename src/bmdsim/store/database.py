@@ -141,14 +141,30 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("threat", "VARCHAR", ""), ("outcome", "VARCHAR", "intercepted | leaked | not-engaged"),
         ("shots", "INTEGER", ""), ("reason", "VARCHAR", ""),
     ]),
-    "footprint_cells": ("Defended-footprint grid cells (empty until the footprint analysis lands).", [
-        ("analysis", "VARCHAR", ""), ("variant", "VARCHAR", "interceptor variant"),
-        ("launch_site", "VARCHAR", ""), ("latitude_deg", "DOUBLE", "cell centre"),
-        ("longitude_deg", "DOUBLE", ""), ("defended", "BOOLEAN", ""),
+    "footprint_cells": ("Defended-footprint grid cells: per interceptor variant and launch area, can the missile "
+                        "reach the cell and can the site engage it.", [
+        ("analysis", "VARCHAR", "footprint"), ("site", "VARCHAR", "interceptor site"),
+        ("variant", "VARCHAR", "interceptor variant"), ("launch_site", "VARCHAR", ""),
+        ("latitude_deg", "DOUBLE", "cell centre (aimpoint)"), ("longitude_deg", "DOUBLE", ""),
+        ("reachable", "BOOLEAN", "the missile can be aimed there"),
+        ("defended", "BOOLEAN", "at least one shot opportunity"),
+        ("shots", "INTEGER", "shoot-look-shoot opportunities"),
+        ("p_no_leak", "DOUBLE", "probability the threat is killed (independent shots, one threat)"),
     ]),
-    "chase": ("Which ICBM flights each interceptor variant could reach (empty until the chase analysis lands).", [
-        ("threat", "VARCHAR", ""), ("variant", "VARCHAR", ""), ("burnout_speed_mps", "DOUBLE", ""),
-        ("engageable", "BOOLEAN", ""), ("reason", "VARCHAR", ""),
+    "footprint_cities": ("Cities in the footprint region: defended or not, per variant and launch area.", [
+        ("site", "VARCHAR", ""), ("variant", "VARCHAR", ""), ("launch_site", "VARCHAR", ""),
+        ("name", "VARCHAR", "city"), ("latitude_deg", "DOUBLE", ""), ("longitude_deg", "DOUBLE", ""),
+        ("reachable", "BOOLEAN", ""), ("defended", "BOOLEAN", ""), ("shots", "INTEGER", ""),
+        ("p_no_leak", "DOUBLE", ""), ("earliest_intercept_t_s", "DOUBLE", "s after the threat's launch"),
+    ]),
+    "chase": ("Which ICBM flights each interceptor variant could reach (site on alert).", [
+        ("threat", "VARCHAR", ""), ("site", "VARCHAR", ""), ("variant", "VARCHAR", ""),
+        ("burnout_speed_mps", "DOUBLE", "claimed burnout speed of the variant"),
+        ("engageable", "BOOLEAN", "an intercept above the minimum altitude exists"),
+        ("earliest_launch_t_s", "DOUBLE", "interceptor launch, s after the threat's launch (sensor timeline)"),
+        ("earliest_intercept_t_s", "DOUBLE", "s after the threat's launch"),
+        ("intercept_altitude_km", "DOUBLE", ""), ("closing_speed_mps", "DOUBLE", ""),
+        ("tail_chase", "BOOLEAN", ""), ("reason", "VARCHAR", "why (not)"),
     ]),
     "airspace_events": ("Aircraft track checks: violations, closest approaches, route score.", [
         ("aircraft", "VARCHAR", ""),
@@ -170,6 +186,14 @@ def _f(x):
         return None
     x = float(x)
     return x if math.isfinite(x) else None
+
+
+def _clean_value(x):
+    if isinstance(x, float | np.floating):
+        return _f(x)
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
 
 
 def _wkt(lat, lon) -> str:
@@ -282,10 +306,11 @@ def rows(result: RunResult, *, scenario_text: str, scenario_sha256: str, scenari
         out["engagements"].append(tuple(e.get(c) for c, _, _ in TABLES["engagements"][1]))
     for o in result.outcomes or []:
         out["outcomes"].append(tuple(o.get(c) for c, _, _ in TABLES["outcomes"][1]))
-    for c in (result.footprint or {}).get("cells", []):
-        out["footprint_cells"].append(tuple(c.get(k) for k, _, _ in TABLES["footprint_cells"][1]))
-    for c in result.chase or []:
-        out["chase"].append(tuple(c.get(k) for k, _, _ in TABLES["chase"][1]))
+    for table, items in (("footprint_cells", (result.footprint or {}).get("cells", [])),
+                         ("footprint_cities", (result.footprint or {}).get("cities", [])),
+                         ("chase", result.chase or [])):
+        for c in items:
+            out[table].append(tuple(_clean_value(c.get(k)) for k, _, _ in TABLES[table][1]))
     caps = ["flights", "sensing", "tracking", "coverage", "decision_time", "sharing", "airspace", "engagements",
             "footprint", "chase"]
     for cap in caps:
