@@ -80,6 +80,8 @@ def test_track_cli_contract(capsys):
         assert SENSOR_KEYS <= set(s)
     assert len(r["pip_t_s"]) == len(r["pip_error_km"]) == len(r["pip_sigma_km"]) > 10
     assert r["track"]["final_pip_error_km"] < 2.0
+    t10, t1 = r["track"]["pip_stays_within_10_km_t_s"], r["track"]["pip_stays_within_1_km_t_s"]
+    assert r["track"]["start_t_s"] <= t10 <= t1 < r["flight"]["impact_t_s"]
     assert r["unseen"]["radar"] in r["sensors"]
     assert r["flight"]["range_km"] == pytest.approx(3210, abs=20)
     assert "observer" not in r

@@ -394,7 +394,7 @@ def observation_dict(obs: ThreatObservation) -> dict:
                   "final_pip_error_km": _r(obs.pip_error_km[-1]) if obs.pip_error_km.size else None,
                   "final_pip_sigma_km": _r(obs.pip_sigma_km[-1]) if obs.pip_sigma_km.size else None,
                   "pip_model_bias_km": _r(obs.pip_model_bias_km),
-                  **{f"pip_within_{km:g}_km_t_s": _r(first_within(obs.pip_t_s, obs.pip_error_km, km), 2)
+                  **{f"pip_stays_within_{km:g}_km_t_s": _r(first_within(obs.pip_t_s, obs.pip_error_km, km), 2)
                      for km in MILESTONES_KM}},
         "pip_t_s": _rl(obs.pip_t_s, 2),
         "pip_error_km": _rl(obs.pip_error_km),

@@ -146,9 +146,9 @@ def observer_view(feed: Feed, *, impact_latitude_deg: float, impact_longitude_de
     }
     for km in MILESTONES_KM:
         td, to = first_within(d_t, d_e, km), first_within(obs.t_received_s, err, km)
-        comp[f"defense_within_{km:g}_km_t_s"] = td
-        comp[f"observer_within_{km:g}_km_t_s"] = to
-        comp[f"observer_delay_within_{km:g}_km_s"] = to - td if math.isfinite(td) and math.isfinite(to) else math.nan
+        comp[f"defense_stays_within_{km:g}_km_t_s"] = td
+        comp[f"observer_stays_within_{km:g}_km_t_s"] = to
+        comp[f"observer_delay_{km:g}_km_s"] = to - td if math.isfinite(td) and math.isfinite(to) else math.nan
     comp["defense_final_pip_error_km"] = float(d_e[np.isfinite(d_e)][-1]) if np.isfinite(d_e).any() else math.nan
     comp["observer_final_pip_error_km"] = float(err[np.isfinite(err)][-1]) if np.isfinite(err).any() else math.nan
     counts = {"detection": int(sum(len(m) for m in feed.detections)),

@@ -50,7 +50,7 @@ def _print_track(d: dict) -> None:
     t = d["track"]
     typer.echo(f"fused track from {_fmt(t['start_t_s'], ' s', 1)} ({t['updates']} updates): PIP stays within "
                "100/10/1 km from "
-               f"{_fmt(t['pip_within_100_km_t_s'])}/{_fmt(t['pip_within_10_km_t_s'])}/{_fmt(t['pip_within_1_km_t_s'])}"
+               + "/".join(_fmt(t[f"pip_stays_within_{km}_km_t_s"]) for km in (100, 10, 1)) +
                f" s; final error {_fmt(t['final_pip_error_km'], ' km', 2)} (sigma "
                f"{_fmt(t['final_pip_sigma_km'], ' km', 2)}; vacuum-model bias "
                f"{_fmt(t['pip_model_bias_km'], ' km', 2)})")
@@ -59,8 +59,9 @@ def _print_track(d: dict) -> None:
         c = o["comparison"]
         typer.echo(f"observer ({o['feed']['feedspec']}): source {o['source']}, first message at "
                    f"{_fmt(o['first_received_t_s'], ' s', 1)}; PIP stays within 10/1 km from "
-                   f"{_fmt(c['observer_within_10_km_t_s'])}/{_fmt(c['observer_within_1_km_t_s'])} s "
-                   f"(defense {_fmt(c['defense_within_10_km_t_s'])}/{_fmt(c['defense_within_1_km_t_s'])} s); "
+                   f"{_fmt(c['observer_stays_within_10_km_t_s'])}/{_fmt(c['observer_stays_within_1_km_t_s'])} s "
+                   f"(defense {_fmt(c['defense_stays_within_10_km_t_s'])}/"
+                   f"{_fmt(c['defense_stays_within_1_km_t_s'])} s); "
                    f"final error {_fmt(o['final_pip_error_km'], ' km', 2)}")
     typer.echo("timeline:")
     for e in d["timeline"]:
