@@ -93,12 +93,15 @@ def register(app: typer.Typer) -> None:
         predicted impact point (PIP) as the track matures; with --share, what an observer of the shared feed
         sees.
 
-        JSON keys: flight; sensors.NAME.{first_detection_t_s, track_established_t_s, unseen_ground_range_km
-        (ground range before the radar could detect it: capability at the design Pd, cued radars assumed cued),
-        visible_ground_range_km, detected_ground_range_km, ...}; unseen (all radars together); track; pip_t_s,
-        pip_error_km (distance to the true impact), pip_sigma_km (1-sigma semi-major axis); timeline; with
-        --share an observer object with the same fields as the observer sees them (times of reception) and a
-        comparison with the defense. Times are seconds after launch.
+        JSON: flight; sensors (per sensor: first_detection_t_s, track_established_t_s, unseen_ground_range_km, ...).
+
+        unseen_ground_range_km: ground range before the radar could detect it (design Pd; cued radars cued).
+
+        unseen (all radars); track; timeline; pip_t_s, pip_error_km (to the true impact), pip_sigma_km (1 sigma).
+
+        With --share: observer, the same fields as the observer sees them (reception times), and a comparison.
+
+        Times are seconds after launch.
         """
         vehicle = flight_catalog.get(missile)
         if profile not in PROFILES:
