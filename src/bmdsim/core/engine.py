@@ -23,6 +23,7 @@ Everything is SI. Times are seconds since the scenario epoch; ``t0`` is the laun
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numba as nb
 import numpy as np
@@ -51,13 +52,8 @@ REENTRY_INTERFACE_M = 100_000.0
 # Atmosphere table (uniform in altitude) shared by all threads; module globals are frozen into the compiled code.
 # The table is interpolated by cubic Hermite in log-density and log-pressure (slopes by central differences):
 # C1-continuous, so the error-controlled integrator does not stumble on a kink every 250 m of altitude.
-_ATM_ALT, _ATM_LOGRHO, _ATM_P, _ATM_A = atmosphere.table()
-_ATM_STEP = float(_ATM_ALT[1] - _ATM_ALT[0])
-_ATM_N = _ATM_ALT.size
-_ATM_LOGP = np.log(np.maximum(_ATM_P, 1e-300))
-_ATM_DLOGRHO = np.gradient(_ATM_LOGRHO) # per grid step
-_ATM_DLOGP = np.gradient(_ATM_LOGP)
-_ATM_DA = np.gradient(_ATM_A)
+# The table travels as an argument, not as a global: numba freezes globals into its on-disk cache, which is
+# keyed on this file only, so a change to the atmosphere module would not reach cached code.
 _NO_AIR_R2 = (WGS84_A_M + 1.0e6) ** 2
 _VEL_ATOL_PER_M = 1e-3   # velocity tolerance per metre of position tolerance, 1/s (looser: 11 m off at 1e-2)
 
@@ -128,24 +124,37 @@ def altitude(x, y, z, sphere):
     return p * cl + z * sl - a * math.sqrt(1.0 - e2 * sl * sl)
 
 
-@_jit
-def _atm(h, full):
+@lru_cache(maxsize=1)
+def atmosphere_table() -> np.ndarray:
+    """Rows: log-density, its slope per grid step, log-pressure, its slope, speed of sound, its slope; the grid
+    step (m) in ``[6, 0]``."""
+    alt, logrho, p, a = atmosphere.table()
+    logp = np.log(np.maximum(p, 1e-300))
+    tab = np.zeros((7, alt.size))
+    tab[:6] = logrho, np.gradient(logrho), logp, np.gradient(logp), a, np.gradient(a)
+    tab[6, 0] = alt[1] - alt[0]
+    return tab
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _atm(h, full, tab):
     """(density kg/m3, pressure Pa, speed of sound m/s) at geometric height h; pressure and speed of sound only
     when ``full`` (a thrusting stage needs them; the lone reentry vehicle does not)."""
+    n = tab.shape[1]
     if h <= 0.0:
-        return math.exp(_ATM_LOGRHO[0]), _ATM_P[0], _ATM_A[0]
-    x = h / _ATM_STEP
+        return math.exp(tab[0, 0]), math.exp(tab[2, 0]), tab[4, 0]
+    x = h / tab[6, 0]
     i = int(x)
-    if i >= _ATM_N - 1:
-        return 0.0, 0.0, _ATM_A[_ATM_N - 1]
+    if i >= n - 1:
+        return 0.0, 0.0, tab[4, n - 1]
     w = x - i
     w2, w3 = w * w, w * w * w
     h00, h10, h01, h11 = 2 * w3 - 3 * w2 + 1, w3 - 2 * w2 + w, -2 * w3 + 3 * w2, w3 - w2
-    lr = h00 * _ATM_LOGRHO[i] + h10 * _ATM_DLOGRHO[i] + h01 * _ATM_LOGRHO[i + 1] + h11 * _ATM_DLOGRHO[i + 1]
+    lr = h00 * tab[0, i] + h10 * tab[1, i] + h01 * tab[0, i + 1] + h11 * tab[1, i + 1]
     if not full:
         return math.exp(lr), 0.0, 0.0
-    lp = h00 * _ATM_LOGP[i] + h10 * _ATM_DLOGP[i] + h01 * _ATM_LOGP[i + 1] + h11 * _ATM_DLOGP[i + 1]
-    a = h00 * _ATM_A[i] + h10 * _ATM_DA[i] + h01 * _ATM_A[i + 1] + h11 * _ATM_DA[i + 1]
+    lp = h00 * tab[2, i] + h10 * tab[3, i] + h01 * tab[2, i + 1] + h11 * tab[3, i + 1]
+    a = h00 * tab[4, i] + h10 * tab[5, i] + h01 * tab[4, i + 1] + h11 * tab[5, i + 1]
     return math.exp(lr), math.exp(lp), a
 
 
@@ -163,7 +172,7 @@ def _cd(mach_grid, cd_row, mach):
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
 def rhs(t, y, out, i, phase, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, pitch_t, pitch_rad,
-        n_pitch, flags):
+        n_pitch, atm, flags):
     """Derivative of ``y = (r, v)`` (ECI) of row ``i`` at time ``t`` in ``phase`` (stage index while thrusting,
     ``n_stages`` or more once the reentry vehicle coasts alone). ``stg[i, s]`` = (t_end_rel, m_start, mdot,
     thrust_vac, exit_area, area_ref)."""
@@ -187,9 +196,9 @@ def rhs(t, y, out, i, phase, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, 
     vrel = math.sqrt(wx * wx + wy * wy + wz * wz)
     thrusting = phase < n_stages[i]
     if r2 > _NO_AIR_R2:   # above 1,000 km over the equatorial radius: vacuum, skip the height
-        rho, p, a_snd = 0.0, 0.0, _ATM_A[_ATM_N - 1]
+        rho, p, a_snd = 0.0, 0.0, atm[4, atm.shape[1] - 1]
     elif use_drag > 0.5 or thrusting:
-        rho, p, a_snd = _atm(altitude(x, yy, z, sphere), thrusting)
+        rho, p, a_snd = _atm(altitude(x, yy, z, sphere), thrusting, atm)
     else:
         rho, p, a_snd = 0.0, 0.0, 0.0
     if use_drag > 0.5 and vrel > 0.0 and rho > 0.0:
@@ -294,7 +303,7 @@ def _event_fn(kind, y, sphere):
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
-def _integrate(y0, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, pitch_t, pitch_rad, n_pitch,
+def _integrate(y0, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, pitch_t, pitch_rad, n_pitch, atm,
                t_cutoff, h_impact, flags, ev_t, ev_y, stage_t, status, nsteps, dense, dense_n):
     n = y0.shape[0]
     C, A, E = _C, _A, _E
@@ -327,7 +336,7 @@ def _integrate(y0, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, p
         if t_cutoff[i] <= 0.0:
             phase = ns
         rhs(t, y, k[0], i, phase, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, pitch_t,
-            pitch_rad, n_pitch, flags)
+            pitch_rad, n_pitch, atm, flags)
         hstep = 1.0
         went_above_100 = altitude(y[0], y[1], y[2], sphere) > REENTRY_INTERFACE_M
         next_out = 0
@@ -360,7 +369,7 @@ def _integrate(y0, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, p
                         acc += h * A[st, j] * k[j, c]
                     ytmp[c] = acc
                 rhs(t + C[st] * h, ytmp, k[st], i, phase, t0, stg, n_stages, mach_grid, cd_tab, beta, steer,
-                    plane_n, pitch_t, pitch_rad, n_pitch, flags)
+                    plane_n, pitch_t, pitch_rad, n_pitch, atm, flags)
             for c in range(6):
                 ynew[c] = ytmp[c]   # stage 7 argument is the 5th-order solution
                 e = 0.0
@@ -430,7 +439,7 @@ def _integrate(y0, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, p
                     ev_t[i, 0] = t
                     ev_y[i, 0] = y
                 rhs(t, y, k[0], i, phase, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, pitch_t,
-                    pitch_rad, n_pitch, flags)
+                    pitch_rad, n_pitch, atm, flags)
                 hstep = max(hstep, 0.5)
             else:
                 fac = 5.0 if en == 0.0 else min(5.0, max(0.2, 0.9 * en ** (-0.2)))
@@ -444,7 +453,7 @@ def prepare(t0_s, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ec
     f, i = np.float64, np.int64
     return tuple(np.ascontiguousarray(a, dtype=d) for a, d in (
         (t0_s, f), (stages, f), (n_stages, i), (mach_grid, f), (cd_table, f), (beta, f), (steer, f),
-        (plane_n_ecef, f), (pitch_t_s, f), (pitch_rad, f), (n_pitch, i)))
+        (plane_n_ecef, f), (pitch_t_s, f), (pitch_rad, f), (n_pitch, i), (atmosphere_table(), f)))
 
 
 def new_outputs(n: int, s_max: int) -> dict:
