@@ -43,6 +43,7 @@ def test_summary_contract(out):
     assert s["scenario"] == "test-small" and s["seed"] == 7 and s["threats"] == 2
     assert s["engageable_icbm_flights"] == {"gbi2-9.0": 1}   # the 9 km/s variant reaches the Kozelsk ICBM
     assert isinstance(s["defended_cities"], list)
+    assert s["intercepted"] + s["leakers"] == 2
 
 
 def test_database_tables(out):
@@ -53,7 +54,7 @@ def test_database_tables(out):
     assert set(TABLES) <= tables
     for t in ("run", "objects", "threat_flights", "trajectories", "sensor_detections", "detections", "tracks",
               "coverage", "unseen", "decision_times", "shared_feed", "airspace_events", "capabilities", "chase",
-              "footprint_cells", "footprint_cities"):
+              "footprint_cells", "footprint_cities", "engagements", "outcomes", "battle"):
         assert _db_rows(db, t), t
     (run,) = _db_rows(db, "run")
     cols = [c for c, _, _ in TABLES["run"][1]]
@@ -79,7 +80,6 @@ def test_report_sections(out):
         assert f'id="{anchor}"' in html and title.split(". ", 1)[1][:20] in html
     assert html.count("data:image/png;base64,") >= 4
     assert "src=\"http" not in html and "<script" not in html   # self-contained
-    assert "Not available in this build" in html or "Not yet part of this build" in html
 
 
 def test_czml_kml_geojson_parse(out):

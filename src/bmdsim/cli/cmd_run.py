@@ -35,9 +35,13 @@ def summary(result, out_dir: str | None) -> dict:
         engageable = {v: sum(1 for c in result.chase if c["variant"] == v and c["engageable"]) for v in variants}
     else:
         engageable = {v: None for v in variants}
-    if result.outcomes is not None:
-        intercepted = sum(1 for o in result.outcomes if o["outcome"] == "intercepted")
-        leakers = sum(1 for o in result.outcomes if o["outcome"] != "intercepted")
+    if result.outcomes is not None:   # one seeded realisation; the first site that engages a threat counts
+        best: dict[str, dict] = {}
+        for o in result.outcomes:
+            if o["threat"] not in best or o["killed_in_realisation"] > best[o["threat"]]["killed_in_realisation"]:
+                best[o["threat"]] = o
+        intercepted = sum(o["killed_in_realisation"] for o in best.values())
+        leakers = sum(o["warheads"] for o in best.values()) - intercepted
     else:
         intercepted = leakers = None
     defended = result.footprint.get("defended_cities") if result.footprint else None
@@ -46,6 +50,8 @@ def summary(result, out_dir: str | None) -> dict:
         "raids": len(result.threats), "icbm_flights": sum(1 for t in result.threats if t.is_icbm),
         "intercepted": intercepted, "leakers": leakers, "defended_cities": defended,
         "engageable_icbm_flights": engageable,
+        "expected_leakers": {b["site"]: round(b["leakers_mean"], 3) for b in result.battle or []} or None,
+        "p_no_leak": {b["site"]: round(b["p_no_leak"], 3) for b in result.battle or []} or None,
         "tracked_threats": len(result.tracks),
         "airspace_violations": {a.name: len(a.check["violations"]) for a in result.aircraft},
         "closest_approach_km": {f"{a.name}/{c['poi']}": round(c["distance_km"], 1) for a in result.aircraft

@@ -85,12 +85,22 @@ def _protects(r: RunResult, maps: dict) -> str:
     s = r.scenario
     out = []
     if r.outcomes:
-        rows = [[_e(o["threat"]), _e(o["outcome"]), _n(o.get("shots")), _e(o.get("reason") or "")]
-                for o in r.outcomes]
-        out.append(_table(["threat", "outcome", "shots", "reason"], rows))
+        for b in r.battle or []:
+            out.append(f'<p class="key">{_e(b["site"])} ({b["inventory"]} x {_e(b["interceptor"])}, '
+                       f'{_e(b["doctrine"])}, Pssk {b["pssk"]:g}) against {b["warheads"]} warheads and '
+                       f'{b["decoys"]} decoys: {b["leakers_mean"]:.2f} expected leakers (± {b["leakers_se"]:.2f}), '
+                       f'probability of no leak {b["p_no_leak"]:.2f}, {b["interceptors_fired_mean"]:.1f} '
+                       f"interceptors fired on average ({b['trials']} seeded trials).</p>")
+        rows = [[_e(o["threat"]), _e(o["site"]), _e(o["outcome"]), _n(o.get("shots")), _n(o["p_kill"], "{:.2f}"),
+                 _e(o.get("reason") or "")] for o in r.outcomes]
+        out.append("<p>Per threat: the outcome of one seeded realisation, and the kill probability over all "
+                   "trials:</p>")
+        out.append(_table(["threat", "site", "outcome", "shot opportunities", "P(kill)", "why"], rows))
     elif "engagements" in r.unavailable:
         out.append(_note(r.unavailable["engagements"] + ". No interceptions are claimed; the table below lists "
                          "what the defense would face."))
+    if r.outcomes and "engagements" in r.unavailable:
+        out.append(_note(r.unavailable["engagements"]))
     if r.footprint:
         fp = r.footprint
         out.append(_img(maps.get("footprint"), "defended footprint map"))
@@ -122,6 +132,9 @@ def _protects(r: RunResult, maps: dict) -> str:
                       f"{x.doctrine.shots_per_threat} shots/threat, Pssk {x.doctrine.single_shot_kill_probability:g})"
                       for x in s.interceptor_sites) or "none"
     out.append(_assume([f"Interceptor sites: {sites}.",
+                        "Commit: first radar track of the site's catalog sensors + fire-control and reaction "
+                        "times; perfect kill assessment; decoys recognised (p_discrimination 1); the battle manager "
+                        "assigns interceptors look by look (bmdsim.engagement.battle).",
                         "Threat vehicles are NOTIONAL, sized to the claimed range class (docs/sources.md).",
                         "A raid of several missiles flies one trajectory (count matters for inventory only)."]))
     return "".join(out)
@@ -246,9 +259,15 @@ def _decision(r: RunResult, maps: dict) -> str:
     else:
         out.append("<p>All interceptor sites are on alert; run <code>bmdsim run europe-2007-delayed</code> to see "
                    "what a delayed activation costs.</p>")
-    if "engagements" in r.unavailable:
-        out.append(_note("The latest launch time of an interceptor (which shortens the window further) comes "
-                         "from engagements, not yet part of this build; the windows above end at impact."))
+    if r.outcomes and delayed:
+        lost = [o for o in r.outcomes if o["shots_on_alert"] > o["shots"]]
+        n_lost = sum(o["shots_on_alert"] - o["shots"] for o in lost)
+        out.append(f'<p class="key">In engagements, the delay costs {n_lost} '
+                   f"shot opportunities over {len(lost)} threats; "
+                   f"{sum(1 for o in r.outcomes if o['shots'] == 0 and o['shots_on_alert'] > 0)} threats that an "
+                   "on-alert site could engage cannot be engaged at all.</p>")
+    elif "engagements" in r.unavailable:
+        out.append(_note(r.unavailable["engagements"]))
     out.append(_assume(["Warning time starts at the first report by any sensor (satellite reports carry their "
                         "latency); the decision window at the first confirmed radar track or the site's "
                         "activation, whichever is later.",

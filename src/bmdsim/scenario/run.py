@@ -169,6 +169,7 @@ class RunResult:
     aircraft: list[AircraftResult] = field(default_factory=list)
     engagements: list[dict] | None = None
     outcomes: list[dict] | None = None
+    battle: list[dict] | None = None     # per site: the battle manager's Monte Carlo summary
     footprint: dict | None = None
     chase: list[dict] | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
@@ -236,6 +237,7 @@ def _fly(scn: Scenario, progress):
     out: list[ThreatFlight | None] = [None] * len(raids)
     flights: dict[str, Flights] = {}
     dense: dict[str, tuple] = {}
+    where: dict[str, tuple[str, int]] = {}
     n_dense = int(_MAX_FLIGHT_S / SENSING_DT_S) + 2
     done = 0
     progress("flying threats", 0, len(raids))
@@ -267,9 +269,10 @@ def _fly(scn: Scenario, progress):
                 is_icbm=bool(f.range_m[j] >= 5500e3))
             ok = np.isfinite(f.r_ecef[j, :, 0])
             dense[names[i]] = (f.t_s[j, ok], f.r_ecef[j, ok], f.v_ecef[j, ok], float(f.t_burnout_s[j]))
+            where[names[i]] = (f"{missile}/{profile}", j)
         done += len(idx)
         progress("flying threats", done, len(raids))
-    return out, flights, dense
+    return out, flights, dense, where
 
 
 def _geod_inverse(lat1, lon1, lat2, lon2):
@@ -471,6 +474,105 @@ def _defense_sites(scn: Scenario, unavailable: dict, what: str):
     return out
 
 
+def _engage(scn: Scenario, threats, flights, where, rng, progress, unavailable):
+    """The scenario's raids against each interceptor site: fire control on the flown trajectories (commit from
+    the site's sensor timeline, not before the site is active), then the battle manager's seeded Monte Carlo
+    over the inventory. One realisation (trial 0) gives the per-threat outcome; the Monte Carlo gives the
+    probabilities."""
+    from bmdsim.analysis.engage import fan_at, interceptor_for, sensor_timeline
+    from bmdsim.engagement import defenses
+    from bmdsim.engagement.battle import Raid, fight
+    from bmdsim.engagement.doctrine import Doctrine
+    from bmdsim.engagement.firecontrol import Threats, windows
+
+    sites_ = _defense_sites(scn, unavailable, "engagements")
+    if not sites_ or not threats:
+        return None, None, None
+    order = [where[t.name] for t in threats]
+    th = Threats(**{k: np.concatenate([getattr(flights[g], k)[[j]] for g, j in order])
+                    for k in ("t_s", "r_ecef", "v_ecef", "t_launch_s", "t_burnout_s", "t_impact_s")})
+    first_launch = min(t.launch_time_s for t in threats)
+    rngs = rng.spawn(len(sites_))
+    engagements, outcomes, battles = [], [], []
+    progress("engagements", 0, len(sites_))
+    for n, (site, g) in enumerate(zip(sites_, rngs, strict=True)):
+        d = defenses.get(site.site)
+        v = interceptor_for(site.interceptor, site=site.site)
+        rcs = float(np.median([t.rcs_m2 for t in threats]))
+        tl = sensor_timeline(th, site.site, seed=scn.seed, rcs_m2=rcs)
+        active = first_launch + site.readiness.activation_delay_s if site.readiness.state == "delayed" else 0.0
+        c = np.maximum(tl.t_earliest_launch_s, active)
+        fan = fan_at(v, site.site)
+        w = windows(fan, th, t_earliest_launch_s=c, min_intercept_altitude_m=d.min_intercept_altitude_m)
+        doc = site.doctrine
+        looks = doc.shots_per_threat if doc.mode == "shoot-look-shoot" else 1
+        salvo = 1 if doc.mode == "shoot-look-shoot" else doc.shots_per_threat
+        dc = Doctrine(salvo=salvo, looks=looks, assess_s=d.kill_assessment_s)
+        opp, t_int = w.opportunities(assess_s=dc.assess_s, max_shots=looks)
+        opp_alert = opp
+        if active > 0:   # what the same site would have had on alert
+            w0 = windows(fan, th, t_earliest_launch_s=tl.t_earliest_launch_s,
+                         min_intercept_altitude_m=d.min_intercept_altitude_m)
+            opp_alert, _ = w0.opportunities(assess_s=dc.assess_s, max_shots=looks)
+        # objects: every missile of every raid, each followed by its decoys
+        value, warhead, cluster, o_obj, raid_of = [], [], [], [], []
+        for i, t in enumerate(threats):
+            for _ in range(t.count):
+                head = len(value)
+                for k in range(1 + t.decoys):
+                    value.append(1.0)
+                    warhead.append(k == 0)
+                    cluster.append(head)
+                    o_obj.append(int(opp[i]))
+                    raid_of.append(i)
+        raid = Raid(value=np.array(value), warhead=np.array(warhead), cluster=np.array(cluster),
+                    opportunities=np.array(o_obj)[None, :], inventory=np.array([site.inventory]),
+                    pssk=np.array([doc.single_shot_kill_probability]))
+        res = fight(raid, dc, p_discrimination=1.0, n_trials=1000, rng=g)
+        killed0 = res.warhead_killed[0]
+        p_kill = res.warhead_killed.mean(axis=0)
+        wh_raid = np.array(raid_of)[np.array(warhead)]
+        battles.append({"site": site.name, "interceptor": v.name, "inventory": site.inventory,
+                        "doctrine": f"{doc.mode}, {doc.shots_per_threat} per threat", "pssk":
+                        doc.single_shot_kill_probability, "active_from_s": active, "trials": 1000,
+                        "warheads": int(wh_raid.size), "decoys": int(np.sum(~np.array(warhead))),
+                        **res.to_dict()})
+        eid = 0
+        for i, t in enumerate(threats):
+            mine = np.flatnonzero(wh_raid == i)
+            kills = int(killed0[mine].sum())
+            for s_ in range(int(opp[i])):
+                eid += 1
+                k_i = w.k_earliest[i]
+                lat = lon = alt = math.nan
+                if s_ == 0 and k_i >= 0:
+                    from bmdsim.core import frames
+
+                    la, lo, h = frames.ecef_to_geodetic(th.r_ecef[i, k_i])
+                    lat, lon, alt = float(np.degrees(la)), float(np.degrees(lo)), float(h) / 1e3
+                engagements.append({"engagement_id": eid, "site": site.name, "interceptor": v.name, "threat": t.name,
+                                    "shot": s_ + 1, "t_launch_s": float(c[i]) if s_ == 0 else math.nan,
+                                    "t_intercept_s": float(t_int[i, s_]), "intercept_latitude_deg": lat,
+                                    "intercept_longitude_deg": lon, "intercept_altitude_km": alt,
+                                    "closing_speed_mps": math.nan, "kill": None})
+            if opp[i] == 0:
+                outcome = "not-engaged"
+                why = (f"lost to the delayed activation ({int(opp_alert[i])} opportunities on alert)"
+                       if opp_alert[i] > 0 else "no intercept possible in the fan above the minimum altitude")
+            else:
+                outcome = "intercepted" if kills == mine.size else "leaked"
+                why = f"{int(opp[i])} shot opportunit{'y' if opp[i] == 1 else 'ies'}"
+                if opp_alert[i] > opp[i]:
+                    why += f" ({int(opp_alert[i] - opp[i])} lost to the delayed activation)"
+            outcomes.append({"threat": t.name, "site": site.name, "outcome": outcome, "shots": int(opp[i]),
+                             "shots_on_alert": int(opp_alert[i]),
+                             "warheads": int(mine.size), "killed_in_realisation": kills,
+                             "p_kill": float(p_kill[mine].mean()) if mine.size else math.nan, "reason": why,
+                             "commit_source": tl.source[i]})
+        progress("engagements", n + 1, len(sites_))
+    return engagements, outcomes, battles
+
+
 def _chase(scn: Scenario, threats, progress, unavailable) -> list[dict]:
     """Which ICBM flights each interceptor variant could reach (capability: the site on alert)."""
     from bmdsim.analysis.chase import chase
@@ -566,9 +668,9 @@ def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, 
 
     rng = np.random.default_rng(scn.seed)
     rng_sensing, rng_sharing, rng_engage = rng.spawn(3)
-    del rng_sharing, rng_engage  # reserved: the sharing step reuses the sensing draws; engagements not yet here
+    del rng_sharing  # reserved: the sharing step reuses the sensing draws
 
-    threats, flights, dense = _fly(scn, progress)
+    threats, flights, dense, where = _fly(scn, progress)
     trajectories = _trajectories(threats, dense, scn.trajectory_step_s)
     lap("flights")
     sensors, sensor_info = _build_sensors(scn)
@@ -585,11 +687,10 @@ def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, 
     lap("airspace")
 
     unavailable: dict[str, str] = {}
-    chase_rows, footprint = None, None
+    chase_rows, footprint, engagements, outcomes, battle = None, None, None, None, None
     if scn.interceptor_sites:
-        unavailable["engagements"] = ("engagements of the scenario's raids (battle manager against the inventory, "
-                                      "kill draws) are not yet wired into bmdsim run; the defended footprint and "
-                                      "the chase analysis below come from the engagement layer's fire control")
+        engagements, outcomes, battle = _engage(scn, threats, flights, where, rng_engage, progress, unavailable)
+    lap("engagements")
     if scn.analyses.chase.enabled and scn.interceptor_sites:
         chase_rows = _chase(scn, threats, progress, unavailable)
     lap("chase")
@@ -599,5 +700,6 @@ def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, 
     return RunResult(scenario=scn, threats=threats, flights=flights, trajectories=trajectories,
                      sensors=sensor_info, detections=dets, tracks=tracks, coverage=rings, unseen=unseen,
                      decision=decision, sharing=sharing, aircraft=aircraft, chase=chase_rows, footprint=footprint,
+                     engagements=engagements, outcomes=outcomes, battle=battle,
                      unavailable=unavailable,
                      started_utc=started, finished_utc=_utc_now(), timings_s=timings)

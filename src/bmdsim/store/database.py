@@ -130,16 +130,33 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("pip_error_km_final", "DOUBLE", "last predicted impact point's error"),
         ("reveals_impact_area", "BOOLEAN", "the feed predicts the impact within 10 km"),
     ]),
-    "engagements": ("Interceptor shots (empty until engagements are part of the build).", [
+    "engagements": ("Interceptor shot opportunities per threat (shoot-look-shoot), from the site's fire control.", [
         ("engagement_id", "INTEGER", ""), ("site", "VARCHAR", ""), ("interceptor", "VARCHAR", "variant"),
-        ("threat", "VARCHAR", ""), ("shot", "INTEGER", "1 = first shot at this threat"),
-        ("t_launch_s", "DOUBLE", ""), ("t_intercept_s", "DOUBLE", ""),
-        ("intercept_latitude_deg", "DOUBLE", ""), ("intercept_longitude_deg", "DOUBLE", ""),
-        ("intercept_altitude_km", "DOUBLE", ""), ("closing_speed_mps", "DOUBLE", ""), ("kill", "BOOLEAN", ""),
+        ("threat", "VARCHAR", ""), ("shot", "INTEGER", "1 = first opportunity at this threat"),
+        ("t_launch_s", "DOUBLE", "earliest interceptor launch (first shot)"),
+        ("t_intercept_s", "DOUBLE", "earliest intercept of this opportunity"),
+        ("intercept_latitude_deg", "DOUBLE", "threat position at the first intercept (trajectory sample)"),
+        ("intercept_longitude_deg", "DOUBLE", ""), ("intercept_altitude_km", "DOUBLE", ""),
+        ("closing_speed_mps", "DOUBLE", "NULL: not computed here (see bmdsim chase)"),
+        ("kill", "BOOLEAN", "NULL: kills are drawn per warhead in the battle Monte Carlo (outcomes)"),
     ]),
-    "outcomes": ("Per threat: intercepted, leaked or not engaged (empty until engagements land).", [
-        ("threat", "VARCHAR", ""), ("outcome", "VARCHAR", "intercepted | leaked | not-engaged"),
-        ("shots", "INTEGER", ""), ("reason", "VARCHAR", ""),
+    "outcomes": ("Per threat and site: the outcome of one seeded realisation, and the Monte Carlo kill probability.", [
+        ("threat", "VARCHAR", ""), ("site", "VARCHAR", ""),
+        ("outcome", "VARCHAR", "intercepted | leaked | not-engaged (realisation 0 of the battle Monte Carlo)"),
+        ("shots", "INTEGER", "shot opportunities"),
+        ("shots_on_alert", "INTEGER", "opportunities had the site been on alert"),
+        ("warheads", "INTEGER", "missiles in the raid"),
+        ("killed_in_realisation", "INTEGER", "warheads killed in realisation 0"),
+        ("p_kill", "DOUBLE", "kill probability per warhead over the Monte Carlo trials"),
+        ("reason", "VARCHAR", ""), ("commit_source", "VARCHAR", "how the commit time was set"),
+    ]),
+    "battle": ("Per interceptor site: the battle manager's Monte Carlo over the whole raid.", [
+        ("site", "VARCHAR", ""), ("interceptor", "VARCHAR", ""), ("inventory", "INTEGER", ""),
+        ("doctrine", "VARCHAR", ""), ("pssk", "DOUBLE", "single-shot kill probability"),
+        ("active_from_s", "DOUBLE", "site active from (s since the epoch)"), ("trials", "INTEGER", ""),
+        ("warheads", "INTEGER", ""), ("decoys", "INTEGER", ""), ("leakers_mean", "DOUBLE", "expected leakers"),
+        ("leakers_se", "DOUBLE", "standard error"), ("p_no_leak", "DOUBLE", "probability that no warhead leaks"),
+        ("interceptors_fired_mean", "DOUBLE", ""),
     ]),
     "footprint_cells": ("Defended-footprint grid cells: per interceptor variant and launch area, can the missile "
                         "reach the cell and can the site engage it.", [
@@ -302,13 +319,10 @@ def rows(result: RunResult, *, scenario_text: str, scenario_sha256: str, scenari
                                    _f(d["t_first_revealed_s"]), _f(d["seconds_after_launch"]),
                                    _f(d["t_pip_within_10_km_s"]), _f(d["t_pip_within_1_km_s"]),
                                    _f(d["pip_error_km_final"]), d["reveals_impact_area"]))
-    for e in result.engagements or []:
-        out["engagements"].append(tuple(e.get(c) for c, _, _ in TABLES["engagements"][1]))
-    for o in result.outcomes or []:
-        out["outcomes"].append(tuple(o.get(c) for c, _, _ in TABLES["outcomes"][1]))
     for table, items in (("footprint_cells", (result.footprint or {}).get("cells", [])),
                          ("footprint_cities", (result.footprint or {}).get("cities", [])),
-                         ("chase", result.chase or [])):
+                         ("chase", result.chase or []), ("engagements", result.engagements or []),
+                         ("outcomes", result.outcomes or []), ("battle", result.battle or [])):
         for c in items:
             out[table].append(tuple(_clean_value(c.get(k)) for k, _, _ in TABLES[table][1]))
     caps = ["flights", "sensing", "tracking", "coverage", "decision_time", "sharing", "airspace", "engagements",
