@@ -54,7 +54,8 @@ for _name in COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 2 bad input, 1 internal failure)."""
     try:
-        app(args=argv, standalone_mode=False)
+        # without standalone mode click returns the code of a typer.Exit (e.g. 130 on Ctrl-C) instead of exiting
+        rv = app(args=argv, standalone_mode=False)
     except BmdsimError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":

@@ -206,7 +206,7 @@ def _build_sensors(scn: Scenario):
                                    longitude_deg=math.nan, altitude_m=obj.altitude_m, needs_cue=False,
                                    label=obj.label, source=obj.source))
             continue
-        entry = dict(sc._radar_catalog()[0][sc.resolve_name(s.catalog)])
+        entry = sc.radar_entry(s.catalog)
         entry.update(s.overrides)
         entry["name"] = s.label
         for k in ("latitude_deg", "longitude_deg", "altitude_m"):

@@ -118,7 +118,7 @@ class Sensor(_Strict):
             return self
         if self.catalog in sc.infrared_names():
             raise ValueError("overrides are supported for radars only; remove 'overrides'")
-        entry = sc._radar_catalog()[0][sc.resolve_name(self.catalog)]
+        entry = sc.radar_entry(self.catalog)
         allowed = {k for k, v in entry.items() if isinstance(v, int | float | str | bool)} - {"name", "extends"}
         for k in self.overrides:
             if k not in allowed:

@@ -71,6 +71,12 @@ def _ir_catalog() -> dict[str, dict]:
     return _flatten(_read("sensors.yaml").get("infrared", []))
 
 
+def radar_entry(name: str) -> dict:
+    """A copy of the catalog mapping (edge units) of the radar called ``name`` or one of its aliases, e.g. to
+    apply a scenario's overrides before :func:`radar_from_entry`."""
+    return dict(_radar_catalog()[0][resolve_name(name)])
+
+
 def radar_from_entry(e: dict) -> Radar:
     """Build a :class:`Radar` from one catalog mapping (edge units)."""
     try:
