@@ -17,14 +17,13 @@ Run: ``python benchmarks/bench_tracking.py [--trials M] [--updates K] [--sample 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
-from stonesoup.base import Property
-from stonesoup.models.base import GaussianModel
 from stonesoup.models.measurement.nonlinear import CartesianToElevationBearingRange
-from stonesoup.models.transition.base import TransitionModel
 from stonesoup.models.transition.linear import CombinedLinearGaussianTransitionModel, ConstantVelocity
 from stonesoup.predictor.kalman import ExtendedKalmanPredictor
 from stonesoup.types.detection import Detection
@@ -34,8 +33,10 @@ from stonesoup.updater.kalman import ExtendedKalmanUpdater
 
 from bmdsim.core import estimation as est
 from bmdsim.core import frames
-from bmdsim.core.constants import GM_EARTH_M3_S2, J2_EARTH, WGS84_A_M
 from bmdsim.flight.fly import Options, fly_ballistic
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from stonesoup_models import BallisticEci, EnuRadar  # noqa: E402  (the oracle models the tests use)
 
 SITE = (np.radians(39.5), np.radians(37.0), 50.0)
 SIGMA = np.array([20.0, 5e-4, 5e-4])          # range m, azimuth rad, elevation rad
@@ -46,64 +47,6 @@ EPOCH = datetime(2030, 1, 1)
 # (seen on stonesoup 1.9.1). The CV runs therefore put the radar at +1000 km on each axis of the state frame,
 # so every coordinate is positive. (The ECI runs have positive coordinates at this site anyway.)
 CV_OFFSET_M = np.array([1e6, 1e6, 1e6])
-
-
-def _gravity(r):
-    """Point mass + J2, complex-safe (for the complex-step Jacobian)."""
-    rn = np.sqrt(np.sum(r * r, axis=-1, keepdims=True))
-    z2 = (r[..., 2:3] / rn) ** 2
-    k = -1.5 * J2_EARTH * GM_EARTH_M3_S2 * WGS84_A_M**2 / rn**5
-    return -GM_EARTH_M3_S2 * r / rn**3 + k * r * np.concatenate([1 - 5 * z2, 1 - 5 * z2, 3 - 5 * z2], axis=-1)
-
-
-def _rk4(y, dt, max_step_s):
-    n = max(int(np.ceil(abs(dt) / max_step_s)), 1)
-    h = dt / n
-
-    def f(y):
-        return np.concatenate([y[:, 3:], _gravity(y[:, :3])], axis=1)
-
-    for _ in range(n):
-        k1 = f(y)
-        k2 = f(y + h / 2 * k1)
-        k3 = f(y + h / 2 * k2)
-        k4 = f(y + h * k3)
-        y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-    return y
-
-
-class BallisticEci(TransitionModel, GaussianModel):
-    """Ballistic flight in ECI for Stone Soup: RK4, complex-step Jacobian, CWNA noise."""
-
-    q: float = Property()
-    max_step_s: float = Property(default=5.0)
-
-    @property
-    def ndim_state(self):
-        return 6
-
-    def function(self, state, noise=False, time_interval=None, **kwargs):
-        y = _rk4(np.asarray(state.state_vector, dtype=float).T.copy(), time_interval.total_seconds(),
-                 self.max_step_s)
-        return type(state.state_vector)(y.T)
-
-    def jacobian(self, state, time_interval=None, **kwargs):
-        x = np.asarray(state.state_vector, dtype=float)[:, 0]
-        y = _rk4(x[None, :] + 1e-30j * np.eye(6), time_interval.total_seconds(), self.max_step_s)
-        return (y.imag / 1e-30).T
-
-    def covar(self, time_interval=None, **kwargs):
-        return est.cwna_noise(time_interval.total_seconds(), self.q)
-
-
-class EnuRadar(CartesianToElevationBearingRange):
-    """Stone Soup's radar model with the site's ENU axes (rows) as its rotation."""
-
-    enu_rows: np.ndarray = Property(default=None)
-
-    @property
-    def rotation_matrix(self):
-        return self.enu_rows
 
 
 def make_data(m, k, dt_s, rng):

@@ -19,10 +19,7 @@ from bmdsim.flight.fly import Options, fly_ballistic
 
 ss = pytest.importorskip("stonesoup", reason="Stone Soup is the test oracle (pip install -e .[dev])")
 
-from stonesoup.base import Property  # noqa: E402
-from stonesoup.models.base import GaussianModel  # noqa: E402
 from stonesoup.models.measurement.nonlinear import CartesianToElevationBearingRange  # noqa: E402
-from stonesoup.models.transition.base import TransitionModel  # noqa: E402
 from stonesoup.models.transition.linear import (  # noqa: E402
     CombinedLinearGaussianTransitionModel,
     ConstantVelocity,
@@ -32,6 +29,7 @@ from stonesoup.types.detection import Detection  # noqa: E402
 from stonesoup.types.hypothesis import SingleHypothesis  # noqa: E402
 from stonesoup.types.state import GaussianState  # noqa: E402
 from stonesoup.updater.kalman import ExtendedKalmanUpdater  # noqa: E402
+from stonesoup_models import BallisticEci, EnuRadar  # noqa: E402
 
 # Stone Soup's CV state is interleaved (x, vx, y, vy, z, vz); ours is (x, y, z, vx, vy, vz).
 SS_ORDER = np.array([0, 3, 1, 4, 2, 5])
@@ -52,16 +50,6 @@ def _ss_z(z):
     Stone Soup's bearing is ``arctan2(y, x)`` from the x (east) axis counter-clockwise: ``pi/2 - azimuth``.
     """
     return np.array([[z[2]], [np.pi / 2 - z[1]], [z[0]]])
-
-
-class _EnuRadar(CartesianToElevationBearingRange):
-    """Stone Soup's radar model with the site's ENU axes given directly as the rotation (rows E, N, U)."""
-
-    enu_rows: np.ndarray = Property(default=None, doc="rows: east, north, up in the state frame")
-
-    @property
-    def rotation_matrix(self):
-        return self.enu_rows
 
 
 def _rel(a, b):
@@ -137,65 +125,6 @@ def test_ekf_equals_stonesoup_constant_velocity_radar():
     assert np.linalg.norm(ours_x[-1, :3] - truth[-1, :3]) < np.linalg.norm(x0[:3] - truth[0, :3])
 
 
-def _gravity_complex(r):
-    """Point mass + J2 (Vallado 4th ed. eq. 8-31, Cartesian form), written so that it accepts complex
-    positions (no ``abs``/``norm``): the complex-step derivative below needs an analytic function."""
-    from bmdsim.core.constants import GM_EARTH_M3_S2, J2_EARTH, WGS84_A_M
-
-    rn = np.sqrt(np.sum(r * r, axis=-1, keepdims=True))
-    z2 = (r[..., 2:3] / rn) ** 2
-    k = -1.5 * J2_EARTH * GM_EARTH_M3_S2 * WGS84_A_M**2 / rn**5
-    return -GM_EARTH_M3_S2 * r / rn**3 + k * r * np.concatenate([1 - 5 * z2, 1 - 5 * z2, 3 - 5 * z2], axis=-1)
-
-
-def _rk4(y, dt, max_step_s):
-    """Textbook fixed-step RK4 of ballistic flight, rows ``(n, 6)``, real or complex."""
-    n = max(int(np.ceil(abs(dt) / max_step_s)), 1)
-    h = dt / n
-
-    def f(y):
-        return np.concatenate([y[:, 3:], _gravity_complex(y[:, :3])], axis=1)
-
-    for _ in range(n):
-        k1 = f(y)
-        k2 = f(y + h / 2 * k1)
-        k3 = f(y + h / 2 * k2)
-        k4 = f(y + h * k3)
-        y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-    return y
-
-
-class _BallisticEci(TransitionModel, GaussianModel):
-    """Stone Soup transition model: ballistic flight in ECI (point mass + J2), fixed-step RK4 with the same
-    steps as ours (so the two models are the same map) and CWNA process noise.
-
-    Its Jacobian is the complex-step derivative of that RK4 map (Squire & Trapp, SIAM Rev. 40(1), 1998): exact
-    to rounding, and independent of our variational-equation STM. Stone Soup's default forward difference
-    would do too, but its rounding noise (about 1e-5 relative on the velocity columns at ECI magnitudes) would
-    hide what we compare."""
-
-    q: float = Property(doc="white-noise acceleration density, m2/s3")
-    max_step_s: float = Property(default=5.0)
-
-    @property
-    def ndim_state(self):
-        return 6
-
-    def function(self, state, noise=False, time_interval=None, **kwargs):
-        y = _rk4(np.asarray(state.state_vector, dtype=float).T.copy(), time_interval.total_seconds(),
-                 self.max_step_s)
-        return type(state.state_vector)(y.T)
-
-    def jacobian(self, state, time_interval=None, **kwargs):
-        x = np.asarray(state.state_vector, dtype=float)[:, 0]
-        h = 1e-30
-        y = _rk4(x[None, :] + 1j * h * np.eye(6), time_interval.total_seconds(), self.max_step_s)
-        return (y.imag / h).T
-
-    def covar(self, time_interval=None, **kwargs):
-        return est.cwna_noise(time_interval.total_seconds(), self.q)
-
-
 def _ballistic_truth(n_samples, dt_s=1.0):
     f = fly_ballistic(38.0, 40.0, 150e3, 3200.0, 35.0, 300.0, target_altitude_m=0.0,
                       options=Options(drag=False, dense_dt_s=dt_s, dense_n=n_samples))
@@ -229,10 +158,10 @@ def test_ekf_equals_stonesoup_ballistic_eci():
     q = 1e-2
 
     xs, Ps, _ = _ours_batch(t, zs, sigma, x0, P0, q)
-    predictor = ExtendedKalmanPredictor(_BallisticEci(q=q))
+    predictor = ExtendedKalmanPredictor(BallisticEci(q=q))
 
     def radar_for(k, s):
-        return _EnuRadar(ndim_state=6, mapping=(0, 1, 2), translation_offset=site_r[k][:, None],
+        return EnuRadar(ndim_state=6, mapping=(0, 1, 2), translation_offset=site_r[k][:, None],
                          enu_rows=enu[k], noise_covar=np.diag([s[2] ** 2, s[1] ** 2, s[0] ** 2]))
 
     sx, sP = _stonesoup_run(x0, P0, t, zs, sigma, predictor, radar_for)
