@@ -9,6 +9,7 @@ import math
 import numpy as np
 import typer
 
+from bmdsim.core.jsonable import clean
 from bmdsim.errors import InputError
 
 
@@ -43,21 +44,6 @@ def _default(o):
     if isinstance(o, np.ndarray):
         return o.tolist()
     raise TypeError(type(o))
-
-
-def clean(obj):
-    """Replace NaN/inf by None, recursively, so the JSON is standard."""
-    if isinstance(obj, dict):
-        return {k: clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return clean(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def echo_json(obj) -> None:

@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from bmdsim.core import frames
+from bmdsim.core.jsonable import clean
 from bmdsim.errors import InputError, UnknownNameError
 from bmdsim.sensing.measurements import Measurements
 from bmdsim.sensing.tracking import ImpactPrediction, TrackResult, predicted_impact_point, track_object
@@ -511,20 +512,6 @@ def infer(feed: Feed, *, track_after_s: float = -math.inf, pip_dt_s: float = 10.
 
 
 # ------------------------------------------------------------------------------------------------- export
-def _clean(obj):
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _clean(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def write_jsonl(messages, path) -> Path:
     """Write messages (dicts, or one or several :class:`Feed`) as JSON lines, atomically (a temporary file in
     the same folder, then renamed). NaN and infinities become ``null``. Returns the path."""
@@ -539,7 +526,7 @@ def write_jsonl(messages, path) -> Path:
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
             for m in messages:
-                fh.write(json.dumps(_clean(m), separators=(",", ":")) + "\n")
+                fh.write(json.dumps(clean(m), separators=(",", ":")) + "\n")
         os.replace(tmp, path)
     finally:
         if tmp.exists():
