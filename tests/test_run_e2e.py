@@ -1,8 +1,9 @@
 """End to end: ``bmdsim run test-small`` writes a complete output folder (database with its tables, a report with
-one section per question, CZML, KML, GeoJSON); same seed, same database; an interrupted run leaves the previous
-output intact."""
+one section per question, CZML, KML, GeoJSON, one shared-feed JSONL per observer); same seed, same database; an
+interrupted run leaves the previous output intact."""
 
 import json
+import math
 import xml.etree.ElementTree as ET
 
 import duckdb
@@ -30,7 +31,7 @@ def _db_rows(path, table):
 
 def test_files_written(out):
     for f in ("results.duckdb", "report.html", "scene.czml", "scene.kml", "coverage.geojson", "footprints.geojson",
-              "trajectories.geojson", "summary.json"):
+              "trajectories.geojson", "summary.json", "feed-russia.jsonl", "feed-analysts.jsonl"):
         assert (out / f).is_file() and (out / f).stat().st_size > 0, f
     assert not [p for p in out.parent.iterdir() if ".partial-" in p.name or ".old-" in p.name]
 
@@ -53,7 +54,8 @@ def test_database_tables(out):
     con.close()
     assert set(TABLES) <= tables
     for t in ("run", "objects", "threat_flights", "trajectories", "sensor_detections", "detections", "tracks",
-              "coverage", "unseen", "decision_times", "shared_feed", "airspace_events", "capabilities", "chase",
+              "coverage", "unseen", "decision_times", "shared_feed", "shared_feed_sensors", "shared_feed_pips",
+              "airspace_events", "capabilities", "chase",
               "footprint_cells", "footprint_cities", "engagements", "outcomes", "battle"):
         assert _db_rows(db, t), t
     (run,) = _db_rows(db, "run")
@@ -68,6 +70,74 @@ def test_database_tables(out):
     assert n == 1   # the Tu-160 turned about 190 km from Noordwijk
 
 
+def _dicts(path, sql):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        cur = con.execute(sql)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def test_feed_jsonl(out):
+    """Each observer's feed: a header per threat with its FEEDSPEC, then messages in order of reception, each
+    received exactly ``latency_s`` after its validity; only the content and radars the observer was given."""
+    for name, latency, kinds, sensors in (("russia", 30.0, {"track", "pip"}, {"fylingdales", "brdy"}),
+                                          ("analysts", 20.0, {"detection"}, {"brdy"})):
+        msgs = [json.loads(line) for line in (out / f"feed-{name}.jsonl").read_text().splitlines()]
+        heads = [m for m in msgs if m["kind"] == "header"]
+        assert [h["object"] for h in heads] == ["iran-berlin", "kozelsk-washington"]
+        assert all(h["schema"] == "bmdsim-feed/1" and h["latency_s"] == latency for h in heads)
+        body = [m for m in msgs if m["kind"] != "header"]
+        assert body and {m["kind"] for m in body} == kinds and {m["sensor"] for m in body} <= sensors
+        for obj in ("iran-berlin", "kozelsk-washington"):
+            t = [m["t_received_s"] for m in body if m["object"] == obj]
+            assert t == sorted(t)
+        assert all(abs(m["t_received_s"] - m["t_s"] - latency) < 1e-9 for m in body)
+    heads = [json.loads(line) for line in (out / "feed-analysts.jsonl").read_text().splitlines()]
+    held = {m["object"]: m["removed_by_blanking"]["detection"] for m in heads if m["kind"] == "header"}
+    assert held["kozelsk-washington"] > 0      # the Baltic box holds back Brdy's first look at the Russian ICBM
+
+
+def test_latency_in_the_database(out):
+    db = out / "results.duckdb"
+    rows = {(d["observer"], d["threat"]): d for d in _dicts(db, "SELECT * FROM shared_feed")}
+    assert set(rows) == {(o, t) for o in ("russia", "analysts") for t in ("iran-berlin", "kozelsk-washington")}
+    # the first Brdy detection reaches the analysts 20 s later (nothing blanked over Iran-Berlin)
+    (first,) = _dicts(db, "SELECT min(t_s) AS t FROM detections WHERE threat = 'iran-berlin' AND sensor = 'brdy'")
+    a = rows[("analysts", "iran-berlin")]
+    assert a["latency_s"] == 20.0 and a["source"] == "detections" and a["detection_messages"] > 100
+    assert abs(a["t_first_received_s"] - (first["t"] + 20.0)) < 1e-9
+    # the defense's own PIPs, 30 s late: the observer's PIP stays within 10 km (and 1 km) exactly 30 s after the
+    # defense's
+    for t in ("iran-berlin", "kozelsk-washington"):
+        r = rows[("russia", t)]
+        assert r["source"] == "pips" and r["pip_messages"] > 10 and r["track_messages"] > 10
+        assert r["feedspec"].startswith("content=tracks,pips;latency_s=30;interval_s=10")
+        assert math.isclose(r["observer_delay_10_km_s"], 30.0, abs_tol=1e-9), r
+        assert math.isclose(r["observer_stays_within_10_km_t_s"], r["defense_stays_within_10_km_t_s"] + 30.0)
+        assert r["reveals_impact_area"] and r["observer_final_pip_error_km"] < 10.0
+    seen = _dicts(db, "SELECT * FROM shared_feed_sensors WHERE observer = 'analysts' AND threat = "
+                      "'kozelsk-washington'")
+    assert {d["sensor"] for d in seen} == {"fylingdales", "brdy"}
+    brdy = next(d for d in seen if d["sensor"] == "brdy")
+    assert brdy["messages"] > 0 and brdy["unseen_ground_range_km"] > 500    # blanking hides the first part
+    pips = _dicts(db, "SELECT * FROM shared_feed_pips WHERE observer = 'russia' ORDER BY threat, k")
+    assert all(abs(p["t_received_s"] - p["t_s"] - 30.0) < 1e-9 for p in pips)
+
+
+def test_summary_observers(out):
+    s = json.loads((out / "summary.json").read_text())
+    o = s["observers"]
+    assert set(o) == {"russia", "analysts"}
+    r = o["russia"]
+    assert r["feed_file"] == "feed-russia.jsonl" and r["threats"] == r["threats_heard"] == 2
+    assert r["impact_within_10_km"] == 2 and r["median_delay_10_km_s"] == 30.0
+    assert set(r["per_threat"]) == {"iran-berlin", "kozelsk-washington"}
+    assert r["per_threat"]["iran-berlin"]["observer_delay_10_km_s"] == 30.0
+
+
 def test_database_documented():
     md = markdown()
     for t in TABLES:
@@ -79,6 +149,7 @@ def test_report_sections(out):
     for anchor, title in SECTIONS:
         assert f'id="{anchor}"' in html and title.split(". ", 1)[1][:20] in html
     assert html.count("data:image/png;base64,") >= 4
+    assert "feed-russia.jsonl" in html and "observer delay s" in html
     assert "src=\"http" not in html and "<script" not in html   # self-contained
 
 

@@ -1,5 +1,7 @@
-"""Scenario files: the bundled ones validate, round trips, and positioned error messages on broken files."""
+"""Scenario files: the bundled ones validate, round trips, and positioned error messages on broken files (observer
+blocks included: the feed model's keys in scenario style)."""
 
+import dataclasses
 import json
 import re
 import textwrap
@@ -10,6 +12,7 @@ import yaml
 from bmdsim.cli import main
 from bmdsim.scenario.load import ScenarioError, bundled_names, load_scenario, validate_text
 from bmdsim.scenario.schema import Scenario
+from bmdsim.sensing.feed import FeedSpec
 
 GOOD = textwrap.dedent("""\
     schema_version: 1
@@ -76,6 +79,70 @@ def test_positioned_errors(what, repl, line, col, path, words):
     for w in words:
         assert w in str(p), str(p)
     assert str(p).startswith(f"s.yaml:{line}:{col}: {path}")
+
+
+# GOOD plus a second observer in block style (lines 11-16)
+OBS = GOOD + (
+    "  - name: ru2\n"
+    "    feed_from: [brdy]\n"
+    "    content: [tracks, pips]\n"
+    "    latency_s: 30\n"
+    "    blank:\n"
+    "      - {latitude0_deg: 50, longitude0_deg: 20, latitude1_deg: 60, longitude1_deg: 60}\n")
+
+BROKEN_OBSERVER = [
+    ("unknown content", ("content: [tracks, pips]", "content: [tracks, pipz]"), 13, 23, "observers[1].content[1]",
+     ["'pipz'", "'detections', 'tracks' or 'pips'"]),
+    ("content twice", ("content: [tracks, pips]", "content: [pips, pips]"), 13, 14, "observers[1].content",
+     ["name each kind once"]),
+    ("no content", ("content: [tracks, pips]", "content: []"), 13, 14, "observers[1].content",
+     ["share at least one of detections, tracks, pips"]),
+    ("negative latency", ("latency_s: 30", "latency_s: -30"), 14, 16, "observers[1].latency_s",
+     ["greater than or equal to 0"]),
+    ("key without its unit", ("latency_s: 30", "latency: 30"), 14, 5, "observers[1].latency",
+     ["unknown key", "did you mean 'latency_s'", "interval_s", "noise_m", "blank"]),
+    ("box corners swapped", ("latitude0_deg: 50", "latitude0_deg: 70"), 16, 9, "observers[1].blank[0]",
+     ["south-west corner first", "latitude0_deg < latitude1_deg"]),
+    ("box latitude", ("latitude0_deg: 50", "latitude0_deg: 95"), 16, 25, "observers[1].blank[0].latitude0_deg",
+     ["less than or equal to 90"]),
+    ("altitude band upside down", ("longitude1_deg: 60}", "longitude1_deg: 60, altitude0_km: 100, altitude1_km: 50}"),
+     16, 9, "observers[1].blank[0]", ["altitude1_km > altitude0_km"]),
+    ("name not file-safe", ("name: ru2", "name: ru/2"), 11, 11, "observers[1].name", ["feed-NAME.jsonl"]),
+    ("name twice", ("name: ru2", "name: ru"), 11, 11, "observers[1].name", ["appears twice"]),
+]
+
+
+@pytest.mark.parametrize("what, repl, line, col, path, words", BROKEN_OBSERVER, ids=[b[0] for b in BROKEN_OBSERVER])
+def test_positioned_observer_errors(what, repl, line, col, path, words):
+    text = OBS.replace(*repl)
+    assert text != OBS
+    (p,) = _problems(text)
+    assert (p.line, p.column, p.path) == (line, col, path), str(p)
+    for w in words:
+        assert w in str(p), str(p)
+
+
+def test_observer_shares_radars_only():
+    text = OBS.replace("sensors:\n", "sensors:\n  - {catalog: ew-satellites}\n").replace(
+        "feed_from: [brdy]\n", "feed_from: [brdy, ew-satellites]\n")
+    (p,) = _problems(text)
+    assert p.path == "observers[1].feed_from[1]" and (p.line, p.column) == (13, 23)
+    assert "only radar data are shared" in p.message and "name radars: brdy" in p.message
+
+
+def test_observer_feed_spec():
+    """The observer block is the FEEDSPEC of ``bmdsim track --share`` in scenario style."""
+    scn = validate_text("s.yaml", OBS.replace("latency_s: 30", "latency_s: 30\n    interval_s: 20\n    noise_m: 500"))
+    assert scn.observers[0].feed_spec() == FeedSpec(sensors=("brdy",))      # default content: tracks, pips
+    spec = scn.observers[1].feed_spec()
+    # the scenario names its own sensors (no catalog lookup as in --share)
+    assert spec == dataclasses.replace(FeedSpec.parse("content=tracks,pips;latency_s=30;interval_s=20;noise_m=500;"
+                                                      "blank=50,20,60,60"), sensors=("brdy",))
+    one = validate_text("s.yaml", GOOD.replace("feed_from: [brdy]}", "feed_from: [brdy], content: detections}"))
+    assert one.observers[0].feed_spec().content == ("detections",)
+    band = validate_text("s.yaml", OBS.replace("longitude1_deg: 60}", "longitude1_deg: 60, altitude1_km: 300}"))
+    (box,) = band.observers[1].feed_spec().blank
+    assert (box.alt0_m, box.alt1_m) == (0.0, 300e3)
 
 
 def test_missing_key_points_at_the_mapping():

@@ -42,7 +42,7 @@ from bmdsim.sensing.tracking import TrackResult, predicted_impact_point, track_o
 
 __all__ = ["Truth", "SensorSummary", "ThreatObservation", "VisibilityRow", "fly_truth", "fly_truths",
            "default_sensors", "resolve_sensors", "observe_threat", "observation_dict", "russian_icbm_visibility",
-           "EARLY_WARNING", "DEFAULT_RCS_M2"]
+           "truths_from_flights", "fused_track", "share_observation", "EARLY_WARNING", "DEFAULT_RCS_M2"]
 
 #: the early-warning radars of the 2007 system considered by default (Gabala, offered by Russia, only on request)
 EARLY_WARNING = ("fylingdales", "thule")
@@ -108,19 +108,31 @@ def fly_truths(missile, launches, targets, *, dt_s: float = 2.0, profile: str = 
     tof = float(np.nanmax(sol.flights.time_of_flight_s))
     opts = Options(dense_dt_s=dt_s, dense_n=int(tof / dt_s) + 3)
     f = fly(v, la0, lo0, sol.azimuth_deg, sol.kick_deg, cutoff_s=sol.cutoff_s, t_launch_s=t_launch_s, options=opts)
+    return truths_from_flights(f, missile=v.name, targets=np.stack([la1, lo1], axis=-1), miss_m=sol.miss_m)
+
+
+def truths_from_flights(f, *, missile: str, targets, miss_m) -> list[Truth]:
+    """One :class:`Truth` per row of a batch of flights flown with dense output (``Options(dense_dt_s=...)``):
+    the finite samples before impact, then the impact itself. ``targets (N, 2)``: aimpoints (lat, lon) in
+    degrees; ``miss_m (N,)``: the targeting miss of each row."""
+    if f.t_s is None:
+        raise InputError("flights", "no dense output", "fly with Options(dense_dt_s=..., dense_n=...)")
+    targets = np.asarray(targets, float).reshape(-1, 2)
+    miss_m = np.broadcast_to(np.asarray(miss_m, float), (targets.shape[0],))
     out = []
-    for i in range(la0.size):
+    for i in range(targets.shape[0]):
         ok = np.all(np.isfinite(f.r_ecef[i]), axis=-1) & (f.t_s[i] < f.t_impact_s[i])
         t = np.append(f.t_s[i][ok], f.t_impact_s[i])
         r = np.vstack([f.r_ecef[i][ok], f.r_impact_ecef[i]])
         vv = np.vstack([f.v_ecef[i][ok], f.v_impact_ecef[i]])
-        out.append(Truth(missile=v.name, launch_latitude_deg=float(la0[i]), launch_longitude_deg=float(lo0[i]),
-                         target_latitude_deg=float(la1[i]), target_longitude_deg=float(lo1[i]),
-                         t_launch_s=float(t_launch_s), t_s=t, r_ecef=r, v_ecef=vv,
+        out.append(Truth(missile=missile, launch_latitude_deg=float(f.launch_latitude_deg[i]),
+                         launch_longitude_deg=float(f.launch_longitude_deg[i]),
+                         target_latitude_deg=float(targets[i, 0]), target_longitude_deg=float(targets[i, 1]),
+                         t_launch_s=float(f.t_launch_s[i]), t_s=t, r_ecef=r, v_ecef=vv,
                          t_burnout_s=float(f.t_burnout_s[i]), t_apogee_s=float(f.t_apogee_s[i]),
                          apogee_m=float(f.apogee_m[i]), t_impact_s=float(f.t_impact_s[i]),
                          impact_latitude_deg=float(f.impact_latitude_deg[i]),
-                         impact_longitude_deg=float(f.impact_longitude_deg[i]), miss_m=float(sol.miss_m[i])))
+                         impact_longitude_deg=float(f.impact_longitude_deg[i]), miss_m=float(miss_m[i])))
     return out
 
 
@@ -279,14 +291,10 @@ def observe_threat(truth: Truth, sensors=None, *, rng: np.random.Generator, rcs_
     overall = (coverage.unseen_ground_range(radars, truth.t_s, truth.r_ecef, truth.v_ecef, rcs_m2=rcs_m2,
                                             launch_latitude_deg=lat0, launch_longitude_deg=lon0)
                if radars else None)
-    # the fused ballistic track: radar reports after burnout
-    ms = [d.measurements.select(d.measurements.t_s > truth.t_burnout_s) for d in res if d.kind == "radar"]
-    ms = [m for m in ms if len(m)]
-    track = None
+    track = fused_track(res, truth.t_burnout_s, pip_dt_s=pip_dt_s, method=method)
     pip_t = pip_e = pip_s = np.zeros(0)
     bias = math.nan
-    if sum(len(m) for m in ms) >= 3:
-        track = with_pips(track_object(ms, pip=False, method=method), dt_s=pip_dt_s)
+    if track is not None:
         ok = np.isfinite(track.pip.latitude_deg)
         pip_t = track.t_s[ok]
         pip_e = track.pip.error_km(truth.impact_latitude_deg, truth.impact_longitude_deg)[ok]
@@ -299,15 +307,47 @@ def observe_threat(truth: Truth, sensors=None, *, rng: np.random.Generator, rcs_
         pip_t_s=pip_t, pip_error_km=pip_e, pip_sigma_km=pip_s, pip_model_bias_km=bias, timeline=())
     feed = view = None
     if share_spec is not None:
-        feed = share([d.measurements for d in res if d.kind == "radar"], track, share_spec, rng=g_feed,
-                     object_id=object_id)
-        view = observer_view(feed, impact_latitude_deg=truth.impact_latitude_deg,
-                             impact_longitude_deg=truth.impact_longitude_deg,
-                             ground_range_km_at=truth.ground_range_km_at, sensor_names=[s.name for s in summaries],
-                             defense_track_t_s={s.name: s.track_established_t_s for s in summaries},
-                             defense_pip_t_s=pip_t, defense_pip_error_km=pip_e, t_end_s=truth.t_impact_s,
-                             track_after_s=truth.t_burnout_s, pip_dt_s=pip_dt_s, method=method)
+        feed, view = share_observation(obs, share_spec, rng=g_feed, pip_dt_s=pip_dt_s, method=method)
     return replace(obs, timeline=_timeline(obs, view), feed=feed, observer=view)
+
+
+def fused_track(detections, t_burnout_s: float, *, sensors=None, pip_dt_s: float = 10.0,
+                method: str = "ekf") -> TrackResult | None:
+    """The fused ballistic track of the radar reports after burnout (the filter has no thrust model), with its
+    PIP every ``pip_dt_s`` (:func:`~bmdsim.sensing.feed.with_pips`); None with fewer than 3 such reports.
+
+    ``detections``: :class:`~bmdsim.sensing.detection.DetectionResult` per sensor (angles-only sensors are
+    skipped); ``sensors``: names of the radars to fuse (default all).
+    """
+    ms = [d.measurements.select(d.measurements.t_s > t_burnout_s) for d in detections
+          if d.kind == "radar" and (sensors is None or d.measurements.sensor in sensors)]
+    ms = [m for m in ms if len(m)]
+    if sum(len(m) for m in ms) < 3:
+        return None
+    return with_pips(track_object(ms, pip=False, method=method), dt_s=pip_dt_s)
+
+
+def share_observation(obs: ThreatObservation, spec: FeedSpec, *, rng: np.random.Generator,
+                      track: TrackResult | None | str = "defense", pip_dt_s: float = 10.0,
+                      method: str = "ekf") -> tuple[Feed, ObserverView]:
+    """The feed ``spec`` makes of what the defense knows of one threat (:func:`~bmdsim.sensing.feed.share`), and
+    what its observer learns from it, scored against the truth and the defense
+    (:func:`~bmdsim.analysis.sharing.observer_view`).
+
+    ``track``: the track whose states and PIPs are shared; ``"defense"`` (default) is the defense's fused track
+    ``obs.track`` (a scenario that shares only some radars passes :func:`fused_track` of those).
+    """
+    truth = obs.truth
+    shared = obs.track if isinstance(track, str) and track == "defense" else track
+    feed = share([d.measurements for d in obs.detections if d.kind == "radar"], shared, spec, rng=rng,
+                 object_id=obs.object_id)
+    view = observer_view(feed, impact_latitude_deg=truth.impact_latitude_deg,
+                         impact_longitude_deg=truth.impact_longitude_deg,
+                         ground_range_km_at=truth.ground_range_km_at, sensor_names=[s.name for s in obs.sensors],
+                         defense_track_t_s={s.name: s.track_established_t_s for s in obs.sensors},
+                         defense_pip_t_s=obs.pip_t_s, defense_pip_error_km=obs.pip_error_km,
+                         t_end_s=truth.t_impact_s, track_after_s=truth.t_burnout_s, pip_dt_s=pip_dt_s, method=method)
+    return feed, view
 
 
 def _timeline(obs: ThreatObservation, view: ObserverView | None) -> tuple[dict, ...]:

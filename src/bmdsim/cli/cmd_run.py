@@ -1,7 +1,8 @@
 """``bmdsim run``: the main job. Runs a scenario, prints a summary and writes an output folder:
 
 ``results.duckdb`` (tables: docs/database.md), ``report.html`` (self-contained), ``scene.czml``, ``scene.kml``,
-``coverage.geojson``, ``footprints.geojson``, ``trajectories.geojson`` and ``summary.json``.
+``coverage.geojson``, ``footprints.geojson``, ``trajectories.geojson``, ``summary.json`` and, per observer of a
+shared feed, ``feed-OBSERVER.jsonl`` (the messages it receives, schema ``bmdsim-feed/1``).
 
 The folder is written into a temporary sibling and moved into place only when complete; a failed or interrupted
 run leaves the previous output as it was and no partial files. This module orchestrates ``store`` and
@@ -25,6 +26,45 @@ from bmdsim.errors import InputError
 OUTPUT_FILES = ("results.duckdb", "report.html", "scene.czml", "scene.kml", "coverage.geojson", "footprints.geojson",
                 "trajectories.geojson", "summary.json")
 _MARKER = ".bmdsim-output"
+
+
+def feed_file(observer: str) -> str:
+    """The name of an observer's feed file in the output folder."""
+    return f"feed-{observer}.jsonl"
+
+
+def _median(xs):
+    xs = sorted(x for x in xs if x is not None and math.isfinite(x))
+    if not xs:
+        return None
+    m = len(xs) // 2
+    return xs[m] if len(xs) % 2 else 0.5 * (xs[m - 1] + xs[m])
+
+
+def observers_summary(result) -> dict:
+    """Per observer: its feed, how many threats it hears of, and when its PIP stays within 10 km / 1 km of the
+    impact compared with the defense (per threat, and the median delay over the threats where both do)."""
+    out = {}
+    for o in result.scenario.observers:
+        mine = [d for d in result.sharing if d["observer"] == o.name]
+        if not mine:
+            continue
+        per = {}
+        for d in mine:
+            per[d["threat"]] = {k: d[k] for k in (
+                "source", "first_received_after_launch_s", "defense_stays_within_10_km_t_s",
+                "observer_stays_within_10_km_t_s", "observer_delay_10_km_s", "defense_stays_within_1_km_t_s",
+                "observer_stays_within_1_km_t_s", "observer_delay_1_km_s", "observer_final_pip_error_km")}
+        out[o.name] = {
+            "feedspec": mine[0]["feedspec"], "feed_file": feed_file(o.name), "threats": len(mine),
+            "threats_heard": sum(1 for d in mine if math.isfinite(d["t_first_received_s"])),
+            "impact_within_10_km": sum(1 for d in mine if math.isfinite(d["observer_stays_within_10_km_t_s"])),
+            "impact_within_1_km": sum(1 for d in mine if math.isfinite(d["observer_stays_within_1_km_t_s"])),
+            "median_delay_10_km_s": _median(d["observer_delay_10_km_s"] for d in mine),
+            "median_delay_1_km_s": _median(d["observer_delay_1_km_s"] for d in mine),
+            "per_threat": per,
+        }
+    return out
 
 
 def summary(result, out_dir: str | None) -> dict:
@@ -53,6 +93,7 @@ def summary(result, out_dir: str | None) -> dict:
         "expected_leakers": {b["site"]: round(b["leakers_mean"], 3) for b in result.battle or []} or None,
         "p_no_leak": {b["site"]: round(b["p_no_leak"], 3) for b in result.battle or []} or None,
         "tracked_threats": len(result.tracks),
+        "observers": observers_summary(result),
         "airspace_violations": {a.name: len(a.check["violations"]) for a in result.aircraft},
         "closest_approach_km": {f"{a.name}/{c['poi']}": round(c["distance_km"], 1) for a in result.aircraft
                                 for c in a.check["cpa"]},
@@ -73,6 +114,7 @@ def _check_out_dir(out: Path) -> None:
 def write_outputs(out: Path, result, ls, progress) -> list[str]:
     """Write every output file into a temporary folder beside ``out``, then move it into place."""
     from bmdsim.report.html import render_report
+    from bmdsim.sensing.feed import write_jsonl
     from bmdsim.store import exports
     from bmdsim.store.database import write_database
 
@@ -89,6 +131,9 @@ def write_outputs(out: Path, result, ls, progress) -> list[str]:
         exports.write_geojson(tmp, result)
         progress("writing outputs", 2, 4)
         files = list(OUTPUT_FILES)
+        for name, feeds in result.feeds.items():
+            write_jsonl(feeds, tmp / feed_file(name))
+            files.append(feed_file(name))
         (tmp / "report.html").write_text(render_report(result, scenario_text=ls.text, scenario_sha256=ls.sha256,
                                                        scenario_source=ls.source, files=files), encoding="utf-8")
         (tmp / "summary.json").write_text(json.dumps(clean(summary(result, str(out))), indent=1), encoding="utf-8")
@@ -120,7 +165,7 @@ def _print_summary(console, result, out_dir: Path) -> None:
     s = result.scenario
     t = Table(title=f"{s.name}: threat flights (seed {s.seed})")
     for col in ("threat", "missile", "range km", "apogee km", "burnout km/s", "flight min", "miss m",
-                "first track min", "PIP<10 km min", "unseen km"):
+                "first track min", "PIP stays <10 km min", "unseen km"):
         t.add_column(col, justify="right" if col != "threat" and col != "missile" else "left")
     dec = {}
     for d in result.decision:
@@ -129,7 +174,7 @@ def _print_summary(console, result, out_dir: Path) -> None:
         d = dec.get(f.name, {})
         trk = d.get("t_first_radar_track_s", math.nan)
         tr = result.tracks.get(f.name)
-        t10 = tr.first_time_pip_within_km(10.0) if tr is not None else math.nan
+        t10 = tr.pip_stays_within_t_s(10.0) if tr is not None else math.nan
         u = result.unseen.get(f.name, {}).get("unseen_ground_range_km", math.nan)
 
         def m(x, f=f):
@@ -145,14 +190,18 @@ def _print_summary(console, result, out_dir: Path) -> None:
         verdict = "entered territorial airspace" if c["entered_territorial_airspace"] else \
             "stayed out of territorial airspace"
         console.print(f"aircraft {a.name}: {verdict}" + (f"; closest approach: {cpa}" if cpa else ""))
-    for o in result.scenario.observers:
-        mine = [d for d in result.sharing if d["observer"] == o.name]
-        console.print(f"observer {o.name}: the {', '.join(o.feed_from)} feed reveals "
-                      f"{sum(1 for d in mine if d['reports'] > 0)} of {len(mine)} threats, the impact area (10 km) "
-                      f"of {sum(1 for d in mine if d['reveals_impact_area'])}")
+    for name, o in observers_summary(result).items():
+        def delay(x):
+            return "" if x is None else f", median {x:+.0f} s against the defense"
+
+        console.print(f"observer {name} ({o['feedspec']}): hears of {o['threats_heard']} of {o['threats']} threats; "
+                      f"PIP stays within 10 km for {o['impact_within_10_km']}{delay(o['median_delay_10_km_s'])}, "
+                      f"within 1 km for {o['impact_within_1_km']}{delay(o['median_delay_1_km_s'])}; "
+                      f"feed in {o['feed_file']}")
     for k, v in result.unavailable.items():
         console.print(f"[yellow]not yet available[/yellow] ({k}): {v}")
-    console.print(f"wrote {out_dir}/ (report.html, results.duckdb, scene.czml, scene.kml, *.geojson)")
+    feeds = ", feed-*.jsonl" if result.feeds else ""
+    console.print(f"wrote {out_dir}/ (report.html, results.duckdb, scene.czml, scene.kml, *.geojson{feeds})")
 
 
 def register(app: typer.Typer) -> None:

@@ -216,15 +216,15 @@ def _sees(r: RunResult, maps: dict) -> str:
         tr = r.tracks.get(t.name)
         if tr is not None:
             fin = tr.pip_error_km[np.isfinite(tr.pip_error_km)]
-            t10 = tr.first_time_pip_within_km(10.0)
+            t10 = tr.pip_stays_within_t_s(10.0)
             row += [_min(t10 - t.launch_time_s) if np.isfinite(t10) else "–",
                     _n(fin[-1] if fin.size else None, "{:.2f}")]
         else:
             row += ["–", "–"]
         rows.append(row)
     out.append("<p>Minutes after launch at which each sensor holds a confirmed track (– never), and the fused "
-               "radar track's predicted impact point (PIP):</p>")
-    out.append(_table(["threat", *sensors, "PIP within 10 km (min after launch)", "last PIP error km"], rows))
+               "radar track's predicted impact point (PIP): from when its error stays within 10 km:</p>")
+    out.append(_table(["threat", *sensors, "PIP stays within 10 km (min after launch)", "last PIP error km"], rows))
     out.append(_img(maps.get("pip"), "PIP error against time"))
     labels = "; ".join(f"{_e(s.name)} ({_e(s.catalog)}, {_e(s.label)})" for s in r.sensors)
     rcs = sorted({t.rcs_m2 for t in r.threats})
@@ -233,6 +233,9 @@ def _sees(r: RunResult, maps: dict) -> str:
                         "Swerling fluctuation per the radar catalog; cued radars start from the earliest report.",
                         "Straight-line propagation (no refraction); detections are random draws from the scenario "
                         "seed.",
+                        "The fused track uses the radar reports after burnout only (the filter has no thrust "
+                        "model; boost-phase reports drag its velocity for minutes); detection and track times count "
+                        "every report.",
                         "The PIP flies the track state in vacuum: during reentry it lies long of the true impact "
                         "by what drag takes away."]))
     return "".join(out)
@@ -278,25 +281,58 @@ def _decision(r: RunResult, maps: dict) -> str:
 def _sharing(r: RunResult) -> str:
     if not r.scenario.observers:
         return "<p>The scenario has no observers.</p>"
-    rows = []
-    for d in r.sharing:
-        rows.append([_e(d["observer"]), _e(d["threat"]), _e(d["feed_from"]), _n(d["reports"]),
-                     _min(d["seconds_after_launch"]),
-                     _min(d["t_pip_within_10_km_s"] - next(t.launch_time_s for t in r.threats
-                                                           if t.name == d["threat"])),
-                     _n(d["pip_error_km_final"], "{:.2f}"), "yes" if d["reveals_impact_area"] else "no"])
-    out = [_table(["observer", "threat", "feed", "reports", "first revealed (min after launch)",
-                   "impact known within 10 km (min after launch)", "last PIP error km", "reveals impact area"],
-                  rows)]
+    if not r.sharing:
+        return "<p>The sharing analysis did not run (disabled, or no sensors).</p>"
+    launch = {t.name: t.launch_time_s for t in r.threats}
+
+    def after(d, key):
+        x = d[key]
+        return _min(x - launch[d["threat"]]) if x is not None and np.isfinite(x) else "never"
+
+    def delay(x):
+        return _n(x, "{:+.0f}")
+
+    out = []
     for o in r.scenario.observers:
         mine = [d for d in r.sharing if d["observer"] == o.name]
-        rev = [d for d in mine if d["reveals_impact_area"]]
-        out.append(f'<p class="key">{_e(o.name)} learns of {sum(1 for d in mine if d["reports"] > 0)} of '
-                   f"{len(mine)} threats from the feed of {_e(', '.join(o.feed_from))}, and can predict the "
-                   f"impact point within 10 km for {len(rev)}.</p>")
-    out.append(_assume(["The observer runs its own tracker (the same EKF) on the shared measurements only, "
-                        "after the feed latency.",
-                        "The feed carries every measurement of the shared sensors (content: tracks)."]))
+        if not mine:
+            continue
+        heard = sum(1 for d in mine if np.isfinite(d["t_first_received_s"]))
+        n10 = sum(1 for d in mine if np.isfinite(d["observer_stays_within_10_km_t_s"]))
+        n1 = sum(1 for d in mine if np.isfinite(d["observer_stays_within_1_km_t_s"]))
+        d10 = [d["observer_delay_10_km_s"] for d in mine if np.isfinite(d["observer_delay_10_km_s"])]
+        lag = f" (median {np.median(d10):+.0f} s after the defense)" if d10 else ""
+        out.append(f'<p class="key"><b>{_e(o.name)}</b> receives <code>{_e(mine[0]["feedspec"])}</code>. It hears of '
+                   f"{heard} of {len(mine)} threats; its predicted impact point stays within 10 km of the impact for "
+                   f"{n10}{lag}, within 1 km for {n1}. The messages are in <code>feed-{_e(o.name)}.jsonl</code>."
+                   "</p>")
+        rows = [[_e(d["threat"]), _e(d["source"]),
+                 _n(d["detection_messages"] + d["track_messages"] + d["pip_messages"]),
+                 after(d, "t_first_received_s"),
+                 after(d, "defense_stays_within_10_km_t_s"), after(d, "observer_stays_within_10_km_t_s"),
+                 delay(d["observer_delay_10_km_s"]),
+                 after(d, "defense_stays_within_1_km_t_s"), after(d, "observer_stays_within_1_km_t_s"),
+                 delay(d["observer_delay_1_km_s"]),
+                 _n(d["defense_final_pip_error_km"], "{:.2f}"), _n(d["observer_final_pip_error_km"], "{:.2f}")]
+                for d in mine]
+        out.append(_table(["threat", "observer's PIPs from", "messages", "first message (min after launch)",
+                           "defense PIP stays < 10 km (min)", "observer (min)", "observer delay s",
+                           "defense PIP stays < 1 km (min)", "observer (min)", "observer delay s",
+                           "defense last PIP error km", "observer last PIP error km"], rows))
+        held = sum(d["removed_by_blanking"] for d in mine)
+        if held:
+            out.append(f"<p>The blanked regions held back {held} messages.</p>")
+    out.append(_assume([
+        "The feed model of bmdsim.sensing.feed: per stream (detections per radar, track states, PIPs) sensor "
+        "selection, then blanking on the defense's own position estimate, thinning to the interval, added error "
+        "(which the feed's stated sigmas include), then latency.",
+        "The shared track is the defense's fused track (radar reports after burnout) when the feed names every "
+        "radar, else the track fused from the named radars; from shared detections the observer runs the same "
+        "filter itself after burnout.",
+        "\"Stays within\" is the time from which the PIP error no longer leaves the limit, at reception for the "
+        "observer; the delay is observer minus defense. The PIP ignores drag, so ICBM PIPs rarely stay within "
+        "1 km (the vacuum model's bias is a few km).",
+        "Latency and interval of the bundled scenarios are assumptions (see the scenario file's comments)."]))
     return "".join(out)
 
 

@@ -257,9 +257,9 @@ def timeline_chart(result: RunResult) -> bytes:
                         label="first radar track" if i == 0 else None)
         tr = result.tracks.get(t.name)
         if tr is not None:
-            t10 = tr.first_time_pip_within_km(10.0)
+            t10 = tr.pip_stays_within_t_s(10.0)
             if np.isfinite(t10):
-                ax.plot(t10 / 60, y, "*", color="k", ms=8, label="impact predicted within 10 km" if i == 0 else None)
+                ax.plot(t10 / 60, y, "*", color="k", ms=8, label="PIP stays within 10 km" if i == 0 else None)
     for site in result.scenario.interceptor_sites:
         d = next((x for x in result.decision if x.get("site") == site.name), None)
         if d and d["active_from_s"] > 0:

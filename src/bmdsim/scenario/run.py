@@ -7,15 +7,16 @@ Steps (each reports progress through ``progress(step_name, done, total)``):
 1. **flights**: every raid is aimed (targeting, batched per missile and profile) and flown once more with dense
    output (``2 s`` samples for sensing; every ``trajectory_step_s`` kept for storage). A raid of ``count``
    missiles is one truth (they fly the same path); ``count`` matters for inventories.
-2. **sensing**: every sensor against every threat (:func:`bmdsim.sensing.detection.detect_all`: satellites and
-   search radars first, cued radars from the earliest report), then one fused track per threat from the radar
-   measurements (:func:`bmdsim.sensing.tracking.track_object`) with its predicted impact points (PIP).
-3. **coverage**: each radar's footprint for the analysis altitudes and RCS, and how far each threat flies
-   before any radar could see it.
+2. **sensing**: every sensor against every threat, then one fused track per threat from the radar reports after
+   burnout, with its predicted impact point (PIP) every 10 s, and how far each threat flies before any radar
+   could see it (:func:`bmdsim.analysis.observe.observe_threat`).
+3. **coverage**: each radar's footprint for the analysis altitudes and RCS.
 4. **decision time**: from the first report of a launch to impact; for a site activated late, what is left
    after activation.
-5. **sharing**: what each observer's feed reveals: when it learns of each threat and how well its own track
-   from the feed predicts the impact point.
+5. **sharing**: each observer's feed (:func:`bmdsim.sensing.feed.share`, the observer's :class:`FeedSpec` from
+   the scenario) and what the observer learns from it, scored against the truth and the defense
+   (:func:`bmdsim.analysis.observe.share_observation`): when it hears of each threat, per radar, and when its
+   PIP stays within 100/10/1 km compared with the defense's.
 6. **airspace**: each aircraft track against sovereign airspace and the points of interest.
 
 Engagements (fire control, battle manager), defended footprints and the chase analysis belong to
@@ -23,8 +24,8 @@ Engagements (fire control, battle manager), defended footprints and the chase an
 says so in :attr:`RunResult.unavailable` rather than inventing numbers.
 
 Randomness: one ``numpy.random.Generator`` from the scenario seed, spawned into one child per component
-(sensing, sharing, engagements), and per threat inside each, so adding a threat at the end does not change the
-draws of the others.
+(sensing, sharing, engagements), and per threat inside each (per observer, then per threat, for sharing), so
+adding a threat at the end does not change the draws of the others.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bmdsim.analysis.observe import Truth, truths_from_flights
 from bmdsim.errors import InputError
 from bmdsim.flight import catalog, sites
 from bmdsim.flight.fly import Flights, Options, fly
@@ -45,9 +47,10 @@ from bmdsim.flight.targeting import solve
 from bmdsim.scenario.schema import Scenario
 
 __all__ = ["ThreatFlight", "SensorInfo", "DetectionSummary", "TrackSummary", "CoverageRing", "RunResult", "run",
-           "SENSING_DT_S"]
+           "SENSING_DT_S", "PIP_DT_S"]
 
 SENSING_DT_S = 2.0        #: spacing of the truth samples the sensors look at (Hermite-interpolated between)
+PIP_DT_S = 10.0           #: cadence of the fused tracks' predicted impact points, defense and observers (s)
 _MAX_FLIGHT_S = 5000.0    #: dense output long enough for any catalog threat (ICBMs fly about 30-35 min)
 
 
@@ -110,8 +113,10 @@ class DetectionSummary:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrackSummary:
-    """The fused radar track of one threat: per update, time, sensor, estimated position (geodetic), position
-    sigma, and the predicted impact point (NaN where not computed) with its error against the true impact."""
+    """The fused radar track of one threat (radar reports after burnout): per update, time, sensor, estimated
+    position (geodetic), position sigma, and the predicted impact point (every ``pip_dt_s`` of track time and at
+    the last update; NaN between) with its error against the true impact. ``pip_model_bias_km``: the part of
+    the error the PIP's vacuum model explains (the PIP of the true state at the last PIP time)."""
 
     threat: str
     t_s: np.ndarray
@@ -124,10 +129,15 @@ class TrackSummary:
     pip_longitude_deg: np.ndarray
     pip_semi_major_km: np.ndarray
     pip_error_km: np.ndarray
+    pip_model_bias_km: float = math.nan
 
-    def first_time_pip_within_km(self, km: float) -> float:
-        ok = np.flatnonzero(self.pip_error_km <= km)
-        return float(self.t_s[ok[0]]) if ok.size else math.nan
+    def pip_stays_within_t_s(self, km: float) -> float:
+        """When the PIP error comes within ``km`` and stays there (NaN: never;
+        :func:`bmdsim.analysis.sharing.first_within`)."""
+        from bmdsim.analysis.sharing import first_within
+
+        ok = np.isfinite(self.pip_error_km)
+        return first_within(self.t_s[ok], self.pip_error_km[ok], km)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,6 +176,12 @@ class RunResult:
     unseen: dict[str, dict] = field(default_factory=dict)
     decision: list[dict] = field(default_factory=list)
     sharing: list[dict] = field(default_factory=list)
+    #: per observer and threat, the sensors as the observer sees them (``analysis.sharing.ObservedSensor`` fields)
+    sharing_sensors: list[dict] = field(default_factory=list)
+    #: per observer and threat, the observer's PIP over reception time
+    sharing_pips: list[dict] = field(default_factory=list)
+    #: per observer, the feed of every threat (``bmdsim.sensing.feed.Feed``, in threat order)
+    feeds: dict[str, list] = field(default_factory=dict)
     aircraft: list[AircraftResult] = field(default_factory=list)
     engagements: list[dict] | None = None
     outcomes: list[dict] | None = None
@@ -236,7 +252,7 @@ def _fly(scn: Scenario, progress):
         groups.setdefault((r.missile, r.profile), []).append(i)
     out: list[ThreatFlight | None] = [None] * len(raids)
     flights: dict[str, Flights] = {}
-    dense: dict[str, tuple] = {}
+    truths: dict[str, Truth] = {}
     where: dict[str, tuple[str, int]] = {}
     n_dense = int(_MAX_FLIGHT_S / SENSING_DT_S) + 2
     done = 0
@@ -252,6 +268,7 @@ def _fly(scn: Scenario, progress):
                 options=Options(dense_dt_s=SENSING_DT_S, dense_n=n_dense))
         flights[f"{missile}/{profile}"] = f
         miss_m, _ = _geod_inverse(f.impact_latitude_deg, f.impact_longitude_deg, tp[:, 0], tp[:, 1])
+        flown = truths_from_flights(f, missile=missile, targets=tp, miss_m=miss_m)
         for j, i in enumerate(idx):
             r = raids[i]
             out[i] = ThreatFlight(
@@ -267,12 +284,11 @@ def _fly(scn: Scenario, progress):
                 impact_latitude_deg=float(f.impact_latitude_deg[j]),
                 impact_longitude_deg=float(f.impact_longitude_deg[j]), miss_m=float(miss_m[j]),
                 is_icbm=bool(f.range_m[j] >= 5500e3))
-            ok = np.isfinite(f.r_ecef[j, :, 0])
-            dense[names[i]] = (f.t_s[j, ok], f.r_ecef[j, ok], f.v_ecef[j, ok], float(f.t_burnout_s[j]))
+            truths[names[i]] = flown[j]
             where[names[i]] = (f"{missile}/{profile}", j)
         done += len(idx)
         progress("flying threats", done, len(raids))
-    return out, flights, dense, where
+    return out, flights, truths, where
 
 
 def _geod_inverse(lat1, lon1, lat2, lon2):
@@ -281,12 +297,13 @@ def _geod_inverse(lat1, lon1, lat2, lon2):
     return geodesy.inverse(lat1, lon1, lat2, lon2)
 
 
-def _trajectories(threats, dense, step_s):
+def _trajectories(threats, truths, step_s):
     from bmdsim.core import frames
 
     out = {}
     for t in threats:
-        ts, r, _v, _tb = dense[t.name]
+        tr = truths[t.name]
+        ts, r = tr.t_s[:-1], tr.r_ecef[:-1]     # the truth's last sample is the impact itself
         k = max(int(round(step_s / SENSING_DT_S)), 1)
         sel = np.unique(np.append(np.arange(0, ts.size, k), ts.size - 1))
         lat, lon, h = frames.ecef_to_geodetic(r[sel])
@@ -300,45 +317,47 @@ def _trajectories(threats, dense, step_s):
     return out
 
 
-def _sense(threats, dense, sensors, sensor_info, rng, progress):
-    from bmdsim.sensing import detection, tracking
+def _sense(threats, truths, sensors, sensor_info, rng, progress):
+    """Every sensor against every threat, the fused track after burnout and its PIPs
+    (:func:`bmdsim.analysis.observe.observe_threat`); one child of ``rng`` per threat."""
+    from bmdsim.analysis.observe import observe_threat
+    from bmdsim.core import frames
 
-    dets, tracks = [], {}
+    dets, tracks, unseen, observations = [], {}, {}, {}
     rngs = rng.spawn(max(len(threats), 1))
     progress("sensing and tracking", 0, len(threats))
     for n, (t, g) in enumerate(zip(threats, rngs, strict=False)):
-        ts, r, v, tb = dense[t.name]
-        res = detection.detect_all(sensors, ts, r, v, rng=g, rcs_m2=t.rcs_m2, t_burnout_s=tb)
-        for info, d in zip(sensor_info, res, strict=True):
+        obs = observe_threat(truths[t.name], sensors, rng=g, rcs_m2=t.rcs_m2, pip_dt_s=PIP_DT_S, object_id=t.name)
+        observations[t.name] = obs
+        for info, d in zip(sensor_info, obs.detections, strict=True):
             dets.append(DetectionSummary(
                 threat=t.name, sensor=info.name, kind=info.kind, t_first_visible_s=float(d.t_first_visible_s),
                 t_cue_s=float(d.t_cue_s), t_first_detection_s=float(d.t_first_detection_s),
                 t_track_s=float(d.t_track_s), t_report_s=float(d.t_report_s), looks=int(d.t_look_s.size),
                 hits=int(np.count_nonzero(d.detected)), measurements=d.measurements))
-        ms = [d.measurements for d, info in zip(res, sensor_info, strict=True)
-              if info.kind == "radar" and len(d.measurements) > 0]
-        if sum(len(m) for m in ms) >= 3:
-            tracks[t.name] = _track(t, ms, tracking)
+        tr = obs.track
+        if tr is not None:
+            r_ecef, _ = frames.eci_to_ecef(tr.x_eci[:, :3], tr.t_s, tr.x_eci[:, 3:])
+            lat, lon, h = frames.ecef_to_geodetic(r_ecef)
+            pip = tr.pip
+            tracks[t.name] = TrackSummary(
+                threat=t.name, t_s=tr.t_s, sensor=np.asarray(tr.sensor).astype(str), latitude_deg=np.degrees(lat),
+                longitude_deg=np.degrees(lon), altitude_m=h, position_sigma_m=tr.position_sigma_m,
+                pip_latitude_deg=pip.latitude_deg, pip_longitude_deg=pip.longitude_deg,
+                pip_semi_major_km=pip.semi_major_km,
+                pip_error_km=pip.error_km(t.impact_latitude_deg, t.impact_longitude_deg),
+                pip_model_bias_km=obs.pip_model_bias_km)
+        u = obs.unseen
+        if u is not None:
+            unseen[t.name] = {"t_first_seen_s": u.t_first_seen_s, "radar": u.radar,
+                              "unseen_ground_range_km": u.ground_range_km,
+                              "total_ground_range_km": u.total_ground_range_m / 1e3,
+                              "first_seen_altitude_km": u.altitude_m / 1e3}
         progress("sensing and tracking", n + 1, len(threats))
-    return dets, tracks
+    return dets, tracks, unseen, observations
 
 
-def _track(t: ThreatFlight, ms, tracking, pip_every: int = 10) -> TrackSummary:
-    from bmdsim.core import frames
-
-    tr = tracking.track_object(ms, pip_every=pip_every)
-    r_eci = tr.x_eci[:, :3]
-    r_ecef, _ = frames.eci_to_ecef(r_eci, tr.t_s, tr.x_eci[:, 3:])
-    lat, lon, h = frames.ecef_to_geodetic(r_ecef)
-    pip = tr.pip
-    err = pip.error_km(t.impact_latitude_deg, t.impact_longitude_deg)
-    return TrackSummary(threat=t.name, t_s=tr.t_s, sensor=np.asarray(tr.sensor).astype(str),
-                        latitude_deg=np.degrees(lat), longitude_deg=np.degrees(lon), altitude_m=h,
-                        position_sigma_m=tr.position_sigma_m, pip_latitude_deg=pip.latitude_deg,
-                        pip_longitude_deg=pip.longitude_deg, pip_semi_major_km=pip.semi_major_km, pip_error_km=err)
-
-
-def _coverage(scn: Scenario, sensors, sensor_info, threats, dense, progress):
+def _coverage(scn: Scenario, sensors, sensor_info, progress):
     from bmdsim.sensing import coverage
 
     a = scn.analyses.coverage
@@ -355,18 +374,7 @@ def _coverage(scn: Scenario, sensors, sensor_info, threats, dense, progress):
                                       longitude_deg=fp.outer_longitude_deg))
             k += 1
             progress("radar coverage", k, max(total, 1))
-    unseen = {}
-    if radars:
-        for t in threats:
-            ts, r, v, _ = dense[t.name]
-            u = coverage.unseen_ground_range(radars, ts, r, v, rcs_m2=t.rcs_m2,
-                                             launch_latitude_deg=t.launch_latitude_deg,
-                                             launch_longitude_deg=t.launch_longitude_deg)
-            unseen[t.name] = {"t_first_seen_s": u.t_first_seen_s, "radar": u.radar,
-                              "unseen_ground_range_km": u.ground_range_m / 1e3,
-                              "total_ground_range_km": u.total_ground_range_m / 1e3,
-                              "first_seen_altitude_km": u.altitude_m / 1e3}
-    return rings, unseen
+    return rings
 
 
 def _decision(scn: Scenario, threats, dets):
@@ -396,34 +404,57 @@ def _decision(scn: Scenario, threats, dets):
     return out
 
 
-def _sharing(scn: Scenario, threats, dets, progress):
-    from bmdsim.sensing import tracking
+def _sharing(scn: Scenario, threats, observations, sensor_info, rng, progress):
+    """Each observer's feed of each threat and what the observer learns from it: one child of ``rng`` per
+    observer, one grandchild per threat. The shared track is the defense's when ``feed_from`` names every radar,
+    else the track fused from the named radars' reports."""
+    from bmdsim.analysis.observe import fused_track, share_observation
+    from bmdsim.analysis.sharing import MILESTONES_KM
 
-    out = []
-    by = {(d.threat, d.sensor): d for d in dets}
-    tmap = {t.name: t for t in threats}
+    radars = {i.name for i in sensor_info if i.kind == "radar"}
+    rows, per_sensor, pips, feeds = [], [], [], {}
+    rngs = rng.spawn(max(len(scn.observers), 1))
     progress("shared feeds", 0, max(len(scn.observers), 1))
-    for k, o in enumerate(scn.observers):
-        for t in threats:
-            ds = [by[(t.name, s)] for s in o.feed_from if (t.name, s) in by]
-            ms = [d.measurements for d in ds if len(d.measurements) > 0 and d.kind == "radar"]
-            n = sum(len(m) for m in ms)
-            first = min((float(np.min(m.t_s)) for m in ms), default=math.nan) + o.latency_s
-            row = {"observer": o.name, "threat": t.name, "feed_from": ",".join(o.feed_from),
-                   "latency_s": o.latency_s, "reports": n, "t_first_revealed_s": first,
-                   "seconds_after_launch": first - t.launch_time_s if np.isfinite(first) else math.nan,
-                   "pip_error_km_final": math.nan, "t_pip_within_10_km_s": math.nan,
-                   "t_pip_within_1_km_s": math.nan, "reveals_impact_area": False}
-            if n >= 3 and o.content == "tracks":
-                ts = _track(tmap[t.name], ms, tracking, pip_every=5)
-                fin = ts.pip_error_km[np.isfinite(ts.pip_error_km)]
-                row["pip_error_km_final"] = float(fin[-1]) if fin.size else math.nan
-                row["t_pip_within_10_km_s"] = ts.first_time_pip_within_km(10.0) + o.latency_s
-                row["t_pip_within_1_km_s"] = ts.first_time_pip_within_km(1.0) + o.latency_s
-                row["reveals_impact_area"] = bool(np.isfinite(row["t_pip_within_10_km_s"]))
-            out.append(row)
+    for k, (o, g) in enumerate(zip(scn.observers, rngs, strict=False)):
+        spec = o.feed_spec()
+        feeds[o.name] = []
+        for t, gt in zip(threats, g.spawn(max(len(threats), 1)), strict=False):
+            obs = observations[t.name]
+            track = "defense" if radars <= set(o.feed_from) else fused_track(
+                obs.detections, obs.truth.t_burnout_s, sensors=set(o.feed_from), pip_dt_s=PIP_DT_S)
+            feed, v = share_observation(obs, spec, rng=gt, track=track, pip_dt_s=PIP_DT_S)
+            feeds[o.name].append(feed)
+            c = v.comparison
+            first = v.first_received_t_s
+            row = {"observer": o.name, "threat": t.name, "feedspec": spec.text(), "content": ",".join(spec.content),
+                   "feed_from": ",".join(o.feed_from), "latency_s": spec.latency_s, "interval_s": spec.interval_s,
+                   "noise_m": spec.noise_m, "noise_mps": spec.noise_mps, "blank_regions": len(spec.blank),
+                   "source": v.source, "detection_messages": v.messages["detection"],
+                   "track_messages": v.messages["track"], "pip_messages": v.messages["pip"],
+                   "removed_by_blanking": int(sum(v.removed_by_blanking.values())),
+                   "t_first_received_s": first,
+                   "first_received_after_launch_s": first - t.launch_time_s if math.isfinite(first) else math.nan,
+                   "defense_final_pip_error_km": c["defense_final_pip_error_km"],
+                   "observer_final_pip_error_km": c["observer_final_pip_error_km"]}
+            for km in MILESTONES_KM:
+                for key in (f"defense_stays_within_{km:g}_km_t_s", f"observer_stays_within_{km:g}_km_t_s",
+                            f"observer_delay_{km:g}_km_s"):
+                    row[key] = c[key]
+            row["reveals_impact_area"] = bool(math.isfinite(row["observer_stays_within_10_km_t_s"]))
+            rows.append(row)
+            for s_ in v.sensors:
+                if s_.name not in radars:     # only radar data are shared
+                    continue
+                per_sensor.append({"observer": o.name, "threat": t.name, "sensor": s_.name, "messages": s_.messages,
+                                   "first_received_t_s": s_.first_detection_t_s,
+                                   "track_established_t_s": s_.track_established_t_s,
+                                   "unseen_ground_range_km": s_.unseen_ground_range_km})
+            for i in range(v.pip_t_s.size):
+                pips.append({"observer": o.name, "threat": t.name, "k": i, "t_s": float(v.pip_valid_t_s[i]),
+                             "t_received_s": float(v.pip_t_s[i]), "pip_error_km": float(v.pip_error_km[i]),
+                             "pip_sigma_km": float(v.pip_sigma_km[i])})
         progress("shared feeds", k + 1, max(len(scn.observers), 1))
-    return out
+    return rows, per_sensor, pips, feeds
 
 
 def _aircraft(scn: Scenario, base_dir: Path | None, progress):
@@ -668,20 +699,24 @@ def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, 
 
     rng = np.random.default_rng(scn.seed)
     rng_sensing, rng_sharing, rng_engage = rng.spawn(3)
-    del rng_sharing  # reserved: the sharing step reuses the sensing draws
 
-    threats, flights, dense, where = _fly(scn, progress)
-    trajectories = _trajectories(threats, dense, scn.trajectory_step_s)
+    threats, flights, truths, where = _fly(scn, progress)
+    trajectories = _trajectories(threats, truths, scn.trajectory_step_s)
     lap("flights")
     sensors, sensor_info = _build_sensors(scn)
-    dets, tracks = _sense(threats, dense, sensors, sensor_info, rng_sensing, progress) if sensors else ([], {})
+    dets, tracks, unseen, observations = [], {}, {}, {}
+    if sensors:
+        dets, tracks, unseen, observations = _sense(threats, truths, sensors, sensor_info, rng_sensing, progress)
     lap("sensing")
-    rings, unseen = [], {}
+    rings = []
     if scn.analyses.coverage.enabled and sensors:
-        rings, unseen = _coverage(scn, sensors, sensor_info, threats, dense, progress)
+        rings = _coverage(scn, sensors, sensor_info, progress)
     lap("coverage")
     decision = _decision(scn, threats, dets) if scn.analyses.decision_time.enabled else []
-    sharing = _sharing(scn, threats, dets, progress) if scn.analyses.sharing.enabled else []
+    sharing, sharing_sensors, sharing_pips, feeds = [], [], [], {}
+    if scn.analyses.sharing.enabled and observations:
+        sharing, sharing_sensors, sharing_pips, feeds = _sharing(scn, threats, observations, sensor_info,
+                                                                 rng_sharing, progress)
     lap("sharing")
     aircraft = _aircraft(scn, base_dir, progress) if scn.analyses.airspace.enabled else []
     lap("airspace")
@@ -699,7 +734,8 @@ def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, 
     lap("footprint")
     return RunResult(scenario=scn, threats=threats, flights=flights, trajectories=trajectories,
                      sensors=sensor_info, detections=dets, tracks=tracks, coverage=rings, unseen=unseen,
-                     decision=decision, sharing=sharing, aircraft=aircraft, chase=chase_rows, footprint=footprint,
+                     decision=decision, sharing=sharing, sharing_sensors=sharing_sensors,
+                     sharing_pips=sharing_pips, feeds=feeds, aircraft=aircraft, chase=chase_rows, footprint=footprint,
                      engagements=engagements, outcomes=outcomes, battle=battle,
                      unavailable=unavailable,
                      started_utc=started, finished_utc=_utc_now(), timings_s=timings)

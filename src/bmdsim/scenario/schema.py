@@ -7,7 +7,8 @@ A scenario file is YAML with these top-level keys (all but ``name`` and ``epoch_
 - ``sensors``: catalog radars or infrared constellations by name, with ``overrides`` of catalog fields;
 - ``interceptor_sites``: where interceptors stand, how many, which variant(s), doctrine and readiness;
 - ``threats``: raids (launch site, target, launch time, missile, profile, count, decoys);
-- ``observers``: who receives a shared feed of which sensors, with which latency;
+- ``observers``: who receives a shared radar feed of which radars: content, latency, interval, added error and
+  regions held back (:class:`Observer`);
 - ``aircraft``: aircraft tracks to check against sovereign airspace (bundled name or a file beside the
   scenario);
 - ``analyses``: which analyses to run and their parameters.
@@ -26,7 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 __all__ = ["SCHEMA_VERSION", "Scenario", "Raid", "Sensor", "InterceptorSite", "Doctrine", "Readiness", "Observer",
-           "Aircraft", "Analyses", "SiteDef", "PROFILES"]
+           "BlankBox", "Aircraft", "Analyses", "SiteDef", "PROFILES"]
 
 SCHEMA_VERSION = 1
 PROFILES = ("minimum-energy", "lofted", "depressed", "maximum-range")
@@ -71,6 +72,12 @@ def _check_missile(v: str) -> str:
     if v not in catalog.threat_names():
         raise ValueError("unknown missile; " + _did_you_mean(v, catalog.threat_names()))
     return v
+
+
+def _infrared_names() -> set[str]:
+    from bmdsim.sensing import catalog as sc
+
+    return set(sc.infrared_names())
 
 
 class _Strict(BaseModel):
@@ -225,13 +232,94 @@ class Raid(_Strict):
         return _check_site_ref(v, info)
 
 
-class Observer(_Strict):
-    """A party that receives a shared feed: the reports of ``feed_from`` sensors, ``latency_s`` later."""
+class BlankBox(_Strict):
+    """A region the defense does not share: a latitude/longitude box (south-west, then north-east corner;
+    ``longitude0_deg > longitude1_deg`` crosses the antimeridian) with an optional altitude band in km (default
+    from the ground up, unlimited). Tested on the defense's own position estimate, not on the truth."""
 
-    name: str
-    feed_from: list[str] = Field(min_length=1, description="names of the scenario's sensors")
-    latency_s: float = Field(0.0, ge=0.0, le=3600.0)
-    content: Literal["tracks", "detections"] = "tracks"
+    latitude0_deg: float = Field(ge=-90.0, le=90.0)
+    longitude0_deg: float = Field(ge=-180.0, le=180.0)
+    latitude1_deg: float = Field(ge=-90.0, le=90.0)
+    longitude1_deg: float = Field(ge=-180.0, le=180.0)
+    altitude0_km: float = Field(0.0, ge=0.0, le=100_000.0)
+    altitude1_km: float | None = Field(None, gt=0.0, description="top of the band (km); default unlimited")
+
+    @model_validator(mode="after")
+    def _box(self):
+        from bmdsim.errors import InputError
+
+        try:
+            self.region()
+        except InputError as exc:
+            raise ValueError(exc.hint.replace("LAT0 < LAT1", "latitude0_deg < latitude1_deg")
+                             .replace("ALT1_KM > ALT0_KM", "altitude1_km > altitude0_km")) from None
+        return self
+
+    def region(self):
+        """The :class:`bmdsim.sensing.feed.BlankRegion` of this box (SI inside)."""
+        import math
+
+        from bmdsim.sensing.feed import BlankRegion
+
+        top = math.inf if self.altitude1_km is None else self.altitude1_km * 1e3
+        return BlankRegion(lat0_deg=self.latitude0_deg, lon0_deg=self.longitude0_deg, lat1_deg=self.latitude1_deg,
+                           lon1_deg=self.longitude1_deg, alt0_m=self.altitude0_km * 1e3, alt1_m=top)
+
+
+FEED_CONTENTS = ("detections", "tracks", "pips")
+
+
+class Observer(_Strict):
+    """A party that receives a shared radar feed (the model of :mod:`bmdsim.sensing.feed`; FEEDSPEC keys in
+    scenario style). ``feed_from`` names the radars whose data are shared: their detections, and the track fused
+    from their reports after burnout (the defense's own track when every radar is named). ``content`` is any of
+    detections, tracks (states with covariance), pips (predicted impact points); each message arrives
+    ``latency_s`` after its validity, at most one per stream per ``interval_s``, with ``noise_m`` (positions)
+    and ``noise_mps`` (track velocities) of added 1-sigma error; ``blank`` boxes are held back. The feed is
+    written to ``feed-NAME.jsonl`` in the output folder."""
+
+    name: str = Field(description="file-safe name: letters, digits, '.', '_', '-'")
+    feed_from: list[str] = Field(min_length=1, description="names of the scenario's radars")
+    content: list[Literal["detections", "tracks", "pips"]] = Field(
+        default_factory=lambda: ["tracks", "pips"], description="any of detections, tracks, pips")
+    latency_s: float = Field(0.0, ge=0.0, le=3600.0, description="validity to reception (s)")
+    interval_s: float = Field(0.0, ge=0.0, le=3600.0, description="at most one message per stream per interval "
+                              "(s); 0 = all")
+    noise_m: float = Field(0.0, ge=0.0, le=1e6, description="added 1-sigma error on shared positions (m)")
+    noise_mps: float = Field(0.0, ge=0.0, le=1e4, description="added 1-sigma error on track velocities (m/s)")
+    blank: list[BlankBox] = Field(default_factory=list, description="regions not shared")
+
+    @field_validator("name")
+    @classmethod
+    def _file_safe(cls, v: str) -> str:
+        import re
+
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", v):
+            raise ValueError("give a name of letters, digits, '.', '_' or '-' (up to 64, not starting with '.' "
+                             "or '-'): it names the file feed-NAME.jsonl")
+        return v
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _one_or_many(cls, v):
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("content")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("share at least one of " + ", ".join(FEED_CONTENTS))
+        if len(set(v)) != len(v):
+            raise ValueError("name each kind once: any of " + ", ".join(FEED_CONTENTS))
+        return v
+
+    def feed_spec(self):
+        """The :class:`bmdsim.sensing.feed.FeedSpec` of this observer (``sensors`` = ``feed_from``)."""
+        from bmdsim.sensing.feed import FeedSpec
+
+        return FeedSpec(content=tuple(self.content), latency_s=self.latency_s, interval_s=self.interval_s,
+                        noise_m=self.noise_m, noise_mps=self.noise_mps,
+                        blank=tuple(b.region() for b in self.blank), sensors=tuple(self.feed_from))
 
 
 class Aircraft(_Strict):
@@ -388,11 +476,19 @@ class Scenario(_Strict):
             if n and names.index(n) != i:
                 out.append((("threats", i, "name"), n, "this raid name appears twice; give each raid a distinct "
                             "name"))
+        infrared = {s.label for s in self.sensors if s.catalog in _infrared_names()}
+        observers = [o.name for o in self.observers]
         for i, o in enumerate(self.observers):
+            if observers.index(o.name) != i:
+                out.append((("observers", i, "name"), o.name, "this observer name appears twice; give each observer "
+                            "a distinct name (it names its feed file)"))
             for j, s in enumerate(o.feed_from):
                 if s not in labels:
                     out.append((("observers", i, "feed_from", j), s, "not one of this scenario's sensors; "
                                 + _did_you_mean(s, labels)))
+                elif s in infrared:
+                    out.append((("observers", i, "feed_from", j), s, "only radar data are shared (a detection "
+                                "needs a range); name radars: " + ", ".join(x for x in labels if x not in infrared)))
         for i, a in enumerate(self.analyses.chase.threats):
             if a not in names:
                 out.append((("analyses", "chase", "threats", i), a, "not one of this scenario's raids; "

@@ -90,12 +90,14 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("sigma_range_m", "DOUBLE", "1-sigma"), ("sigma_angle_mrad", "DOUBLE", "1-sigma"),
         ("snr_db", "DOUBLE", "signal-to-noise ratio of the look"),
     ]),
-    "tracks": ("The fused radar track of each threat after every update, with predicted impact points.", [
+    "tracks": ("The fused radar track of each threat (radar reports after burnout: the filter has no thrust model) "
+               "after every update, with predicted impact points.", [
         ("threat", "VARCHAR", ""), ("k", "INTEGER", "update index"), ("t_s", "DOUBLE", "s since the epoch"),
         ("sensor", "VARCHAR", "radar of this update"), ("latitude_deg", "DOUBLE", "estimated position"),
         ("longitude_deg", "DOUBLE", ""), ("altitude_m", "DOUBLE", ""),
         ("position_sigma_m", "DOUBLE", "root of the trace of the position covariance (m)"),
-        ("pip_latitude_deg", "DOUBLE", "predicted impact point (every 10th update and the last; NULL between)"),
+        ("pip_latitude_deg", "DOUBLE", "predicted impact point (updates at least 10 s apart and the last; NULL "
+         "between)"),
         ("pip_longitude_deg", "DOUBLE", ""), ("pip_semi_major_km", "DOUBLE", "1-sigma ellipse semi-major axis"),
         ("pip_error_km", "DOUBLE", "distance PIP to the true impact point (km)"),
     ]),
@@ -120,15 +122,51 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("decision_window_s", "DOUBLE", "impact minus max(first radar track, site active)"),
         ("lost_to_activation_s", "DOUBLE", "part of the window lost because the site was not yet active"),
     ]),
-    "shared_feed": ("What each observer learns from its shared feed, per threat.", [
-        ("observer", "VARCHAR", ""), ("threat", "VARCHAR", ""), ("feed_from", "VARCHAR", "sensors shared"),
-        ("latency_s", "DOUBLE", ""), ("reports", "INTEGER", "measurements in the feed"),
-        ("t_first_revealed_s", "DOUBLE", "first report reaching the observer"),
-        ("seconds_after_launch", "DOUBLE", ""),
-        ("t_pip_within_10_km_s", "DOUBLE", "when the observer's own track predicts the impact within 10 km"),
-        ("t_pip_within_1_km_s", "DOUBLE", "... within 1 km"),
-        ("pip_error_km_final", "DOUBLE", "last predicted impact point's error"),
-        ("reveals_impact_area", "BOOLEAN", "the feed predicts the impact within 10 km"),
+    "shared_feed": ("What each observer learns from its shared radar feed, per threat, next to the defense "
+                    "(bmdsim.sensing.feed.share, bmdsim.analysis.sharing.observer_view). The messages themselves are "
+                    "in feed-OBSERVER.jsonl.", [
+        ("observer", "VARCHAR", ""), ("threat", "VARCHAR", ""),
+        ("feedspec", "VARCHAR", "the feed as a FEEDSPEC string (bmdsim track --share grammar)"),
+        ("content", "VARCHAR", "what is shared: detections, tracks, pips"),
+        ("feed_from", "VARCHAR", "radars shared (their detections, and the track fused from their reports)"),
+        ("latency_s", "DOUBLE", "validity to reception (s)"),
+        ("interval_s", "DOUBLE", "at most one message per stream per interval (s); 0 = all"),
+        ("noise_m", "DOUBLE", "added 1-sigma error on shared positions (m)"),
+        ("noise_mps", "DOUBLE", "added 1-sigma error on shared track velocities (m/s)"),
+        ("blank_regions", "INTEGER", "regions held back"),
+        ("source", "VARCHAR", "what the observer's PIPs come from: pips | tracks | detections | none"),
+        ("detection_messages", "INTEGER", "detections received"), ("track_messages", "INTEGER", "track states"),
+        ("pip_messages", "INTEGER", "predicted impact points received"),
+        ("removed_by_blanking", "INTEGER", "messages the blanked regions held back"),
+        ("t_first_received_s", "DOUBLE", "first message reaching the observer (s since the epoch)"),
+        ("first_received_after_launch_s", "DOUBLE", "the same, s after the threat's launch"),
+        ("defense_final_pip_error_km", "DOUBLE", "the defense's last PIP error (km)"),
+        ("observer_final_pip_error_km", "DOUBLE", "the observer's last PIP error (km)"),
+        ("defense_stays_within_100_km_t_s", "DOUBLE", "from when the defense's PIP stays within 100 km of the "
+         "true impact (s since the epoch)"),
+        ("observer_stays_within_100_km_t_s", "DOUBLE", "the same for the observer (reception time)"),
+        ("observer_delay_100_km_s", "DOUBLE", "observer minus defense (s)"),
+        ("defense_stays_within_10_km_t_s", "DOUBLE", "... within 10 km"),
+        ("observer_stays_within_10_km_t_s", "DOUBLE", ""), ("observer_delay_10_km_s", "DOUBLE", ""),
+        ("defense_stays_within_1_km_t_s", "DOUBLE", "... within 1 km (NULL for most ICBMs: the PIP's vacuum "
+         "model is off by a few km)"),
+        ("observer_stays_within_1_km_t_s", "DOUBLE", ""), ("observer_delay_1_km_s", "DOUBLE", ""),
+        ("reveals_impact_area", "BOOLEAN", "the observer's PIP comes within 10 km and stays there before impact"),
+    ]),
+    "shared_feed_sensors": ("Per observer, threat and shared radar: the radar as the observer sees it.", [
+        ("observer", "VARCHAR", ""), ("threat", "VARCHAR", ""), ("sensor", "VARCHAR", "radar"),
+        ("messages", "INTEGER", "messages naming this radar"),
+        ("first_received_t_s", "DOUBLE", "reception of its first message"),
+        ("track_established_t_s", "DOUBLE", "reception of its first message valid at or after the defense "
+         "established its track with it"),
+        ("unseen_ground_range_km", "DOUBLE", "ground range from launch at the validity of its first message: "
+         "the part of the flight the feed never shows from it"),
+    ]),
+    "shared_feed_pips": ("The observer's predicted impact points over time, per observer and threat.", [
+        ("observer", "VARCHAR", ""), ("threat", "VARCHAR", ""), ("k", "INTEGER", "index"),
+        ("t_s", "DOUBLE", "validity (s since the epoch)"), ("t_received_s", "DOUBLE", "reception"),
+        ("pip_error_km", "DOUBLE", "distance to the true impact point (km)"),
+        ("pip_sigma_km", "DOUBLE", "1-sigma semi-major axis of its ellipse (km)"),
     ]),
     "engagements": ("Interceptor shot opportunities per threat (shoot-look-shoot), from the site's fire control.", [
         ("engagement_id", "INTEGER", ""), ("site", "VARCHAR", ""), ("interceptor", "VARCHAR", "variant"),
@@ -314,12 +352,9 @@ def rows(result: RunResult, *, scenario_text: str, scenario_sha256: str, scenari
                                       _f(d["t_first_radar_track_s"]), _f(d["warning_time_s"]),
                                       _f(d["radar_track_to_impact_s"]), _f(d["decision_window_s"]),
                                       _f(d["lost_to_activation_s"])))
-    for d in result.sharing:
-        out["shared_feed"].append((d["observer"], d["threat"], d["feed_from"], d["latency_s"], d["reports"],
-                                   _f(d["t_first_revealed_s"]), _f(d["seconds_after_launch"]),
-                                   _f(d["t_pip_within_10_km_s"]), _f(d["t_pip_within_1_km_s"]),
-                                   _f(d["pip_error_km_final"]), d["reveals_impact_area"]))
-    for table, items in (("footprint_cells", (result.footprint or {}).get("cells", [])),
+    for table, items in (("shared_feed", result.sharing), ("shared_feed_sensors", result.sharing_sensors),
+                         ("shared_feed_pips", result.sharing_pips),
+                         ("footprint_cells", (result.footprint or {}).get("cells", [])),
                          ("footprint_cities", (result.footprint or {}).get("cities", [])),
                          ("chase", result.chase or []), ("engagements", result.engagements or []),
                          ("outcomes", result.outcomes or []), ("battle", result.battle or [])):
