@@ -330,8 +330,10 @@ def _sharing(r: RunResult) -> str:
         "radar, else the track fused from the named radars; from shared detections the observer runs the same "
         "filter itself after burnout.",
         "\"Stays within\" is the time from which the PIP error no longer leaves the limit, at reception for the "
-        "observer; the delay is observer minus defense. The PIP ignores drag, so ICBM PIPs rarely stay within "
-        "1 km (the vacuum model's bias is a few km).",
+        "observer; the delay is observer minus defense. The PIP ignores drag: for some ICBMs its vacuum bias "
+        "alone exceeds 1 km, so \"never\" within 1 km is then the model, not the feed.",
+        "Thinning keeps the first message and then each one at least the interval after the last kept one, so "
+        "the defense's final PIP can be held back and the last errors differ.",
         "Latency and interval of the bundled scenarios are assumptions (see the scenario file's comments)."]))
     return "".join(out)
 

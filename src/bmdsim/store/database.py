@@ -148,8 +148,8 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("observer_delay_100_km_s", "DOUBLE", "observer minus defense (s)"),
         ("defense_stays_within_10_km_t_s", "DOUBLE", "... within 10 km"),
         ("observer_stays_within_10_km_t_s", "DOUBLE", ""), ("observer_delay_10_km_s", "DOUBLE", ""),
-        ("defense_stays_within_1_km_t_s", "DOUBLE", "... within 1 km (NULL for most ICBMs: the PIP's vacuum "
-         "model is off by a few km)"),
+        ("defense_stays_within_1_km_t_s", "DOUBLE", "... within 1 km (NULL where the PIP's vacuum bias alone "
+         "exceeds 1 km, as for several ICBMs)"),
         ("observer_stays_within_1_km_t_s", "DOUBLE", ""), ("observer_delay_1_km_s", "DOUBLE", ""),
         ("reveals_impact_area", "BOOLEAN", "the observer's PIP comes within 10 km and stays there before impact"),
     ]),
