@@ -23,12 +23,10 @@ import resource
 import time
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from bmdsim.analysis.engage import fan_at, interceptor_for
 from bmdsim.analysis.footprint import DEFAULT_REGION, footprint
-from bmdsim.core import engine
-from bmdsim.core import oracle as oracle_mod
+from bmdsim.core import oracle
 from bmdsim.engagement import defenses
 from bmdsim.engagement.fan import Fan, FanSettings
 from bmdsim.engagement.firecontrol import Threats
@@ -37,63 +35,10 @@ from bmdsim.flight.fly import Options, fly
 from bmdsim.flight.targeting import solve
 
 
-# ------------------------------------------------------------------------------- solve_ivp with dense output
-def _oracle_dense(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s,
-                  pitch_rad, n_pitch, t_cutoff_s, h_impact_m, options):
-    """``core.oracle.integrate`` (same segments, same compiled right-hand side, DOP853) plus dense output on the
-    grid ``t0 + k dense_dt_s``, so that the naive peer can look at whole trajectories."""
-    n = y0_eci.shape[0]
-    flags = options.flags()
-    sphere = options.sphere
-    out = engine.new_outputs(n, stages.shape[1])
-    dn = int(options.dense_n) if options.dense_dt_s > 0 else 0
-    dense = np.full((n, max(dn, 1), 6), np.nan)
-    args = engine.prepare(t0_s, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s,
-                          pitch_rad, n_pitch)
-    t0, stg, n_st = args[:3]
-    rtol, atol = options.rtol, options.atol_m
-    for i in range(n):
-        ns, cut = int(n_st[i]), float(t_cutoff_s[i])
-        bps = ([steer[i, 0], steer[i, 0] + steer[i, 1]] if n_pitch[i] == 0 and ns > 0 else [])
-        bps = sorted({b for b in bps + [min(stg[i, s, 0], cut) for s in range(ns)] if b > 0})
-        t, y = float(t0[i]), np.array(y0_eci[i], dtype=float)
-        phase = 0 if cut > 0 else ns
-
-        def f(tt, yy, ph, i=i):
-            o = np.empty(6)
-            engine.rhs(tt, yy, o, i, ph, *args, flags)
-            return o
-
-        def ev_impact(tt, yy, *_, i=i):
-            return engine.altitude(yy[0], yy[1], yy[2], sphere) - h_impact_m[i] if tt - t0[i] > 1.0 else 1.0
-
-        ev_impact.terminal, ev_impact.direction = True, -1
-        for t_end_rel in [*bps, options.max_time_s]:
-            t_end = t0[i] + t_end_rel
-            if t_end <= t + 1e-12:
-                continue
-            sol = solve_ivp(f, (t, t_end), y, method="DOP853", rtol=rtol, atol=atol, args=(phase,),
-                            events=(ev_impact,), dense_output=True)
-            t_stop = sol.t[-1]
-            ks = np.arange(int(np.ceil((t - t0[i]) / options.dense_dt_s - 1e-9)),
-                           min(dn, int(np.floor((t_stop - t0[i]) / options.dense_dt_s + 1e-9)) + 1))
-            if ks.size:
-                dense[i, ks] = sol.sol(t0[i] + ks * options.dense_dt_s).T
-            if sol.status == 1:
-                out["t_event"][i, 3], out["y_event"][i, 3] = sol.t_events[0][0], sol.y_events[0][0]
-                out["status"][i] = 0
-                break
-            t, y = float(t_stop), sol.y[:, -1].copy()
-            trel = t - t0[i]
-            while phase < ns and trel >= min(stg[i, phase, 0], cut) - 1e-9:
-                phase += 1
-                if trel >= cut - 1e-9:
-                    phase = ns
-            if phase >= ns and np.isnan(out["t_event"][i, 0]) and ns > 0:
-                out["t_event"][i, 0], out["y_event"][i, 0] = t, y
-    if dn:
-        out["dense"] = dense
-    return out
+def naive_integrator(*args, options, **kwargs):
+    """The naive peer's integrator: core.oracle's solve_ivp (dense output included) at the tolerances the
+    production path uses for the same flights (``options.rtol``, ``options.atol_m``), not its own 1e-12."""
+    return oracle.integrate(*args, options=options, rtol=options.rtol, atol=options.atol_m, **kwargs)
 
 
 def naive_verdict(missile, launch, aim_lat, aim_lon, site, interceptor, t_launch_min_rel, settings):
@@ -102,7 +47,7 @@ def naive_verdict(missile, launch, aim_lat, aim_lon, site, interceptor, t_launch
     v = catalog.get(missile)
     sol = solve(v, launch[0], launch[1], aim_lat, aim_lon)
     f = fly(v, launch[0], launch[1], sol.azimuth_deg, sol.kick_deg, cutoff_s=sol.cutoff_s,
-            options=Options(dense_dt_s=4.0, dense_n=1500), integrator="oracle")
+            options=Options(dense_dt_s=4.0, dense_n=1500), integrator=naive_integrator)
     th = Threats.from_flights(f)
     fan = Fan(interceptor, d.latitude_deg, d.longitude_deg, settings=settings)      # nothing reused
     r = np.where((th.t_s >= th.t_burnout_s[:, None])[..., None], th.r_ecef, np.nan)[0]
@@ -160,23 +105,16 @@ def main():
     und = np.flatnonzero(fp.reachable & ~fp.defended)
     pick = list(rng.choice(dfd, min(len(dfd), (a.sample + 1) // 2), replace=False)) + \
         list(rng.choice(und, min(len(und), a.sample // 2), replace=False))
-    orig = oracle_mod.integrate
-    import bmdsim.flight.fly as fly_mod
-
-    fly_mod.oracle.integrate = _oracle_dense
-    naive_settings = FanSettings(max_flight_time_s=settings.max_flight_time_s, integrator="oracle")
+    naive_settings = FanSettings(max_flight_time_s=settings.max_flight_time_s, integrator=naive_integrator)
     agree, t_naive, rows = 0, 0.0, []
-    try:
-        for j in pick:
-            t0 = time.perf_counter()
-            ok, t_e, nfl = naive_verdict(a.missile, launch, la[j], lo[j], site, v, a.commit_delay_s, naive_settings)
-            dt = time.perf_counter() - t0
-            t_naive += dt
-            same = ok == bool(fp.defended[j])
-            agree += same
-            rows.append((la[j], lo[j], ok, bool(fp.defended[j]), t_e, fp.earliest_intercept_t_s[j], dt, nfl))
-    finally:
-        fly_mod.oracle.integrate = orig
+    for j in pick:
+        t0 = time.perf_counter()
+        ok, t_e, nfl = naive_verdict(a.missile, launch, la[j], lo[j], site, v, a.commit_delay_s, naive_settings)
+        dt = time.perf_counter() - t0
+        t_naive += dt
+        same = ok == bool(fp.defended[j])
+        agree += same
+        rows.append((la[j], lo[j], ok, bool(fp.defended[j]), t_e, fp.earliest_intercept_t_s[j], dt, nfl))
     for r in rows:
         print(f"  sample {r[0]:6.2f},{r[1]:7.2f}: naive defended={r[2]} (t {r[4]:.0f} s)  fast defended={r[3]} "
               f"(t {r[5]:.0f} s)  naive {r[6]:.1f} s, {r[7]} solve_ivp interceptor flights")

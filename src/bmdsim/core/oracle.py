@@ -1,8 +1,9 @@
 """The reference integrator: ``scipy.integrate.solve_ivp`` (DOP853) on the engine's own right-hand side.
 
-Same inputs and outputs as :func:`bmdsim.core.engine.integrate`, one trajectory at a time, segment by segment
-between the discontinuities (end of vertical rise and kick, stage burnouts, cut-off), with terminal events for
-impact. Slow by design: it is the oracle the tests and benchmarks hold the production engine to.
+Same inputs and outputs as :func:`bmdsim.core.engine.integrate` (dense output included), one trajectory at a
+time, segment by segment between the discontinuities (end of vertical rise and kick, stage burnouts, cut-off),
+with terminal events for impact. Slow by design: it is the oracle the tests and benchmarks hold the production
+engine to.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, stee
     args = engine.prepare(t0_s, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s,
                           pitch_rad, n_pitch)
     t0, stg, n_st = args[:3]
+    dn = int(options.dense_n) if options.dense_dt_s > 0 else 0
+    dt_out = options.dense_dt_s
+    dense = np.full((n, max(dn, 1), 6), np.nan)
     for i in range(n):
         ns = int(n_st[i])
         cut = float(t_cutoff_s[i])
@@ -64,8 +68,13 @@ def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, stee
             if t_end <= t + 1e-12:
                 continue
             sol = solve_ivp(f, (t, t_end), y, method="DOP853", rtol=rtol, atol=atol, args=(phase,),
-                            events=(ev_apogee, ev_reentry, ev_impact))
+                            events=(ev_apogee, ev_reentry, ev_impact), dense_output=dn > 0)
             nsteps[i] += sol.t.size - 1
+            if dn:
+                k = np.arange(int(np.ceil((t - t0[i]) / dt_out - 1e-9)),
+                              min(dn, int(np.floor((sol.t[-1] - t0[i]) / dt_out + 1e-9)) + 1))
+                if k.size:
+                    dense[i, k] = sol.sol(t0[i] + k * dt_out).T
             if sol.t_events[0].size and np.isnan(ev_t[i, 1]):
                 ev_t[i, 1], ev_y[i, 1] = sol.t_events[0][0], sol.y_events[0][0]
             if sol.t_events[1].size and np.isnan(ev_t[i, 2]) and (went_above or sol.t_events[1][0] > t):
@@ -84,4 +93,6 @@ def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, stee
                     phase = ns
             if phase >= ns and np.isnan(ev_t[i, 0]) and ns > 0:
                 ev_t[i, 0], ev_y[i, 0] = t, y
+    if dn:
+        out["dense"] = dense
     return out

@@ -77,7 +77,7 @@ class FanSettings:
     #: integration tolerance of the fan flights (looser than the engine default: ~10 m, far below a cell)
     rtol: float = 1e-8
     #: "engine" (production) or "oracle" (``solve_ivp``; the naive benchmark peer)
-    integrator: str = "engine"
+    integrator: object = "engine"   # "engine", "oracle" or a callable like core.engine.integrate
 
     def __post_init__(self):
         for name in ("max_flight_time_s", "dense_dt_s", "range_step_m", "altitude_step_m", "max_altitude_m"):

@@ -110,6 +110,14 @@ def _plane_normal(lat_deg, lon_deg, az_deg):
     return nn / np.linalg.norm(nn, axis=-1, keepdims=True)
 
 
+def _integrator(which):
+    if callable(which):
+        return which
+    if which not in ("engine", "oracle"):
+        raise InputError("integrator", which, "use 'engine', 'oracle' or a function like engine.integrate")
+    return engine.integrate if which == "engine" else oracle.integrate
+
+
 def _results(out, t0, lat, lon, options: Options) -> Flights:
     omega = OMEGA_EARTH_RAD_S if options.rotation else 0.0
     ty, yy = out["t_event"], out["y_event"]
@@ -155,14 +163,16 @@ def _results(out, t0, lat, lon, options: Options) -> Flights:
 
 def fly(vehicles: Vehicle | list[Vehicle], latitude_deg, longitude_deg, azimuth_deg, kick_deg, *,
         t_launch_s=0.0, altitude_m=0.0, cutoff_s=np.inf, target_altitude_m=0.0, pitch_program=None,
-        options: Options | None = None, integrator: str = "engine") -> Flights:
+        options: Options | None = None, integrator="engine") -> Flights:
     """Fly a batch of powered flights, one per row; every argument broadcasts to the batch size ``N``.
 
     ``azimuth_deg`` is the launch azimuth (clockwise from north); ``kick_deg`` the pitch-over angle from vertical
     at the end of the kick, after which the vehicle flies a gravity turn; ``cutoff_s`` ends thrust early (energy
     management), measured from launch. ``pitch_program`` = ``(t_s, pitch_deg)`` arrays ``(N, P)`` replaces the
     vertical-rise/kick/gravity-turn sequence with a tabulated pitch angle from vertical in the launch plane.
-    ``integrator="oracle"`` flies the same equations with ``scipy.integrate.solve_ivp`` (slow; for checks).
+    ``integrator="oracle"`` flies the same equations with ``scipy.integrate.solve_ivp`` (slow; for checks); a
+    callable with the signature of :func:`bmdsim.core.engine.integrate` is used as given (e.g. the oracle with
+    other tolerances, ``functools.partial(oracle.integrate, rtol=1e-10)``).
     """
     options = options or Options()
     args = [np.atleast_1d(np.asarray(a, dtype=float)) for a in (latitude_deg, longitude_deg, azimuth_deg, kick_deg,
@@ -190,10 +200,7 @@ def fly(vehicles: Vehicle | list[Vehicle], latitude_deg, longitude_deg, azimuth_
     y0 = launch_state(lat, lon, alt, t0 if options.rotation else np.zeros_like(t0))
     if not options.rotation:
         y0[:, 3:] = 0.0
-    if integrator not in ("engine", "oracle"):
-        raise InputError("integrator", integrator, "use 'engine' or 'oracle'")
-    integrate = engine.integrate if integrator == "engine" else oracle.integrate
-    out = integrate(y0, t0, stages=stg, n_stages=n_st, mach_grid=MACH_GRID, cd_table=cd, beta=beta,
+    out = _integrator(integrator)(y0, t0, stages=stg, n_stages=n_st, mach_grid=MACH_GRID, cd_table=cd, beta=beta,
                            steer=steer, plane_n_ecef=_plane_normal(lat, lon, az), pitch_t_s=pt, pitch_rad=pr,
                            n_pitch=npitch, t_cutoff_s=cut, h_impact_m=hi, options=options)
     return _results(out, t0, lat, lon, options)
@@ -201,7 +208,7 @@ def fly(vehicles: Vehicle | list[Vehicle], latitude_deg, longitude_deg, azimuth_
 
 def fly_ballistic(latitude_deg, longitude_deg, altitude_m, speed_mps, gamma_deg, azimuth_deg, *, t_s=0.0,
                   beta_kg_m2=np.inf, target_altitude_m=None, options: Options | None = None,
-                  integrator: str = "engine") -> Flights:
+                  integrator="engine") -> Flights:
     """Free flight from a burnout state: position, Earth-relative speed, flight-path angle and azimuth.
 
     With ``target_altitude_m=None`` the flight ends when it comes back down to its start altitude (the
@@ -237,8 +244,7 @@ def fly_ballistic(latitude_deg, longitude_deg, altitude_m, speed_mps, gamma_deg,
     y0 = np.concatenate([r_eci, v_eci], axis=-1)
     hi = alt if target_altitude_m is None else np.broadcast_to(np.asarray(target_altitude_m, float), (n,))
     zeros = np.zeros((n, 1, 6))
-    integrate = engine.integrate if integrator == "engine" else oracle.integrate
-    out = integrate(y0, t0, stages=zeros, n_stages=np.zeros(n, dtype=np.int64), mach_grid=MACH_GRID,
+    out = _integrator(integrator)(y0, t0, stages=zeros, n_stages=np.zeros(n, dtype=np.int64), mach_grid=MACH_GRID,
                            cd_table=np.zeros((n, 1, MACH_GRID.size)), beta=beta, steer=np.zeros((n, 3)),
                            plane_n_ecef=np.zeros((n, 3)), pitch_t_s=np.zeros((n, 1)), pitch_rad=np.zeros((n, 1)),
                            n_pitch=np.zeros(n, dtype=np.int64), t_cutoff_s=np.full(n, np.inf), h_impact_m=hi,
