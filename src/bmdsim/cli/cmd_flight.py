@@ -17,17 +17,22 @@ from bmdsim.flight.fly import Flights, Options, fly_ballistic
 from bmdsim.flight.targeting import PROFILES, solve
 
 
-def _summary(f: Flights, i: int = 0) -> dict:
+def _columns(f: Flights) -> dict:
+    """The contract's result fields, one array per field over all flights."""
     return {
-        "range_km": f.range_m[i] / 1e3,
-        "time_of_flight_s": f.time_of_flight_s[i],
-        "apogee_km": f.apogee_m[i] / 1e3,
-        "burnout_speed_mps": f.burnout_speed_mps[i],
-        "burnout_time_s": f.t_burnout_s[i] - f.t_launch_s[i],
-        "burnout_altitude_km": f.burnout_altitude_m[i] / 1e3,
-        "impact_latitude_deg": f.impact_latitude_deg[i],
-        "impact_longitude_deg": f.impact_longitude_deg[i],
+        "range_km": f.range_m / 1e3,
+        "time_of_flight_s": f.time_of_flight_s,
+        "apogee_km": f.apogee_m / 1e3,
+        "burnout_speed_mps": f.burnout_speed_mps,
+        "burnout_time_s": f.t_burnout_s - f.t_launch_s,
+        "burnout_altitude_km": f.burnout_altitude_m / 1e3,
+        "impact_latitude_deg": f.impact_latitude_deg,
+        "impact_longitude_deg": f.impact_longitude_deg,
     }
+
+
+def _summary(f: Flights, i: int = 0) -> dict:
+    return {k: v[i] for k, v in _columns(f).items()}
 
 
 def _write_table(path: Path, table: dict) -> None:
@@ -256,7 +261,7 @@ def _fly_pairs(vehicle, pairs: Path, out: Path | None, profile: str, apogee_m, j
     seconds = time.perf_counter() - t
     f = sol.flights
     table = {c: vals[:, i] for i, c in enumerate(_PAIR_COLS)}
-    table.update({k: np.asarray([_summary(f, i)[k] for i in range(len(f))]) for k in _summary(f, 0)})
+    table.update(_columns(f))
     table["miss_m"] = sol.miss_m
     table["reached"] = sol.miss_m < 100.0
     _write_table(out, table)
