@@ -14,8 +14,8 @@ vertical against time since launch) replaces the whole sequence when given.
 
 Integrator: Dormand-Prince 5(4) with local error control, one trajectory per thread (``numba.prange``), steps
 forced to end on every discontinuity (stage burnouts, cut-off, the end of vertical rise and of the kick). Events
-(apogee, the 100 km reentry interface, impact) are located to 1e-6 s on the cubic Hermite interpolant of each
-accepted step, which also gives the dense output on a uniform time grid.
+(apogee, the 100 km reentry interface, impact) are located to 1e-7 s on the method's own continuous extension
+(order 4) of each accepted step, which also gives the dense output on a uniform time grid.
 
 Everything is SI. Times are seconds since the scenario epoch; ``t0`` is the launch time of each row.
 """
@@ -67,6 +67,16 @@ _A[4, :4] = [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729]
 _A[5, :5] = [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656]
 _A[6, :6] = [35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84]
 _E = np.array([71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40])
+# Its continuous extension of order 4 (Hairer, Norsett & Wanner; Shampine, Math. Comp. 46, 1986): the state at
+# fraction s of a step is y0 + h sum_j k_j (P[j,0] s + P[j,1] s^2 + P[j,2] s^3 + P[j,3] s^4).
+_P = np.array([
+    [1, -8048581381 / 2820520608, 8663915743 / 2820520608, -12715105075 / 11282082432],
+    [0, 0, 0, 0],
+    [0, 131558114200 / 32700410799, -68118460800 / 10900136933, 87487479700 / 32700410799],
+    [0, -1754552775 / 470086768, 14199869525 / 1410260304, -10690763975 / 1880347072],
+    [0, 127303824393 / 49829197408, -318862633887 / 49829197408, 701980252875 / 199316789632],
+    [0, -282668133 / 205662961, 2019193451 / 616988883, -1453857185 / 822651844],
+    [0, 40617522 / 29380423, -110615467 / 29380423, 69997945 / 29380423]])
 
 
 class Options:
@@ -77,25 +87,28 @@ class Options:
     - ``drag``: include aerodynamic drag.
     - ``sphere``: a spherical Earth of radius 6,371 km (altitude = ``|r| - R``) instead of WGS84.
     - ``rtol``, ``atol_m``: local error tolerances (relative, and absolute on position in m; velocity gets
-      ``atol_m / 1000`` per second).
+      ``atol_m / 1000`` per second) of free flight; ``boost_tol_factor`` scales both while a stage thrusts.
+      Boost errors dominate the impact error (they are carried over the whole flight), while a looser
+      free-flight tolerance barely moves the impact: the defaults put the work where it pays (a few metres
+      from the oracle at impact, see docs/design.md).
     - ``max_time_s``: flight time limit after launch; ``max_steps``: accepted-step limit.
     - ``dense_dt_s``: dense output spacing (0 for none) and ``dense_n``: number of samples kept.
     """
 
-    __slots__ = ("rotation", "j2", "drag", "sphere", "rtol", "atol_m", "max_time_s", "max_steps", "dense_dt_s",
-                 "dense_n")
+    __slots__ = ("rotation", "j2", "drag", "sphere", "rtol", "atol_m", "boost_tol_factor", "max_time_s",
+                 "max_steps", "dense_dt_s", "dense_n")
 
-    def __init__(self, *, rotation=True, j2=True, drag=True, sphere=False, rtol=1e-10, atol_m=1e-3,
-                 max_time_s=20_000.0, max_steps=200_000, dense_dt_s=0.0, dense_n=0):
+    def __init__(self, *, rotation=True, j2=True, drag=True, sphere=False, rtol=1e-9, atol_m=0.01,
+                 boost_tol_factor=0.05, max_time_s=20_000.0, max_steps=200_000, dense_dt_s=0.0, dense_n=0):
         self.rotation, self.j2, self.drag, self.sphere = rotation, j2, drag, sphere
-        self.rtol, self.atol_m = rtol, atol_m
+        self.rtol, self.atol_m, self.boost_tol_factor = rtol, atol_m, boost_tol_factor
         self.max_time_s, self.max_steps = max_time_s, max_steps
         self.dense_dt_s, self.dense_n = dense_dt_s, dense_n
 
     def flags(self):
         return np.array([OMEGA_EARTH_RAD_S if self.rotation else 0.0, 1.0 if self.j2 else 0.0,
                          1.0 if self.drag else 0.0, 1.0 if self.sphere else 0.0, self.rtol, self.atol_m,
-                         self.max_time_s, float(self.max_steps), self.dense_dt_s])
+                         self.max_time_s, float(self.max_steps), self.dense_dt_s, self.boost_tol_factor])
 
 
 # ----------------------------------------------------------------------------------------------- kernels
@@ -160,14 +173,38 @@ def _atm(h, full, tab):
 
 @_jit
 def _cd(mach_grid, cd_row, mach):
+    """Drag coefficient at ``mach``: monotone cubic Hermite (Fritsch-Carlson slopes) through the table, so the
+    curve has no kinks for the error control to resolve and no overshoot between points."""
     n = mach_grid.size
     if mach <= mach_grid[0]:
         return cd_row[0]
     if mach >= mach_grid[n - 1]:
         return cd_row[n - 1]
-    j = np.searchsorted(mach_grid, mach) - 1
-    w = (mach - mach_grid[j]) / (mach_grid[j + 1] - mach_grid[j])
-    return cd_row[j] * (1.0 - w) + cd_row[j + 1] * w
+    j = 0
+    while mach_grid[j + 1] < mach:
+        j += 1
+    hx = mach_grid[j + 1] - mach_grid[j]
+    m0 = _slope(mach_grid, cd_row, j)
+    m1 = _slope(mach_grid, cd_row, j + 1)
+    w = (mach - mach_grid[j]) / hx
+    w2, w3 = w * w, w * w * w
+    return ((2 * w3 - 3 * w2 + 1) * cd_row[j] + (w3 - 2 * w2 + w) * hx * m0 + (-2 * w3 + 3 * w2) * cd_row[j + 1]
+            + (w3 - w2) * hx * m1)
+
+
+@_jit
+def _slope(x, y, j):
+    """Fritsch-Carlson slope at node ``j``: zero at a local extremum or an end, else the weighted harmonic mean of
+    the neighbouring secants (Fritsch & Carlson, SIAM J. Numer. Anal. 17(2), 1980; Brodlie's weights)."""
+    n = x.size
+    if j == 0 or j == n - 1:
+        return 0.0
+    h0, h1 = x[j] - x[j - 1], x[j + 1] - x[j]
+    d0, d1 = (y[j] - y[j - 1]) / h0, (y[j + 1] - y[j]) / h1
+    if d0 * d1 <= 0.0:
+        return 0.0
+    w0, w1 = 2 * h1 + h0, h1 + 2 * h0
+    return (w0 + w1) / (w0 / d0 + w1 / d1)
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
@@ -265,26 +302,29 @@ def rhs(t, y, out, i, phase, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, 
 
 
 @_jit
-def _hermite(h, s, y0, f0, y1, f1, out):
-    """Cubic Hermite interpolant of a step of length ``h`` at fraction ``s`` in [0, 1]."""
-    s2, s3 = s * s, s * s * s
-    h00 = 2 * s3 - 3 * s2 + 1
-    h10 = s3 - 2 * s2 + s
-    h01 = -2 * s3 + 3 * s2
-    h11 = s3 - s2
-    for k in range(6):
-        out[k] = h00 * y0[k] + h10 * h * f0[k] + h01 * y1[k] + h11 * h * f1[k]
+def _interp(h, s, y0, k, out):
+    """Dormand-Prince's own continuous extension (order 4) of a step of length ``h`` at fraction ``s`` in
+    [0, 1], from its seven stages ``k`` (coefficients :data:`_P`, as in Hairer, Norsett & Wanner, and
+    scipy's RK45 dense output)."""
+    s2 = s * s
+    s3 = s2 * s
+    s4 = s3 * s
+    for c in range(6):
+        acc = 0.0
+        for j in range(7):
+            acc += k[j, c] * (_P[j, 0] * s + _P[j, 1] * s2 + _P[j, 2] * s3 + _P[j, 3] * s4)
+        out[c] = y0[c] + h * acc
 
 
 @_jit
-def _event_root(kind, level, h, y0, f0, y1, f1, sphere, tmp):
-    """Fraction s in [0, 1] of the step where the event function crosses ``level`` (bisection + secant on the
-    Hermite interpolant). kind 0: height; kind 1: radial velocity r.v."""
+def _event_root(kind, level, h, y0, k, sphere, tmp):
+    """Fraction s in [0, 1] of the step where the event function crosses ``level`` (bisection on the
+    continuous extension, to 1e-7 s). kind 0: height; kind 1: radial velocity r.v."""
     lo, hi = 0.0, 1.0
     glo = _event_fn(kind, y0, sphere) - level
     for _ in range(80):
         mid = 0.5 * (lo + hi)
-        _hermite(h, mid, y0, f0, y1, f1, tmp)
+        _interp(h, mid, y0, k, tmp)
         gm = _event_fn(kind, tmp, sphere) - level
         if (gm > 0.0) == (glo > 0.0):
             lo, glo = mid, gm
@@ -308,7 +348,7 @@ def _integrate(y0, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, p
     n = y0.shape[0]
     C, A, E = _C, _A, _E
     rtol, atol = flags[4], flags[5]
-    max_time, max_steps, dt_out = flags[6], int(flags[7]), flags[8]
+    max_time, max_steps, dt_out, boost_f = flags[6], int(flags[7]), flags[8], flags[9]
     sphere = flags[3] > 0.5
     for i in nb.prange(n):
         k = np.zeros((7, 6))
@@ -377,8 +417,9 @@ def _integrate(y0, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, p
                     e += E[j] * k[j, c]
                 err[c] = h * e
             en = 0.0
+            tolf = boost_f if phase < ns else 1.0
             for c in range(6):
-                sc = (atol if c < 3 else atol * _VEL_ATOL_PER_M) + rtol * max(abs(y[c]), abs(ynew[c]))
+                sc = tolf * ((atol if c < 3 else atol * _VEL_ATOL_PER_M) + rtol * max(abs(y[c]), abs(ynew[c])))
                 en = max(en, abs(err[c]) / sc)
             if en > 1.0 and h > 1e-6:
                 hstep = h * max(0.2, 0.9 * en ** (-0.2))
@@ -389,31 +430,31 @@ def _integrate(y0, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, p
             rv0 = _event_fn(1, y, sphere)
             rv1 = _event_fn(1, ynew, sphere)
             if rv0 > 0.0 and rv1 <= 0.0 and math.isnan(ev_t[i, 1]):
-                s = _event_root(1, 0.0, h, y, k[0], ynew, k[6], sphere, tmp)
-                _hermite(h, s, y, k[0], ynew, k[6], tmp)
+                s = _event_root(1, 0.0, h, y, k, sphere, tmp)
+                _interp(h, s, y, k, tmp)
                 ev_t[i, 1] = t + s * h
                 ev_y[i, 1] = tmp
             h1 = altitude(ynew[0], ynew[1], ynew[2], sphere)
             if h1 > REENTRY_INTERFACE_M:
                 went_above_100 = True
             if went_above_100 and math.isnan(ev_t[i, 2]) and h1 <= REENTRY_INTERFACE_M and rv1 < 0.0:
-                s = _event_root(0, REENTRY_INTERFACE_M, h, y, k[0], ynew, k[6], sphere, tmp)
-                _hermite(h, s, y, k[0], ynew, k[6], tmp)
+                s = _event_root(0, REENTRY_INTERFACE_M, h, y, k, sphere, tmp)
+                _interp(h, s, y, k, tmp)
                 ev_t[i, 2] = t + s * h
                 ev_y[i, 2] = tmp
             hit = h1 <= h_impact[i] and rv1 < 0.0 and trel > 1.0
             t_end = t_new
             if hit:
-                s = _event_root(0, h_impact[i], h, y, k[0], ynew, k[6], sphere, tmp)
+                s = _event_root(0, h_impact[i], h, y, k, sphere, tmp)
                 t_end = t + s * h
             if dense_n > 0:
                 while next_out < dense_n and t0[i] + next_out * dt_out <= t_end + 1e-12:
                     s_o = (t0[i] + next_out * dt_out - t) / h
-                    _hermite(h, s_o, y, k[0], ynew, k[6], tmp)
+                    _interp(h, s_o, y, k, tmp)
                     dense[i, next_out, :] = tmp
                     next_out += 1
             if hit:
-                _hermite(h, s, y, k[0], ynew, k[6], tmp)
+                _interp(h, s, y, k, tmp)
                 ev_t[i, 3] = t_end
                 ev_y[i, 3] = tmp
                 status[i] = 0
