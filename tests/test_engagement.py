@@ -21,7 +21,7 @@ from bmdsim.flight.fly import Options, fly
 from bmdsim.flight.targeting import solve
 
 COARSE = FanSettings(n_azimuth=12, n_kick=60, range_step_m=25e3, altitude_step_m=25e3,
-                     speed_fractions=(1.0, 0.85, 0.7, 0.55, 0.4), max_flight_time_s=1500.0)
+                     speed_fractions=(1.0, 0.9, 0.8, 0.7, 0.55, 0.4), max_flight_time_s=1500.0)
 RED = sites.get("redzikowo")
 
 
