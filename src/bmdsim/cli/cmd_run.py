@@ -163,6 +163,7 @@ def _print_summary(console, result, out_dir: Path) -> None:
     from rich.table import Table
 
     s = result.scenario
+    summ = summary(result, str(out_dir))
     t = Table(title=f"{s.name}: threat flights (seed {s.seed})")
     for col in ("threat", "missile", "range km", "apogee km", "burnout km/s", "flight min", "miss m",
                 "first track min", "PIP stays <10 km min", "unseen km"):
@@ -184,6 +185,17 @@ def _print_summary(console, result, out_dir: Path) -> None:
                   f"{f.burnout_speed_mps / 1000:.2f}", f"{f.time_of_flight_s / 60:.1f}", f"{f.miss_m:,.1f}",
                   m(trk), m(t10), "–" if not math.isfinite(u) else f"{u:,.0f}")
     console.print(t)
+    if summ["intercepted"] is not None:
+        el, pnl = summ["expected_leakers"] or {}, summ["p_no_leak"] or {}
+        sites = "; ".join(f"{k}: expected leakers {el[k]:.2f}, P(no leak) {pnl.get(k, float('nan')):.2f}" for k in el)
+        console.print(f"defense (1. what it protects): {summ['intercepted']} of {summ['threats']} warheads "
+                      f"intercepted, {summ['leakers']} leak in one seeded realisation"
+                      + (f"; {sites}" if sites else ""))
+    if summ["defended_cities"] is not None:
+        console.print("defended cities (footprint): " + (", ".join(summ["defended_cities"]) or "none"))
+    if any(v is not None for v in summ["engageable_icbm_flights"].values()):
+        per = ", ".join(f"{k} {v}" for k, v in summ["engageable_icbm_flights"].items())
+        console.print(f"ICBM flights engageable (2. what it could threaten), of {summ['icbm_flights']}: {per}")
     for a in result.aircraft:
         c = a.check
         cpa = ", ".join(f"{p['poi']} {p['distance_km']:.0f} km" for p in c["cpa"])
