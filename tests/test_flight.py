@@ -238,3 +238,23 @@ def test_drag_coefficient_curve_is_scipy_pchip():
     mach = np.linspace(0.0, 30.0, 1501)
     ours = np.array([_cd(MACH_GRID, cd, m) for m in mach])
     assert np.max(np.abs(ours - PchipInterpolator(MACH_GRID, cd)(mach))) < 1e-12
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(-70, 70), st.floats(-180, 180), st.floats(-70, 70), st.floats(-180, 180))
+def test_targeting_over_the_globe_lands_or_says_why(lat0, lon0, lat1, lon1):
+    """Any launch/target pair: the solver either lands within 100 m, or says the target is out of reach (an
+    error, or a finite miss when the turning Earth puts the target just beyond reach); never NaN, never a hang."""
+    v = catalog.get("icbm-solid-russia")
+    d, _ = geodesy.inverse(lat0, lon0, lat1, lon1)
+    try:
+        s = solve(v, lat0, lon0, lat1, lon1)
+    except UnreachableError:
+        assert d > 9_000e3
+        return
+    except InputError:
+        assert d < 50e3
+        return
+    assert np.isfinite(s.miss_m[0])
+    if d < 9_000e3:
+        assert s.miss_m[0] < 100.0, (d, s.miss_m[0])
