@@ -7,6 +7,10 @@ interceptor (a named variant or a variant sized to a burnout speed) at a defense
   interceptor launch from the sensor timeline (:mod:`bmdsim.analysis.engage`) unless given;
 - at the earliest intercept, the actual interceptor flown at the point (``verify_miss_m``: distance between the
   two at the same time), the closing speed, crossing angle and whether it is a tail chase;
+- the handover accuracy the kill vehicle's divert must absorb: the position covariance of the site's fused
+  radar track (the same seeded reports as the sensor timeline, after burnout) predicted to ``handover_t_go_s``
+  before intercept, projected across the closing velocity (:func:`~bmdsim.engagement.firecontrol.
+  divert_required_mps`); the site's notional handover sigma when its radars hold no track by then;
 - ``min_burnout_speed_mps``: the smallest burnout speed that makes any intercept possible, by bisection over
   sized variants (two-stage design up to 9.5 km/s, three-stage above; the same commit time), ``None`` when even
   12 km/s does not reach.
@@ -65,6 +69,8 @@ class ChaseResult:
     verify_miss_m: float | None
     divert_required_mps: float | None
     divert_budget_mps: float
+    handover_sigma_m: float | None
+    handover_source: str | None
     min_burnout_speed_mps: float | None
     min_intercept_altitude_km: float
 
@@ -78,6 +84,35 @@ def _threat(missile, launch, target, dense_dt_s):
         raise UnreachableError("--to", target, f"{missile} cannot be aimed there from {launch} (miss "
                                f"{miss[0] / 1e3:.0f} km); choose a closer target or a longer-range missile")
     return th
+
+
+def _handover_cov_ecef(th: Threats, site: str, t_handover_s: float, seed: int):
+    """Position covariance (m2, ECEF) of the site's fused radar track predicted to ``t_handover_s``, and where it
+    comes from; ``(None, reason)`` when the radars hold no track by then. Same seeded reports as
+    :func:`~bmdsim.analysis.engage.sensor_timeline` (threat 0, its first child generator)."""
+    from bmdsim.analysis.observe import fused_track
+    from bmdsim.core import estimation as est
+    from bmdsim.core.constants import OMEGA_EARTH_RAD_S
+    from bmdsim.sensing import catalog as sensing_catalog
+    from bmdsim.sensing.detection import detect_all
+    from bmdsim.sensing.tracking import DEFAULT_Q_M2_S3
+
+    d = defenses.get(site)
+    ok = np.isfinite(th.r_ecef[0, :, 0])
+    rng = np.random.default_rng(seed).spawn(1)[0]
+    res = detect_all([sensing_catalog.sensor(x) for x in d.sensors], th.t_s[0, ok], th.r_ecef[0, ok],
+                     th.v_ecef[0, ok], rng=rng, rcs_m2=1.0, t_burnout_s=float(th.t_burnout_s[0]))
+    tr = fused_track(res, float(th.t_burnout_s[0]))
+    if tr is None or not np.any(tr.t_s <= t_handover_s):
+        return None, f"notional {d.handover_sigma_m:.0f} m (no radar track by handover)"
+    k = int(np.flatnonzero(tr.t_s <= t_handover_s)[-1])
+    _, p = est.ekf_predict_ballistic(tr.x_eci[k:k + 1], tr.P_eci[k:k + 1], t_handover_s - tr.t_s[k], DEFAULT_Q_M2_S3)
+    th_ = -OMEGA_EARTH_RAD_S * t_handover_s
+    c, s_ = np.cos(th_), np.sin(th_)
+    rot = np.array([[c, -s_, 0.0], [s_, c, 0.0], [0.0, 0.0, 1.0]])
+    sensors = ",".join(sorted(set(np.asarray(tr.sensor).astype(str))))
+    return rot @ p[0, :3, :3] @ rot.T, (f"fused track ({sensors}) at {tr.t_s[k] - th.t_launch_s[0]:.0f} s, "
+                                        f"predicted {t_handover_s - tr.t_s[k]:.0f} s to handover")
 
 
 def _engageable_at(speed, th: Threats, site, t_launch_min, min_alt, settings) -> bool:
@@ -145,7 +180,7 @@ def chase(launch: tuple[float, float], target: tuple[float, float], missile: str
                          "interceptor_launch_t_s", "interceptor_flight_time_s", "intercept_latitude_deg",
                          "intercept_longitude_deg", "intercept_altitude_km", "intercept_ground_range_km",
                          "closing_speed_mps", "crossing_angle_deg", "tail_chase", "verify_miss_m",
-                         "divert_required_mps"))
+                         "divert_required_mps", "handover_sigma_m", "handover_source"))
     if w.engageable[0]:
         shot = refine_earliest(fan, th, 0, float(w.earliest_intercept_s[0]), c)
         _, v_t = th.state_at(0, shot.t_intercept_s)
@@ -153,14 +188,17 @@ def chase(launch: tuple[float, float], target: tuple[float, float], missile: str
         lat, lon, h = frames.ecef_to_geodetic(shot.r_ecef)
         look = fan.lookup(shot.r_ecef)
         rel = shot.v_ecef - v_t
-        cov = np.eye(3) * d.handover_sigma_m**2
+        cov, handover_source = _handover_cov_ecef(th, site, shot.t_intercept_s - d.handover_t_go_s, seed)
+        if cov is None:
+            cov = np.eye(3) * d.handover_sigma_m**2
         geo.update(earliest_intercept_t_s=shot.t_intercept_s - t0, latest_intercept_t_s=float(
             w.latest_intercept_s[0] - t0), latest_launch_t_s=float(w.latest_launch_s[0] - t0),
             interceptor_launch_t_s=shot.t_launch_s - t0, interceptor_flight_time_s=shot.t_flight_s,
             intercept_latitude_deg=float(np.degrees(lat)), intercept_longitude_deg=float(np.degrees(lon)),
             intercept_altitude_km=float(h) / 1e3, intercept_ground_range_km=float(look.ground_range_m) / 1e3,
             closing_speed_mps=closing, crossing_angle_deg=cross, tail_chase=tail, verify_miss_m=shot.miss_m,
-            divert_required_mps=divert_required_mps(cov, rel, d.handover_t_go_s))
+            divert_required_mps=divert_required_mps(cov, rel, d.handover_t_go_s),
+            handover_sigma_m=float(np.sqrt(np.linalg.eigvalsh(cov)[-1])), handover_source=handover_source)
     out.update(geo)
     out["min_burnout_speed_mps"] = (min_burnout_speed(th, site, c, min_intercept_altitude_m=min_alt,
                                                       settings=settings) if threshold else None)
