@@ -44,6 +44,14 @@ def _region(text: str | None):
     return lon0, lat0, lon1, lat1
 
 
+def _working(what: str):
+    """A spinner on stderr while long work runs (fans are built on first use; the speed bisection flies one fan
+    per step): stdout stays clean for --json."""
+    from rich.console import Console
+
+    return Console(stderr=True).status(what)
+
+
 def _print(d: dict) -> None:
     for k, v in d.items():
         if isinstance(v, float):
@@ -70,11 +78,12 @@ def register(app: typer.Typer) -> None:
         burnout speed that makes an intercept possible."""
         from bmdsim.analysis.chase import chase
 
-        res = chase(sites.resolve("--from", from_), sites.resolve("--to", to), _missile(missile), site=_site(site),
-                    interceptor=_interceptor(interceptor), interceptor_speed_mps=interceptor_speed_mps,
-                    earliest_launch_after_threat_s=commit_delay_s,
-                    min_intercept_altitude_m=None if min_altitude_km is None else 1e3 * min_altitude_km,
-                    threshold=not no_threshold)
+        with _working("chase: building fly-out fans and searching interceptor launch times..."):
+            res = chase(sites.resolve("--from", from_), sites.resolve("--to", to), _missile(missile), site=_site(site),
+                        interceptor=_interceptor(interceptor), interceptor_speed_mps=interceptor_speed_mps,
+                        earliest_launch_after_threat_s=commit_delay_s,
+                        min_intercept_altitude_m=None if min_altitude_km is None else 1e3 * min_altitude_km,
+                        threshold=not no_threshold)
         (echo_json if json_out else _print)(res.to_dict())
 
     @app.command("sites")
@@ -107,9 +116,10 @@ def register(app: typer.Typer) -> None:
 
         if not 0.05 <= grid_deg <= 30:
             raise InputError("--grid-deg", grid_deg, "give a grid spacing between 0.05 and 30 degrees")
-        res = footprint(sites.resolve("--launch", launch), _missile(missile), site=_site(site),
-                        interceptor=_interceptor(interceptor), grid_deg=grid_deg, region=_region(region),
-                        earliest_launch_after_threat_s=commit_delay_s, salvo=salvo)
+        with _working("footprint: aiming the threats and looking them up in the fly-out fan..."):
+            res = footprint(sites.resolve("--launch", launch), _missile(missile), site=_site(site),
+                            interceptor=_interceptor(interceptor), grid_deg=grid_deg, region=_region(region),
+                            earliest_launch_after_threat_s=commit_delay_s, salvo=salvo)
         if png:
             fig = res.figure()
             fig.savefig(png, dpi=120)
@@ -138,6 +148,8 @@ def register(app: typer.Typer) -> None:
         assessment, second shot, impact; and which activation delays make each shot impossible."""
         from bmdsim.analysis.timeline import timeline
 
-        res = timeline(sites.resolve("--from", from_), sites.resolve("--to", to), _missile(missile),
-                       site=_site(site), interceptor=_interceptor(interceptor), activation_delay_s=activation_delay_s)
+        with _working("timeline: sensors, fire control and the activation-delay table..."):
+            res = timeline(sites.resolve("--from", from_), sites.resolve("--to", to), _missile(missile),
+                           site=_site(site), interceptor=_interceptor(interceptor),
+                           activation_delay_s=activation_delay_s)
         (echo_json if json_out else _print)(res)
