@@ -7,6 +7,7 @@ end-to-end time of the targeted batch command ``bmdsim fly --pairs`` as a user r
 
 from __future__ import annotations
 
+import functools
 import resource
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from bmdsim.core import geodesy
+from bmdsim.core import geodesy, oracle
 from bmdsim.flight import catalog
 from bmdsim.flight.fly import fly
 
@@ -46,6 +47,18 @@ def main(n: int = 10_000, sample: int = 20) -> None:
                            g.impact_longitude_deg)
     print(f"ratio  : {t_oracle / sample / (t_engine / n):.0f}x per trajectory; impacts agree within "
           f"{np.max(d):.2f} m (max over the sample)")
+    # the peer a user would write first: solve_ivp on a numpy right-hand side (core.oracle.rhs_numpy, the same
+    # equations coded independently), on a smaller sample
+    k = max(2, sample // 4)
+    t = time.perf_counter()
+    h = fly(v, lat[idx[:k]], lon[idx[:k]], az[idx[:k]], kick[idx[:k]],
+            integrator=functools.partial(oracle.integrate, rhs="numpy"))
+    t_numpy = time.perf_counter() - t
+    d2, _ = geodesy.inverse(f.impact_latitude_deg[idx[:k]], f.impact_longitude_deg[idx[:k]], h.impact_latitude_deg,
+                            h.impact_longitude_deg)
+    print(f"numpy  : {k} flights in {t_numpy:.2f} s = {1e6 * t_numpy / k:.0f} us/flight (solve_ivp DOP853, rtol "
+          f"1e-12, numpy right-hand side); ratio {t_numpy / k / (t_engine / n):.0f}x; impacts within "
+          f"{np.max(d2):.2f} m")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
     # the targeted batch, end to end, as a user runs it

@@ -1,4 +1,9 @@
-"""The reference integrator: ``scipy.integrate.solve_ivp`` (DOP853) on the engine's own right-hand side.
+"""The reference integrator: ``scipy.integrate.solve_ivp`` (DOP853) on the engine's equations.
+
+Two right-hand sides: ``rhs="compiled"`` (default) calls the engine's own compiled :func:`~bmdsim.core.engine.rhs`,
+so only the integrator differs; ``rhs="numpy"`` is :func:`rhs_numpy`, a second, independent coding of the same
+equations in plain numpy from the core modules (gravity, frames, atmosphere), which checks the compiled one and
+is what a user would write as a first ``solve_ivp`` model.
 
 Same inputs and outputs as :func:`bmdsim.core.engine.integrate` (dense output included), one trajectory at a
 time, segment by segment between the discontinuities (end of vertical rise and kick, stage burnouts, cut-off),
@@ -8,17 +13,84 @@ engine to.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy.integrate import solve_ivp
+from scipy.interpolate import CubicHermiteSpline, PchipInterpolator
 
-from bmdsim.core import engine
+from bmdsim.core import atmosphere, engine, frames, gravity
+from bmdsim.core.constants import R_SPHERE_M
 
-__all__ = ["integrate"]
+__all__ = ["integrate", "rhs_numpy"]
+
+
+@lru_cache(maxsize=1)
+def _air():
+    """The engine's atmosphere as scipy cubic Hermite splines (log-density, log-pressure, speed of sound) with
+    the same central-difference slopes: the same curve, computed by other code."""
+    alt, logrho, p, a = atmosphere.table()
+    step = alt[1] - alt[0]
+    return alt[-1], tuple(CubicHermiteSpline(alt, y, np.gradient(y) / step)
+                          for y in (logrho, np.log(np.maximum(p, 1e-300)), a))
+
+
+@lru_cache(maxsize=256)
+def _cd_curve(mach_key: tuple, cd_key: tuple):
+    return PchipInterpolator(np.array(mach_key), np.array(cd_key), extrapolate=False)
+
+
+def rhs_numpy(t, y, i, phase, params, flags):
+    """The engine's equations coded again in numpy (see :func:`bmdsim.core.engine.rhs` for their statement):
+    ``params`` as :func:`bmdsim.core.engine.prepare` returns them; the tables are interpolated by scipy."""
+    t0, stg, n_st, mach_grid, cd_tab, beta, steer, plane_n, pitch_t, pitch_rad, n_pitch, _ = params
+    omega, use_j2, use_drag, sphere = flags[0], flags[1] > 0.5, flags[2] > 0.5, flags[3] > 0.5
+    r, v = y[:3], y[3:]
+    acc = gravity.acceleration(r, j2=use_j2)
+    w_air = v - np.cross([0.0, 0.0, omega], r)
+    v_air = float(np.linalg.norm(w_air))
+    thrusting = phase < n_st[i]
+    h = float(np.linalg.norm(r) - R_SPHERE_M) if sphere else float(frames.geodetic_altitude(r))
+    top, (logrho, logp, a_snd) = _air()
+    hc = min(max(h, 0.0), top)
+    rho = float(np.exp(logrho(hc))) if h < top else 0.0
+    t_rel = t - t0[i]
+    if thrusting:
+        t_start = 0.0 if phase == 0 else stg[i, phase - 1, 0]
+        m = stg[i, phase, 1] - stg[i, phase, 2] * (t_rel - t_start)
+    if use_drag and v_air > 0.0 and rho > 0.0:
+        if thrusting:
+            mach = v_air / float(a_snd(hc))
+            cd = float(_cd_curve(tuple(mach_grid), tuple(cd_tab[i, phase]))(np.clip(mach, mach_grid[0],
+                                                                                     mach_grid[-1])))
+            acc = acc - 0.5 * rho * v_air * cd * stg[i, phase, 5] / m * w_air
+        else:
+            acc = acc - 0.5 * rho * v_air / beta[i] * w_air
+    if thrusting:
+        p = float(np.exp(logp(hc))) if h < top else 0.0
+        thrust = stg[i, phase, 3] - stg[i, phase, 4] * p
+        up = r / np.linalg.norm(r)
+        tv, tk, kick = steer[i]
+        if n_pitch[i] > 0:
+            pitch, turn = float(np.interp(t_rel, pitch_t[i, :n_pitch[i]], pitch_rad[i, :n_pitch[i]])), False
+        else:
+            pitch = 0.0 if t_rel < tv else (kick * (t_rel - tv) / tk if t_rel < tv + tk else 0.0)
+            turn = t_rel >= tv + tk
+        if turn and v_air > 1.0:
+            d = w_air / v_air
+        else:
+            c, s_ = np.cos(omega * t), np.sin(omega * t)
+            n = np.array([c * plane_n[i, 0] - s_ * plane_n[i, 1], s_ * plane_n[i, 0] + c * plane_n[i, 1],
+                          plane_n[i, 2]])
+            horiz = np.cross(n, up)
+            d = np.cos(pitch) * up + np.sin(pitch) * horiz / np.linalg.norm(horiz)
+        acc = acc + thrust / m * d
+    return np.concatenate([v, acc])
 
 
 def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s,
               pitch_rad, n_pitch, t_cutoff_s, h_impact_m, options: engine.Options, rtol: float = 1e-12,
-              atol: float = 1e-6):
+              atol: float = 1e-6, rhs: str = "compiled"):
     n = y0_eci.shape[0]
     flags = options.flags()
     sphere = options.sphere
@@ -43,10 +115,14 @@ def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, stee
         phase = 0 if cut > 0 else ns
         went_above = engine.altitude(*y[:3], sphere) > engine.REENTRY_INTERFACE_M
 
-        def f(tt, yy, ph, i=i):
-            out = np.empty(6)
-            engine.rhs(tt, yy, out, i, ph, *args, flags)
-            return out
+        if rhs == "numpy":
+            def f(tt, yy, ph, i=i):
+                return rhs_numpy(tt, yy, i, ph, args, flags)
+        else:
+            def f(tt, yy, ph, i=i):
+                out = np.empty(6)
+                engine.rhs(tt, yy, out, i, ph, *args, flags)
+                return out
 
         def ev_impact(tt, yy, *_, i=i):
             return engine.altitude(yy[0], yy[1], yy[2], sphere) - h_impact_m[i] if tt - t0[i] > 1.0 else 1.0
