@@ -136,7 +136,11 @@ def _protects(r: RunResult, maps: dict) -> str:
                         "times; perfect kill assessment; decoys recognised (p_discrimination 1); the battle manager "
                         "assigns interceptors look by look (bmdsim.engagement.battle).",
                         "Threat vehicles are NOTIONAL, sized to the claimed range class (docs/sources.md).",
-                        "A raid of several missiles flies one trajectory (count matters for inventory only)."]))
+                        "A raid of several missiles flies one trajectory (count matters for inventory only).",
+                        "Interceptor fly-out fans use vertical rise, pitch-over and gravity turn with thrust "
+                        "cut-offs. A faster variant in this steering family cannot fly as flat as a slower one, so "
+                        "at long range and low altitude its footprint can be smaller (seen: 8.3 vs 9.0 km/s "
+                        "from Semnan); a real interceptor would fly a different pitch program there."]))
     return "".join(out)
 
 
