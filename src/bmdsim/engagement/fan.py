@@ -2,8 +2,9 @@
 
 A fan belongs to one interceptor (a sized :class:`~bmdsim.flight.vehicle.Vehicle`) at one site. It is built by
 flying, with the production engine (:func:`bmdsim.flight.fly.fly`), a batch of interceptors over a grid of kick
-angles (the vertical-rise / kick / gravity-turn family of the flight layer) in each of ``n_azimuth`` launch
-directions, with dense output. Every trajectory point is expressed in site coordinates:
+angles (the vertical-rise / kick / gravity-turn family of the flight layer; 1-100 deg, i.e. past the
+horizontal: see below) in each of ``n_azimuth`` launch directions, with dense output. Every trajectory point is
+expressed in site coordinates:
 
 - ``angle``: the geocentric central angle between the site and the point (rad); ``angle * R_SPHERE_M`` is the
   ground range shown to users;
@@ -13,8 +14,11 @@ directions, with dense output. Every trajectory point is expressed in site coord
 
 The family is flown at full burn and with thrust cut-offs (energy management) that give lower burnout speeds
 (:attr:`FanSettings.speed_fractions`): at full burn a fast interceptor's gravity turns all loft, and only a
-cut-off reaches low, distant points; with the cut-offs a faster variant can do what a slower one does, so the
-reachable set grows with the burnout speed (tested).
+cut-off reaches low, distant points. A faster variant (more thrust, same burn time) also leaves the vertical rise
+faster, so the same kick turns its velocity less and its gravity turn lofts more; cut-offs only shorten the
+burn. Kicks past the horizontal (up to 100 deg from vertical at the end of the pitch-over, after which the
+gravity turn follows the velocity) let it fly as flat as a slower variant does with a kick below 90 deg. With
+both, a faster variant can do what a slower one does, so the reachable set grows with the burnout speed (tested).
 
 Per azimuth sector the table holds, on a (ground angle, altitude) grid, the minimum time of flight over the fan
 to reach that cell. For each range cell the crossing of each trajectory (the first time it reaches that ground
@@ -67,8 +71,10 @@ class FanSettings:
     dense_dt_s: float = 2.0
     n_azimuth: int = 24
     kick_min_deg: float = 1.0
-    kick_max_deg: float = 89.0
-    n_kick: int = 89
+    #: kicks past 90 deg pitch the vehicle over beyond the horizontal before the gravity turn takes over: a fast
+    #: variant (more thrust, same burn time) needs them to fly as flat as a slower one with a kick below 90 deg
+    kick_max_deg: float = 100.0
+    n_kick: int = 100
     #: burnout speeds, as fractions of full burn, of the cut-off families flown besides full burn
     speed_fractions: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7, 0.6, 0.45, 0.3)
     range_step_m: float = 10_000.0

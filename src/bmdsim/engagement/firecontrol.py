@@ -246,6 +246,7 @@ def aim(fan: Fan, r_point_ecef, t_intercept_s: float, *, kick0_deg: float | None
     nrm /= np.linalg.norm(nrm)
     tmax = fan.settings.max_flight_time_s
     opts = Options(max_time_s=tmax, dense_dt_s=dense_dt_s, dense_n=int(tmax / dense_dt_s) + 1)
+    k_hi = max(89.95, fan.settings.kick_max_deg)   # the fan's kicks may pitch past the horizontal
     x = np.array([a0, k0])
     steps = np.array([0.01, 0.01])
     err = np.inf
@@ -253,7 +254,7 @@ def aim(fan: Fan, r_point_ecef, t_intercept_s: float, *, kick0_deg: float | None
     t_cross = np.nan
     for it in range(1, max_iter + 1):  # noqa: B007 (reported)
         az = np.array([x[0], x[0] + steps[0], x[0]])
-        kk = np.clip(np.array([x[1], x[1], x[1] + steps[1]]), 0.05, 89.95)
+        kk = np.clip(np.array([x[1], x[1], x[1] + steps[1]]), 0.05, k_hi)
         f = fly(fan.interceptor, fan.latitude_deg, fan.longitude_deg, az, kk, altitude_m=fan.altitude_m,
                 cutoff_s=cut, target_altitude_m=fan.altitude_m, options=opts)
         tc, rc = _crossing(fan, f, ang_p)
@@ -275,7 +276,7 @@ def aim(fan: Fan, r_point_ecef, t_intercept_s: float, *, kick0_deg: float | None
             break
         x = x - np.clip(dx, -2.0, 2.0)
     t_launch = t_intercept_s - t_cross
-    f = fly(fan.interceptor, fan.latitude_deg, fan.longitude_deg, x[0], np.clip(x[1], 0.05, 89.95),
+    f = fly(fan.interceptor, fan.latitude_deg, fan.longitude_deg, x[0], np.clip(x[1], 0.05, k_hi),
             t_launch_s=t_launch, cutoff_s=cut, altitude_m=fan.altitude_m, target_altitude_m=fan.altitude_m,
             options=opts)
     r_i, v_i = hermite_at(f.t_s[0], f.r_ecef[0], f.v_ecef[0], t_intercept_s)
@@ -283,7 +284,7 @@ def aim(fan: Fan, r_point_ecef, t_intercept_s: float, *, kick0_deg: float | None
     if threat is not None:
         r_t, _ = hermite_at(threat[0], threat[1], threat[2], t_intercept_s)
         miss = float(np.linalg.norm(r_i - r_t))
-    return Shot(azimuth_deg=float(x[0]), kick_deg=float(np.clip(x[1], 0.05, 89.95)), cutoff_s=cut,
+    return Shot(azimuth_deg=float(x[0]), kick_deg=float(np.clip(x[1], 0.05, k_hi)), cutoff_s=cut,
                 t_launch_s=float(t_launch),
                 t_flight_s=float(t_cross), t_intercept_s=float(t_intercept_s), r_ecef=r_i, v_ecef=v_i,
                 aim_error_m=err, miss_m=miss, iterations=it)
