@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
+from cli_helpers import run_json
 
 from bmdsim.analysis.chase import chase, chase_curve
 from bmdsim.analysis.footprint import footprint
@@ -20,11 +19,6 @@ COARSE = FanSettings(n_azimuth=12, n_kick=60, range_step_m=25e3, altitude_step_m
 KOZ, WAS, SEM = (sites.resolve("x", n) for n in ("kozelsk", "washington", "semnan"))
 
 
-def run_json(capsys, *args):
-    code = main([*args, "--json"])
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    return json.loads(out.out)
 
 
 def test_chase_russian_icbm_slow_vs_fast_interceptor():

@@ -1,21 +1,14 @@
 """Command-line contracts of issue 2: ballistic, fly (single and --pairs), missiles, run; bad input exits 2."""
 
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import run_json
 
 from bmdsim.cli import main
 from bmdsim.core import kepler
 from bmdsim.core.constants import R_SPHERE_M
-
-
-def run_json(capsys, *args):
-    code = main([*args, "--json"])
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    return json.loads(out.out)
 
 
 def test_ballistic_two_body(capsys):

@@ -1,21 +1,14 @@
 """Command-line contracts of issue 3 (radar half): ``coverage`` and ``radars``; bad input exits 2."""
 
-import json
 
 import numpy as np
 import pytest
+from cli_helpers import run_json
 
 from bmdsim.cli import main
 from bmdsim.core import radar as rq
 from bmdsim.sensing import catalog
 from bmdsim.sensing.radar import local_radius_m
-
-
-def run_json(capsys, *args):
-    code = main([*args, "--json"])
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    return json.loads(out.out)
 
 
 def test_radars_json(capsys):

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from cli_helpers import run_json
 
 from bmdsim.analysis import observe
 from bmdsim.cli import main
@@ -15,11 +16,6 @@ SENSOR_KEYS = {"first_detection_t_s", "track_established_t_s", "unseen_ground_ra
 ARGS = ["track", "--missile", "irbm-3700", "--from", "semnan", "--to", "warsaw", "--seed", "3"]
 
 
-def run_json(capsys, *args):
-    code = main([*args, "--json"])
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    return json.loads(out.out)
 
 
 @pytest.fixture(scope="module")
