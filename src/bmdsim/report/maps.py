@@ -82,6 +82,14 @@ def _graticule(ax, proj: _Proj, bounds_deg):
         ax.plot(x, y, color="#c8d3dc", lw=0.4, zorder=0.5)
 
 
+def _base_map(plt, proj, bounds, figsize):
+    """A new figure with the Natural Earth countries and the graticule drawn over ``bounds``."""
+    fig, ax = plt.subplots(figsize=figsize)
+    _draw_countries(ax, proj, bounds)
+    _graticule(ax, proj, bounds)
+    return fig, ax
+
+
 def _scale_bar(ax, length_km: float):
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -146,9 +154,7 @@ def overview_map(result: RunResult) -> bytes:
     plt = _plt()
     bounds = (-100.0, 15.0, 110.0, 90.0)
     proj = _Proj(52.0, 0.0)
-    fig, ax = plt.subplots(figsize=(10, 7.2))
-    _draw_countries(ax, proj, bounds)
-    _graticule(ax, proj, bounds)
+    fig, ax = _base_map(plt, proj, bounds, (10, 7.2))
     xs, ys = [], []
     seen = set()
     for t in result.threats:
@@ -201,9 +207,7 @@ def coverage_map(result: RunResult) -> bytes:
     plt = _plt()
     bounds = (-40.0, 20.0, 80.0, 90.0)
     proj = _Proj(55.0, 15.0)
-    fig, ax = plt.subplots(figsize=(9, 7))
-    _draw_countries(ax, proj, bounds)
-    _graticule(ax, proj, bounds)
+    fig, ax = _base_map(plt, proj, bounds, (9, 7))
     styles = ["-", "--", ":", "-."]
     colors = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00"]
     radars = sorted({r.sensor for r in result.coverage})
@@ -327,9 +331,7 @@ def footprint_map(result: RunResult) -> bytes | None:
     lo0, la0, lo1, la1 = fp["region_deg"]
     bounds = (lo0 - 5, la0 - 5, lo1 + 5, la1 + 5)
     proj = _Proj((la0 + la1) / 2, (lo0 + lo1) / 2)
-    fig, ax = plt.subplots(figsize=(9, 7))
-    _draw_countries(ax, proj, bounds)
-    _graticule(ax, proj, bounds)
+    fig, ax = _base_map(plt, proj, bounds, (9, 7))
     lat = np.array([c["latitude_deg"] for c in cells])
     lon = np.array([c["longitude_deg"] for c in cells])
     x, y = proj(lon, lat)
