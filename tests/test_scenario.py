@@ -70,14 +70,21 @@ BROKEN = [
 ]
 
 
-@pytest.mark.parametrize("what, repl, line, col, path, words", BROKEN, ids=[b[0] for b in BROKEN])
-def test_positioned_errors(what, repl, line, col, path, words):
-    text = GOOD.replace(*repl)
-    assert text != GOOD
+def _one_positioned_problem(base, repl, line, col, path, words):
+    """Break ``base`` with the replacement ``repl``: exactly one problem, at ``line``:``col`` of ``path``, whose
+    message holds every one of ``words``."""
+    text = base.replace(*repl)
+    assert text != base
     (p,) = _problems(text)
     assert (p.line, p.column, p.path) == (line, col, path), str(p)
     for w in words:
         assert w in str(p), str(p)
+    return p
+
+
+@pytest.mark.parametrize("what, repl, line, col, path, words", BROKEN, ids=[b[0] for b in BROKEN])
+def test_positioned_errors(what, repl, line, col, path, words):
+    p = _one_positioned_problem(GOOD, repl, line, col, path, words)
     assert str(p).startswith(f"s.yaml:{line}:{col}: {path}")
 
 
@@ -114,12 +121,7 @@ BROKEN_OBSERVER = [
 
 @pytest.mark.parametrize("what, repl, line, col, path, words", BROKEN_OBSERVER, ids=[b[0] for b in BROKEN_OBSERVER])
 def test_positioned_observer_errors(what, repl, line, col, path, words):
-    text = OBS.replace(*repl)
-    assert text != OBS
-    (p,) = _problems(text)
-    assert (p.line, p.column, p.path) == (line, col, path), str(p)
-    for w in words:
-        assert w in str(p), str(p)
+    _one_positioned_problem(OBS, repl, line, col, path, words)
 
 
 def test_observer_shares_radars_only():
