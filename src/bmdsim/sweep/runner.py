@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,8 +85,11 @@ def cluster(*, workers: int | None = None, scheduler: str | None = None):
     n = 2 if workers is None else workers
     if not 1 <= n <= 256:
         raise InputError("--workers", n, "give a number of worker processes from 1 to 256")
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as lc, Client(lc) as client:
+    with warnings.catch_warnings():   # "port 8787 in use": the scheduler's HTTP server moves to a free port
+        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+        lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                          silence_logs=logging.ERROR)
+    with lc, Client(lc) as client:
         yield client
 
 
