@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from bmdsim.cli import main
+from bmdsim.core.records import columns
 from bmdsim.report.html import SECTIONS
 from bmdsim.store.database import TABLES, markdown
 
@@ -59,7 +60,7 @@ def test_database_tables(out):
               "footprint_cells", "footprint_cities", "engagements", "outcomes", "battle"):
         assert _db_rows(db, t), t
     (run,) = _db_rows(db, "run")
-    cols = [c for c, _, _ in TABLES["run"][1]]
+    cols = [c.name for c in columns(TABLES["run"])]
     r = dict(zip(cols, run, strict=True))
     assert r["scenario_name"] == "test-small" and r["seed"] == 7 and len(r["scenario_sha256"]) == 64
     assert "test-small" in r["scenario_text"]
@@ -108,7 +109,7 @@ def test_latency_in_the_database(out):
     (first,) = _dicts(db, "SELECT min(t_s) AS t FROM detections WHERE threat = 'iran-berlin' AND sensor = 'brdy'")
     a = rows[("analysts", "iran-berlin")]
     assert a["latency_s"] == 20.0 and a["source"] == "detections" and a["detection_messages"] > 100
-    assert abs(a["t_first_received_s"] - (first["t"] + 20.0)) < 1e-9
+    assert abs(a["first_received_t_s"] - (first["t"] + 20.0)) < 1e-9
     # the defense's own PIPs, 30 s late: the observer's PIP stays within 10 km (and 1 km) exactly 30 s after the
     # defense's
     for t in ("iran-berlin", "kozelsk-washington"):
@@ -124,7 +125,7 @@ def test_latency_in_the_database(out):
     brdy = next(d for d in seen if d["sensor"] == "brdy")
     assert brdy["messages"] > 0 and brdy["unseen_ground_range_km"] > 500    # blanking hides the first part
     pips = _dicts(db, "SELECT * FROM shared_feed_pips WHERE observer = 'russia' ORDER BY threat, k")
-    assert all(abs(p["t_received_s"] - p["t_s"] - 30.0) < 1e-9 for p in pips)
+    assert all(abs(p["received_t_s"] - p["valid_t_s"] - 30.0) < 1e-9 for p in pips)
 
 
 def test_summary_observers(out):
@@ -174,7 +175,7 @@ def test_same_seed_same_database(out, tmp_path):
     for t in TABLES:
         a, b = _db_rows(out / "results.duckdb", t), _db_rows(again / "results.duckdb", t)
         if t == "run":   # wall-clock times and step timings differ
-            cols = [c for c, _, _ in TABLES["run"][1]]
+            cols = [c.name for c in columns(TABLES["run"])]
             drop = [cols.index(c) for c in ("started_utc", "finished_utc", "timings_json")]
             a = [tuple(v for i, v in enumerate(r) if i not in drop) for r in a]
             b = [tuple(v for i, v in enumerate(r) if i not in drop) for r in b]
@@ -192,8 +193,8 @@ def test_interrupted_run_keeps_previous_output(out, tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("bmdsim.report.html.render_report", boom)
-    monkeypatch.setattr("bmdsim.scenario.run._chase", lambda *a, **k: None)        # faster; not under test here
-    monkeypatch.setattr("bmdsim.scenario.run._footprint", lambda *a, **k: None)
+    monkeypatch.setattr("bmdsim.scenario.defense.chase_rows", lambda *a, **k: None)       # faster; not under test here
+    monkeypatch.setattr("bmdsim.scenario.defense.footprints", lambda *a, **k: None)
     # Ctrl-C while the report is written: the command aborts (exit 1)
     assert main(["run", "test-small", "--out", str(target), "--seed", "8", "--json"]) == 1
     after = {p.name: p.read_bytes() for p in target.iterdir()}
