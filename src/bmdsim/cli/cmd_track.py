@@ -75,9 +75,13 @@ def _print_track(d: dict) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("track")
     def track_cmd(
-        missile: str = typer.Option(..., help="Catalog missile (see `bmdsim missiles`)."),
-        from_: str = typer.Option(..., "--from", help="Launch point: LAT,LON in degrees or a site name."),
-        to: str = typer.Option(..., help="Target: LAT,LON in degrees or a site name."),
+        missile: str = typer.Option(None, help="Catalog missile (see `bmdsim missiles`)."),
+        from_: str = typer.Option(None, "--from", help="Launch point: LAT,LON in degrees or a site name."),
+        to: str = typer.Option(None, help="Target: LAT,LON in degrees or a site name."),
+        scenario: str = typer.Option(None, help="Instead of --missile/--from/--to: a scenario (bundled name or "
+                                     "YAML file) and its --threat, observed exactly as `bmdsim run` does (same "
+                                     "flight, sensors and random stream)."),
+        threat: str = typer.Option(None, help="The raid of --scenario to observe."),
         radars: str = typer.Option(None, help="Sensors, comma-separated (radars, variants, ew-satellites; see "
                                    "`bmdsim radars`). Default: ew-satellites (the cue), the early-warning radars "
                                    "of the 2007 system that could detect this flight (fylingdales, thule), and "
@@ -108,6 +112,24 @@ def register(app: typer.Typer) -> None:
 
         Times are seconds after launch.
         """
+        if scenario is not None:
+            from bmdsim.scenario.load import load_scenario
+            from bmdsim.scenario.sensing import observe_scenario_threat
+
+            if threat is None:
+                raise InputError("--threat", None, "name the raid of the scenario to observe (bmdsim run's "
+                                 "threat_flights.threat)")
+            scn = load_scenario(scenario).scenario
+            obs = observe_scenario_threat(scn, threat)
+            out = {"scenario": scn.name, "seed": scn.seed, **observe.observation_dict(obs)}
+            if json_out:
+                echo_json(out)
+            else:
+                _print_track(out)
+            return
+        for flag, value in (("--missile", missile), ("--from", from_), ("--to", to)):
+            if value is None:
+                raise InputError(flag, None, "give --missile, --from and --to (or --scenario and --threat)")
         vehicle = flight_catalog.get(missile)
         if profile not in PROFILES:
             raise InputError("--profile", profile, "use one of " + ", ".join(PROFILES))

@@ -21,29 +21,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 from bmdsim.scenario import aircraft as air_step
 from bmdsim.scenario import defense, flights, sensing
 from bmdsim.scenario.result import RunResult
 from bmdsim.scenario.schema import Scenario
+from bmdsim.scenario.sensing import STREAMS, streams
 
 __all__ = ["RunResult", "run", "STREAMS", "SENSING_DT_S", "PIP_DT_S"]
 
 SENSING_DT_S = flights.SENSING_DT_S
 PIP_DT_S = sensing.PIP_DT_S
-#: the stochastic components, in the order their streams are spawned from the scenario seed
-STREAMS = ("sensing", "sharing", "engagements")
 
 
 def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def streams(seed: int) -> dict[str, np.random.Generator]:
-    """One generator per stochastic component (:data:`STREAMS`), each a child of the scenario seed."""
-    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, np.random.SeedSequence(seed).spawn(
-        len(STREAMS)), strict=True)}
 
 
 def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, *, base_dir: Path | None = None,

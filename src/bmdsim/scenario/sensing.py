@@ -25,9 +25,18 @@ from bmdsim.scenario.schema import Scenario
 
 __all__ = ["SensorInfo", "SensorDetection", "MeasurementRow", "TrackUpdate", "TrackSummary", "CoverageRing",
            "Sensing", "Sharing", "build_sensors", "sense", "coverage_rings", "decision_times", "share_feeds",
-           "site_active_from_t_s", "PIP_DT_S"]
+           "site_active_from_t_s", "observe_scenario_threat", "streams", "STREAMS", "PIP_DT_S"]
 
 PIP_DT_S = 10.0           #: cadence of the fused tracks' predicted impact points, defense and observers (s)
+#: the stochastic components of a run, in the order their streams are spawned from the scenario seed
+STREAMS = ("sensing", "sharing", "engagements")
+
+
+def streams(seed: int) -> dict[str, np.random.Generator]:
+    """One generator per stochastic component (:data:`STREAMS`), each a child of the scenario seed, spawned once
+    (inside each, one child per threat, observer or site, in scenario order)."""
+    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, np.random.SeedSequence(seed).spawn(
+        len(STREAMS)), strict=True)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -230,6 +239,24 @@ def sense(threats, truths, sensors, sensor_info, rng, progress) -> Sensing:
             unseen.append(unseen_flight(obs, t.name))
         progress("sensing and tracking", n + 1, len(threats))
     return Sensing(detections=dets, tracks=tracks, unseen=unseen, observations=observations)
+
+
+def observe_scenario_threat(scn: Scenario, name: str) -> ThreatObservation:
+    """One threat of a scenario exactly as the run observes it (same flight, sensors and random stream): what
+    ``bmdsim track --scenario S --threat T`` shows, equal to the run's tables for that threat by construction."""
+    from bmdsim.analysis.observe import observe_threat
+    from bmdsim.errors import UnknownNameError
+    from bmdsim.scenario.flights import fly_threats
+
+    names = scn.threat_names()
+    if name not in names:
+        raise UnknownNameError("threat", name, names)
+    flown = fly_threats(scn, lambda *_: None)
+    sensors, _ = build_sensors(scn)
+    i = names.index(name)
+    g = streams(scn.seed)["sensing"].spawn(max(len(names), 1))[i]
+    return observe_threat(flown.truths[name], sensors, rng=g, rcs_m2=flown.threats[i].rcs_m2, pip_dt_s=PIP_DT_S,
+                          object_id=name)
 
 
 def coverage_rings(scn: Scenario, sensors, sensor_info, progress) -> list[CoverageRing]:
