@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import run_json
 
 import bmdsim
 from bmdsim.cli import main
 from bmdsim.core.records import Columns, SchemaError, columns, real, table, text
 from bmdsim.store.database import TABLES, markdown, read_tables
-from cli_helpers import run_json
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK = ["started_utc", "finished_utc", "timings_json"]

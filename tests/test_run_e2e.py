@@ -12,7 +12,7 @@ import pytest
 from bmdsim.cli import main
 from bmdsim.core.records import columns
 from bmdsim.report.html import SECTIONS
-from bmdsim.store.database import TABLES, markdown
+from bmdsim.store.database import TABLES
 
 
 @pytest.fixture(scope="module")
@@ -139,12 +139,6 @@ def test_summary_observers(out):
     assert r["per_threat"]["iran-berlin"]["observer_delay_10_km_s"] == 30.0
 
 
-def test_database_documented():
-    md = markdown()
-    for t in TABLES:
-        assert f"## `{t}`" in md
-
-
 def test_report_sections(out):
     html = (out / "report.html").read_text()
     for anchor, title in SECTIONS:
@@ -209,12 +203,3 @@ def test_refuses_foreign_folder(tmp_path, capsys):
     assert main(["run", "test-small", "--out", str(d), "--json"]) == 2
     assert "not written by bmdsim run" in capsys.readouterr().err
     assert (d / "thesis.tex").read_text() == "precious"
-
-
-def test_database_doc_is_current():
-    """docs/database.md is generated from TABLES; regenerate it when a table changes."""
-    from pathlib import Path
-
-    doc = Path(__file__).resolve().parents[1] / "docs" / "database.md"
-    assert doc.read_text() == markdown() + "\n", "run: python -c \"from bmdsim.store.database import markdown; " \
-        "open('docs/database.md','w').write(markdown()+'\\n')\""
