@@ -211,3 +211,17 @@ def test_extra_observer_or_aircraft_leaves_engagements_unchanged(result):
     o = result.tables()["outcomes"]
     assert o.commit_source.str.startswith("run's reported tracks").any()
     assert np.all(np.isfinite(result.tables()["engagements"].intercept_t_s))
+
+
+# ------------------------------------------------------------------------------------- errors in the caller's words
+def test_errors_name_the_python_parameter_and_the_cli_its_flag(capsys):
+    from bmdsim.analysis import observe
+    from bmdsim.errors import InputError
+
+    truth = bmdsim.fly("irbm-3700", "semnan", "warsaw")
+    with pytest.raises(InputError, match=r"^rcs_m2 = -1: "):
+        observe.observe_threat(truth, rng=np.random.default_rng(0), rcs_m2=-1)
+    with pytest.raises(InputError, match=r"^sensors = 'brdyy': did you mean 'brdy'"):
+        observe.resolve_sensors(["brdyy"])
+    assert main(["track", "--missile", "irbm-3700", "--from", "semnan", "--to", "warsaw", "--radars", "brdyy"]) == 2
+    assert "--radars = 'brdyy': did you mean 'brdy'" in capsys.readouterr().err

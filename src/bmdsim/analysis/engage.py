@@ -90,7 +90,7 @@ def fly_threats(missile: str, launch_lat_deg, launch_lon_deg, target_lat_deg, ta
     Returns ``(Threats, miss_m)``; batched through the engine in chunks of ``chunk`` rows."""
     v = catalog.get(missile)
     if v.role != "threat":
-        raise InputError("--missile", missile, "choose a threat missile (see `bmdsim missiles`)")
+        raise InputError("missile", missile, "choose a threat missile (see `bmdsim missiles`)")
     la, lo, tla, tlo, t0 = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, float)) for a in
                                                  (launch_lat_deg, launch_lon_deg, target_lat_deg, target_lon_deg,
                                                   t_launch_s)))
@@ -123,10 +123,10 @@ def fly_threats(missile: str, launch_lat_deg, launch_lon_deg, target_lat_deg, ta
 def interceptor_for(name: str | None = None, speed_mps: float | None = None, *, site: str | None = None) -> Vehicle:
     """A catalog interceptor by name, or a variant sized to ``speed_mps``; default: the site's interceptor."""
     if name is not None and speed_mps is not None:
-        raise InputError("--interceptor/--interceptor-speed-mps", (name, speed_mps), "give one of the two")
+        raise InputError("interceptor/interceptor_speed_mps", (name, speed_mps), "give one of the two")
     if speed_mps is not None:
         if not 0 < speed_mps <= 12_000:
-            raise InputError("--interceptor-speed-mps", speed_mps, "give a burnout speed between 0 and 12,000 m/s")
+            raise InputError("interceptor_speed_mps", speed_mps, "give a burnout speed between 0 and 12,000 m/s")
         return sized_interceptor(float(speed_mps))
     if name is None:
         name = defenses.get(site).interceptor if site else "gbi2-6.3"

@@ -172,13 +172,13 @@ def resolve_sensors(names) -> list:
         try:
             s = catalog.sensor(n)
         except UnknownNameError:
-            raise UnknownNameError("--radars", n, [*catalog.radar_names(with_aliases=True),
+            raise UnknownNameError("sensors", n, [*catalog.radar_names(with_aliases=True),
                                                    *catalog.infrared_names()]) from None
         if s.name not in seen:
             seen.add(s.name)
             out.append(s)
     if not out:
-        raise InputError("--radars", ",".join(map(str, names)), "name at least one sensor, e.g. --radars brdy,"
+        raise InputError("sensors", ",".join(map(str, names)), "name at least one sensor, e.g. brdy,"
                          "fylingdales (see `bmdsim radars`)")
     return out
 
@@ -281,7 +281,7 @@ def unseen_flight(obs: ThreatObservation, threat: str | None = None) -> UnseenFl
 
 def _check_rcs(rcs_m2):
     if not (isinstance(rcs_m2, int | float) and math.isfinite(rcs_m2) and rcs_m2 > 0):
-        raise InputError("--rcs-m2", rcs_m2, "give a positive radar cross-section in m^2, e.g. 0.1 for a warhead")
+        raise InputError("rcs_m2", rcs_m2, "give a positive radar cross-section in m^2, e.g. 0.1 for a warhead")
 
 
 def _truth_pip_bias_km(truth: Truth, t_s: float) -> float:
@@ -314,7 +314,7 @@ def observe_threat(truth: Truth, sensors=None, *, rng: np.random.Generator, rcs_
         raise InputError("rng", type(rng).__name__, "pass a numpy.random.Generator, e.g. np.random.default_rng(1)")
     _check_rcs(rcs_m2)
     if not (pip_dt_s > 0 and math.isfinite(pip_dt_s)):
-        raise InputError("--pip-dt-s", pip_dt_s, "give a positive PIP interval in seconds, e.g. 10")
+        raise InputError("pip_dt_s", pip_dt_s, "give a positive PIP interval in seconds, e.g. 10")
     sensors = default_sensors(truth, rcs_m2) if sensors is None else list(sensors)
     g_sense, g_feed = rng.spawn(2)
     res = detection.detect_all(sensors, truth.t_s, truth.r_ecef, truth.v_ecef, rng=g_sense, rcs_m2=rcs_m2,

@@ -61,12 +61,12 @@ def timeline(launch: tuple[float, float], target: tuple[float, float], missile: 
     v = interceptor_for(interceptor, interceptor_speed_mps, site=site)
     th, miss = fly_threats(missile, launch[0], launch[1], target[0], target[1], dense_dt_s=dense_dt_s)
     if not miss[0] < 1000.0:
-        raise InputError("--to", target, f"{missile} cannot be aimed there; choose a closer target")
+        raise InputError("target", target, f"{missile} cannot be aimed there; choose a closer target")
     t0 = float(th.t_launch_s[0])
     tl = sensor_timeline(th, site, seed=seed)
     delay = d.activation_delay_s if activation_delay_s is None else float(activation_delay_s)
     if not delay >= 0:
-        raise InputError("--activation-delay-s", delay, "give zero or more seconds")
+        raise InputError("activation_delay_s", delay, "give zero or more seconds")
     base = float(tl.t_earliest_launch_s[0])
     c = max(base, t0 + delay)
     fan = fan_at(v, site, settings=settings)

@@ -13,7 +13,7 @@ import typer
 
 from bmdsim.cli._common import echo_json
 from bmdsim.errors import InputError
-from bmdsim.store.outputs import OUTPUT_FILES, check_out_dir, feed_file
+from bmdsim.store.outputs import OUTPUT_FILES, feed_file
 
 __all__ = ["OUTPUT_FILES", "feed_file", "register"]
 
@@ -93,13 +93,13 @@ def register(app: typer.Typer) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         import bmdsim
+        from bmdsim.store import outdir
 
         ls = bmdsim.load_scenario(scenario)
         if seed is not None and seed < 0:
             raise InputError("--seed", seed, "give a seed of 0 or more")
-        name = ls.scenario.name
-        out_dir = Path(out) if out is not None else Path("bmdsim-out") / name
-        check_out_dir(out_dir)
+        out_dir = outdir.check(out if out is not None else outdir.default_dir("bmdsim-out", ls.scenario.name),
+                               inputs=(Path(scenario),) if Path(scenario).exists() else ())
         console = Console(stderr=True)
         with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, disable=json_out) as prog:
