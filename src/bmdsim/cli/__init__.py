@@ -101,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         # without standalone mode click returns the code of an Exit (e.g. 130 on Ctrl-C) instead of exiting
         rv = app(args=args, prog_name="bmdsim", standalone_mode=False)
     except BmdsimError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        from bmdsim.cli._common import in_cli_words
+
+        typer.echo(f"error: {in_cli_words(exc)}", err=True)
         return 2
     except KeyboardInterrupt:
         typer.echo("aborted", err=True)

@@ -85,3 +85,22 @@ def check_output_file(field: str, path, suffixes: tuple[str, ...], inputs=()) ->
     except OSError as exc:   # e.g. a name too long for the file system, a loop of links
         raise InputError(field, text[:200], f"cannot use this file name ({exc.strerror or exc})") from None
     return p
+
+
+#: the Python parameter named by an error of the layers below -> the command-line flag that sets it
+PARAMETER_FLAGS = {
+    "rcs_m2": "--rcs-m2", "pip_dt_s": "--pip-dt-s", "dt_s": "--dt-s", "launch": "--from", "target": "--to",
+    "sensors": "--radars", "radar": "--radar", "missile": "--missile",
+    "interceptor": "--interceptor", "interceptor_speed_mps": "--interceptor-speed-mps",
+    "commit_delay_s": "--commit-delay-s", "activation_delay_s": "--activation-delay-s",
+}
+
+
+def in_cli_words(exc: Exception) -> str:
+    """The message of ``exc`` with a Python parameter it names replaced by its flag (:data:`PARAMETER_FLAGS`)."""
+    field = getattr(exc, "field", None)
+    if isinstance(exc, InputError) and field in PARAMETER_FLAGS:
+        v = exc.value
+        return (f"{PARAMETER_FLAGS[field]} = {v!r}: {exc.hint}" if not isinstance(v, int | float) else
+                f"{PARAMETER_FLAGS[field]} = {v}: {exc.hint}")
+    return str(exc)
