@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from bmdsim.cli._common import check_lat, check_output_file, echo_json
+from bmdsim.cli._common import check_lat, check_number, check_output_file, echo_json
 from bmdsim.core import kepler
 from bmdsim.core.constants import R_SPHERE_M
 from bmdsim.errors import DataError, InputError, UnreachableError
@@ -75,6 +75,11 @@ def register(app: typer.Typer) -> None:
         if earth not in ("wgs84", "sphere"):
             raise InputError("--earth", earth, "use wgs84 or sphere")
         check_lat("--latitude-deg", latitude_deg)
+        check_number("--longitude-deg", longitude_deg, -360, 360, hint="give a longitude in degrees")
+        check_number("--azimuth-deg", azimuth_deg, -360, 360, hint="give a direction in degrees from north")
+        check_number("--beta-kg-m2", beta_kg_m2, 0, 1e7, lo_open=True, hint="give a ballistic coefficient")
+        check_number("--speed-mps", speed_mps, 0, 20_000, lo_open=True, hint="give a burnout speed in m/s")
+        check_number("--altitude-m", altitude_m, 0, 2e6, hint="give a burnout altitude in m")
         if altitude_m < 0 or not np.isfinite(altitude_m):
             raise InputError("--altitude-m", altitude_m, "give a burnout altitude of zero or more metres")
         radius = R_SPHERE_M + altitude_m
@@ -140,6 +145,9 @@ def register(app: typer.Typer) -> None:
         vehicle = catalog.get(missile)
         if profile not in PROFILES:
             raise InputError("--profile", profile, "use one of " + ", ".join(PROFILES))
+        check_number("--apogee-km", apogee_km, 0, 10_000, lo_open=True, hint="give an apogee in km")
+        check_number("--burnout-gamma-deg", burnout_gamma_deg, 0, 90, lo_open=True,
+                     hint="give a flight-path angle in degrees")
         apogee_m = None if apogee_km is None else apogee_km * 1e3
         if apogee_m is not None and not apogee_m > 0:
             raise InputError("--apogee-km", apogee_km, "give a positive apogee in km")

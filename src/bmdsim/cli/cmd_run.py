@@ -211,8 +211,10 @@ def register(app: typer.Typer) -> None:
         ls = load_scenario(scenario)
         scn = ls.scenario
         if seed is not None:
-            if seed < 0:
-                raise InputError("--seed", seed, "give a seed of 0 or more")
+            from bmdsim.scenario.schema import MAX_SEED
+
+            if not 0 <= seed <= MAX_SEED:
+                raise InputError("--seed", seed, f"give a seed between 0 and {MAX_SEED} (2**63 - 1)")
             scn = scn.model_copy(update={"seed": seed})
         from bmdsim.store import outdir
 

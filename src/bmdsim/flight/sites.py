@@ -60,7 +60,7 @@ def resolve(field: str, text: str) -> tuple[float, float]:
             raise InputError(field, text, "give LAT,LON in degrees or a site name (bmdsim sites)") from None
         if not -90 <= lat <= 90:
             raise InputError(field, text, "latitude must lie between -90 and 90 degrees")
-        if not -360 <= lon <= 360:
+        if not -180 <= lon <= 180:
             raise InputError(field, text, "longitude must lie between -180 and 180 degrees")
         return lat, lon
     s = get(text)
