@@ -276,6 +276,7 @@ def _runtime_problems(scn: Scenario, base_dir: Path | None):
     Yields ``(loc, value, message)``."""
     from bmdsim.core import geodesy
     from bmdsim.flight import sites
+    from bmdsim.flight.targeting import MIN_RANGE_M
 
     local = {s.name: (s.latitude_deg, s.longitude_deg) for s in scn.sites}
 
@@ -285,9 +286,10 @@ def _runtime_problems(scn: Scenario, base_dir: Path | None):
     for i, r in enumerate(scn.threats):
         (la0, lo0), (la1, lo1) = where(r.launch), where(r.target)
         d, _ = geodesy.inverse(la0, lo0, la1, lo1)
-        if float(d) < 10e3:
+        if float(d) < MIN_RANGE_M:
             yield ("threats", i, "target"), r.target, (f"the target lies {float(d) / 1e3:.1f} km from the launch "
-                                                       "point; give a target at least 10 km away")
+                                                       f"point; give a target at least {MIN_RANGE_M / 1e3:.0f} km "
+                                                       "away")
     air_space = None
     for i, a in enumerate(scn.aircraft):
         if a.home_countries:

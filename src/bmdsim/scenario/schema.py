@@ -27,6 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from bmdsim.sensing.feed import LIMITS as _FEED_LIMITS
+
 __all__ = ["SCHEMA_VERSION", "Scenario", "Raid", "Sensor", "InterceptorSite", "Doctrine", "Readiness", "Observer",
            "BlankBox", "Aircraft", "Analyses", "SiteDef", "PROFILES"]
 
@@ -324,11 +326,15 @@ class Observer(_Strict):
     feed_from: list[str] = Field(min_length=1, description="names of the scenario's radars")
     content: list[Literal["detections", "tracks", "pips"]] = Field(
         default_factory=lambda: ["tracks", "pips"], description="any of detections, tracks, pips")
-    latency_s: float = Field(0.0, ge=0.0, le=3600.0, description="validity to reception (s)")
-    interval_s: float = Field(0.0, ge=0.0, le=3600.0, description="at most one message per stream per interval "
+    latency_s: float = Field(0.0, ge=0.0, le=_FEED_LIMITS["latency_s"],
+                             description="validity to reception (s)")
+    interval_s: float = Field(0.0, ge=0.0, le=_FEED_LIMITS["interval_s"],
+                              description="at most one message per stream per interval "
                               "(s); 0 = all")
-    noise_m: float = Field(0.0, ge=0.0, le=1e6, description="added 1-sigma error on shared positions (m)")
-    noise_mps: float = Field(0.0, ge=0.0, le=1e4, description="added 1-sigma error on track velocities (m/s)")
+    noise_m: float = Field(0.0, ge=0.0, le=_FEED_LIMITS["noise_m"],
+                           description="added 1-sigma error on shared positions (m)")
+    noise_mps: float = Field(0.0, ge=0.0, le=_FEED_LIMITS["noise_mps"],
+                             description="added 1-sigma error on track velocities (m/s)")
     blank: list[BlankBox] = Field(default_factory=list, description="regions not shared")
 
     @field_validator("name")
@@ -517,12 +523,33 @@ class Scenario(_Strict):
     def threat_names(self) -> list[str]:
         return [r.name or f"threat-{i}" for i, r in enumerate(self.threats)]
 
+    def _moved_defense_sites(self):
+        """A ``sites:`` entry that moves a place an interceptor site stands on: the engagement layer takes each
+        defense's fire control (fly-out fans, sensor timeline) from its catalog place, so the move would change
+        the maps and tables but not the engagements. Refused rather than half-applied."""
+        from bmdsim.core import geodesy
+        from bmdsim.engagement import defenses
+
+        used = {x.site for x in self.interceptor_sites}
+        for i, s in enumerate(self.sites):
+            if s.name not in used or s.name not in defenses.names():
+                continue
+            d = defenses.get(s.name)
+            moved, _ = geodesy.inverse(d.latitude_deg, d.longitude_deg, s.latitude_deg, s.longitude_deg)
+            if float(moved) > 1e3:
+                yield (("sites", i, "name"), s.name,
+                       f"this moves the interceptor site {s.name!r} by {float(moved) / 1e3:,.0f} km, but its fire "
+                       f"control (fly-out fans, sensor timeline) is computed at the catalog place "
+                       f"{d.latitude_deg:.2f},{d.longitude_deg:.2f}, so the engagements would not move with it; "
+                       "moving a defense site is not supported: remove this entry (see `bmdsim sites`)")
+
     def cross_reference_problems(self) -> list[tuple[tuple, object, str]]:
         """Checks across sections: ``(loc, value, message)`` for each problem (empty when consistent)."""
         out = []
         if not self.threats:
             out.append((("threats",), None, "a scenario needs at least one raid; add one under 'threats:', e.g. "
                         "{missile: irbm-3700, launch: semnan, target: berlin}"))
+        out.extend(self._moved_defense_sites())
         labels = [s.label for s in self.sensors]
         for i, s in enumerate(self.sensors):
             if labels.index(s.label) != i:
