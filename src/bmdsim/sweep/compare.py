@@ -108,19 +108,17 @@ def answers(result) -> list[Answer]:
                else f"{f['engageable_icbm_flights']} of {f['chase_flights']}"),
     ]
     if result.chase:
-        variants = list(dict.fromkeys(c["variant"] for c in result.chase))
-        per = ", ".join(f"{v} {sum(1 for c in result.chase if c['variant'] == v and c['engageable'])}"
-                        for v in variants)
+        per = ", ".join(f"{v} {n}" for v, n in result.summary()["engageable_icbm_flights"].items())
         out.append(Answer(Q[1], "engageable per variant", per))
     radars = [s.name for s in result.sensors if s.kind == "radar"]
     out += [
         Answer(Q[2], "radars", ", ".join(radars)),
         Answer(Q[2], "threats with a fused radar track", f"{f['tracked_threats']} of {len(result.threats)}"),
         Answer(Q[2], "median ground range flown unseen, km",
-               _median(u["unseen_ground_range_km"] for u in result.unseen.values())),
+               _median(u.unseen_ground_range_km for u in result.unseen)),
         Answer(Q[2], "median first radar track after launch, min",
-               _median((d["t_first_radar_track_s"] - d["launch_time_s"]) / 60 for d in
-                       {d["threat"]: d for d in result.decision}.values())),
+               _median((d.first_radar_track_t_s - d.launch_t_s) / 60 for d in
+                       {d.threat: d for d in result.decision}.values())),
         Answer(Q[3], "readiness", "; ".join(f"{s.name}: {s.readiness.state}"
                                             + (f" {s.readiness.activation_delay_s / 60:.0f} min"
                                                if s.readiness.state == "delayed" else "")
@@ -130,18 +128,14 @@ def answers(result) -> list[Answer]:
         Answer(Q[3], "shortest decision window, min", None if f["min_decision_window_s"] is None
                else f["min_decision_window_s"] / 60),
         Answer(Q[3], "threats not engaged for the activation delay",
-               sum(1 for o in result.outcomes or [] if o["shots"] < o["shots_on_alert"] and o["shots"] == 0)
+               sum(1 for o in result.outcomes or [] if o.shots == 0 < o.shots_on_alert)
                if result.outcomes is not None else None),
     ]
-    for o in scn.observers:
-        mine = [d for d in result.sharing if d["observer"] == o.name]
-        if mine:
-            heard = sum(1 for d in mine if math.isfinite(d["t_first_received_s"]))
-            w10 = sum(1 for d in mine if math.isfinite(d["observer_stays_within_10_km_t_s"]))
-            out.append(Answer(Q[4], f"observer {o.name}: hears of / PIP within 10 km",
-                              f"{heard} / {w10} of {len(mine)}"))
-            out.append(Answer(Q[4], f"observer {o.name}: median delay to 10 km against the defense, s",
-                              _median(d["observer_delay_10_km_s"] for d in mine)))
+    for name, o in result.observers_summary().items():
+        out.append(Answer(Q[4], f"observer {name}: hears of / PIP within 10 km",
+                          f"{o['threats_heard']} / {o['impact_within_10_km']} of {o['threats']}"))
+        out.append(Answer(Q[4], f"observer {name}: median delay to 10 km against the defense, s",
+                          o["median_delay_10_km_s"]))
     for a in result.aircraft:
         c = a.check
         out.append(Answer(Q[5], f"{a.name}: entered territorial airspace", bool(c["entered_territorial_airspace"])))

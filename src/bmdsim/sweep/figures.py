@@ -58,10 +58,12 @@ def _cell_area_km2(lat_deg: np.ndarray, step_deg: float) -> np.ndarray:
 
 
 def figures(result) -> dict:
-    """The flat figures of one run (keys: :data:`COLUMNS`; None where an analysis did not run)."""
+    """The flat figures of one run (keys: :data:`COLUMNS`; None where an analysis did not run), from its typed
+    records and :meth:`~bmdsim.scenario.result.RunResult.summary` (the numbers `bmdsim run` prints)."""
     from bmdsim.flight import catalog
 
     scn = result.scenario
+    summ = result.summary()
     site0 = scn.interceptor_sites[0] if scn.interceptor_sites else None
     main = site0.interceptor if site0 else None
     out: dict = dict.fromkeys(COLUMNS)
@@ -69,42 +71,32 @@ def figures(result) -> dict:
     if main is not None:
         out["interceptor_burnout_speed_mps"] = float(catalog.get(main).claim["burnout_speed_mps"])
         out["single_shot_kill_probability"] = float(site0.doctrine.single_shot_kill_probability)
-    out["threats"] = sum(t.count for t in result.threats)
-    out["icbm_flights"] = sum(1 for t in result.threats if t.is_icbm)
-    if result.outcomes is not None:
-        best: dict[str, dict] = {}
-        for o in result.outcomes:
-            if o["threat"] not in best or o["killed_in_realisation"] > best[o["threat"]]["killed_in_realisation"]:
-                best[o["threat"]] = o
-        out["intercepted"] = sum(o["killed_in_realisation"] for o in best.values())
-        out["leakers"] = sum(o["warheads"] for o in best.values()) - out["intercepted"]
+    for k in ("threats", "icbm_flights", "intercepted", "leakers", "tracked_threats"):
+        out[k] = summ[k]
     if result.battle:
-        b = min(result.battle, key=lambda b: b["leakers_mean"])
-        out["expected_leakers"], out["p_no_leak"] = float(b["leakers_mean"]), float(b["p_no_leak"])
+        b = min(result.battle, key=lambda b: b.leakers_mean)
+        out["expected_leakers"], out["p_no_leak"] = float(b.leakers_mean), float(b.p_no_leak)
     fp = result.footprint
     if fp is not None and site0 is not None:
-        mine = [c for c in fp["cells"] if c["site"] == site0.name and c["variant"] == main]
-        lat = np.array([c["latitude_deg"] for c in mine], dtype=float)
-        defended = np.array([c["defended"] for c in mine], dtype=bool)
+        mine = [c for c in fp.cells if c.site == site0.name and c.variant == main]
+        lat = np.array([c.latitude_deg for c in mine], dtype=float)
+        defended = np.array([c.defended for c in mine], dtype=bool)
         out["footprint_cells"] = len(mine)
         out["defended_cells"] = int(defended.sum())
-        out["defended_area_km2"] = float(_cell_area_km2(lat[defended], fp["grid_step_deg"]).sum())
+        out["defended_area_km2"] = float(_cell_area_km2(lat[defended], fp.grid_step_deg).sum())
         out["defended_fraction"] = out["defended_cells"] / len(mine) if mine else None
-        cities = fp["defended_cities"]
+        cities = summ["defended_cities"] or []
         out["defended_cities"], out["defended_cities_list"] = len(cities), ", ".join(cities)
     if result.chase is not None and site0 is not None:
         launch = {t.name: t.launch for t in result.threats}
-        rows = [c for c in result.chase if c["site"] == site0.name and c["variant"] == main]
+        rows = [c for c in result.chase if c.site == site0.name and c.variant == main]
         out["chase_flights"] = len(rows)
-        out["engageable_icbm_flights"] = sum(1 for c in rows if c["engageable"])
-        out["engageable_json"] = json.dumps([[c["threat"], launch.get(c["threat"]), bool(c["engageable"])]
-                                             for c in rows])
-    windows = [d["decision_window_s"] for d in result.decision if d.get("decision_window_s") is not None
-               and math.isfinite(d["decision_window_s"])]
+        out["engageable_icbm_flights"] = summ["engageable_icbm_flights"].get(main)
+        out["engageable_json"] = json.dumps([[c.threat, launch.get(c.threat), bool(c.engageable)] for c in rows])
+    windows = [d.decision_window_s for d in result.decision if math.isfinite(d.decision_window_s)]
     out["min_decision_window_s"] = min(windows) if windows else None
-    warn = {d["threat"]: d["warning_time_s"] for d in result.decision if math.isfinite(d["warning_time_s"])}
+    warn = {d.threat: d.warning_s for d in result.decision if math.isfinite(d.warning_s)}
     out["median_warning_time_s"] = float(np.median(list(warn.values()))) if warn else None
-    out["tracked_threats"] = len(result.tracks)
-    out["airspace_violations"] = sum(len(a.check["violations"]) for a in result.aircraft)
+    out["airspace_violations"] = sum(summ["airspace_violations"].values())
     out["unavailable"] = json.dumps(result.unavailable, sort_keys=True)
     return {k: _nan_none(v) for k, v in out.items()}
