@@ -138,9 +138,9 @@ def test_second_writer_is_refused_while_the_lock_is_held(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ real processes killed with SIGKILL
 _SCRIPT = textwrap.dedent("""
     import os, sys
-    import bmdsim.scenario.defense as r
-    r.chase_rows = lambda *a, **k: None
-    r.footprints = lambda *a, **k: None
+    import bmdsim.scenario.defense as d
+    d.chase_rows = lambda *a, **k: None
+    d.footprints = lambda *a, **k: None
     if sys.argv[2] == "swap":
         import bmdsim.store.outdir as od
         od._swapped = lambda old: os._exit(9) if old is not None else None

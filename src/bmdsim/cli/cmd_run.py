@@ -96,8 +96,11 @@ def register(app: typer.Typer) -> None:
         from bmdsim.store import outdir
 
         ls = bmdsim.load_scenario(scenario)
-        if seed is not None and seed < 0:
-            raise InputError("--seed", seed, "give a seed of 0 or more")
+        if seed is not None:
+            from bmdsim.scenario.schema import MAX_SEED
+
+            if not 0 <= seed <= MAX_SEED:
+                raise InputError("--seed", seed, f"give a seed between 0 and {MAX_SEED} (2**63 - 1)")
         out_dir = outdir.check(out if out is not None else outdir.default_dir("bmdsim-out", ls.scenario.name),
                                inputs=(Path(scenario),) if Path(scenario).exists() else ())
         console = Console(stderr=True)

@@ -14,6 +14,9 @@ from bmdsim.errors import InputError
 from bmdsim.sensing import catalog, coverage
 from bmdsim.sensing.radar import REFRACTION_MODELS
 
+MAX_ALTITUDES = 50
+MAX_ALTITUDE_KM = 100_000.0
+
 
 def _parse_altitudes_km(text: str) -> list[float]:
     try:
@@ -23,10 +26,15 @@ def _parse_altitudes_km(text: str) -> list[float]:
             from None
     if not vals:
         raise InputError("--altitude-km", text, "give at least one target altitude in km, e.g. 100,500")
+    if len(vals) > MAX_ALTITUDES:
+        raise InputError("--altitude-km", f"{len(vals)} values", f"give at most {MAX_ALTITUDES} altitudes")
     for v in vals:
         if not math.isfinite(v) or v < 0.0:
             raise InputError("--altitude-km", v, "a target altitude below ground (< 0 km) cannot be seen; give "
                              "altitudes of 0 km or more above the ellipsoid")
+        if v > MAX_ALTITUDE_KM:
+            raise InputError("--altitude-km", v, f"give target altitudes up to {MAX_ALTITUDE_KM:,.0f} km (beyond "
+                             "any radar's reach)")
     return vals
 
 
@@ -103,8 +111,8 @@ def register(app: typer.Typer) -> None:
         elevation, the detection ground range for an RCS (track mode, radar equation only) and the covered area
         (minimum elevation, field of regard, instrumented and detection range)."""
         r = catalog.radar(radar)
-        if not (math.isfinite(rcs_m2) and rcs_m2 > 0):
-            raise InputError("--rcs-m2", rcs_m2, "give a positive radar cross-section in m^2, e.g. 0.1")
+        if not (math.isfinite(rcs_m2) and 0 < rcs_m2 <= 1e6):
+            raise InputError("--rcs-m2", rcs_m2, "give a positive radar cross-section in m^2 (at most 1e6), e.g. 0.1")
         if refraction not in REFRACTION_MODELS:
             raise InputError("--refraction", refraction, "use none or 4/3")
         alts = _parse_altitudes_km(altitude_km)

@@ -140,8 +140,12 @@ def register(app: typer.Typer) -> None:
                              "warhead")
         if not (math.isfinite(dt_s) and 0 < dt_s <= 30):
             raise InputError("--dt-s", dt_s, "give a truth sampling interval between 0 and 30 s, e.g. 2")
-        if seed < 0:
-            raise InputError("--seed", seed, "give a seed of zero or more")
+        from bmdsim.scenario.schema import MAX_SEED
+
+        if not 0 <= seed <= MAX_SEED:
+            raise InputError("--seed", seed, f"give a seed between 0 and {MAX_SEED} (2**63 - 1)")
+        if not (math.isfinite(pip_dt_s) and 0.5 <= pip_dt_s <= 600):
+            raise InputError("--pip-dt-s", pip_dt_s, "give a PIP interval between 0.5 and 600 s, e.g. 10")
         spec = FeedSpec.parse(share) if share is not None else None
         if feed_out is not None and spec is None:
             raise InputError("--feed-out", str(feed_out), "add --share FEEDSPEC to say what the feed carries")
