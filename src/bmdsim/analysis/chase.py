@@ -49,7 +49,7 @@ from bmdsim.engagement.firecontrol import Threats, divert_required_mps, geometry
 from bmdsim.errors import InputError, UnreachableError
 
 __all__ = ["ChaseResult", "chase", "min_burnout_speed", "chase_curve", "ChaseCurve", "MAX_SPEED_MPS",
-           "SpeedSearch", "speed_search", "IdealBound", "ideal_speed", "SPEED_GRID_MPS"]
+           "SpeedSearch", "speed_search", "IdealBound", "ideal_speed", "SPEED_GRID_MPS", "engaging_intervals"]
 
 MAX_SPEED_MPS = 12_000.0
 MIN_SPEED_MPS = 2_000.0
@@ -192,33 +192,44 @@ def speed_search(th: Threats, site: str, t_earliest_launch_s: float, *, min_inte
         return tried[sp]
 
     c = float(t_earliest_launch_s)
-    grid = sorted(float(g) for g in grid_mps)
-    ok = [latest(g) >= c for g in grid]
-    edges = []   # (lowest engaging, highest engaging) ends found by bisection
+    intervals = engaging_intervals(lambda sp: latest(sp) >= c, grid_mps, tol=tol_mps)
+    sp = np.array(sorted(tried))
+    return SpeedSearch(speeds_mps=sp, latest_launch_s=np.array([tried[x] for x in sp]), t_earliest_launch_s=c,
+                       intervals_mps=intervals, min_speed_mps=intervals[0][0] if intervals else None)
+
+
+def engaging_intervals(engages, grid, *, tol: float) -> list:
+    """Intervals ``[lo, hi]`` of ``x`` where ``engages(x)`` holds, without assuming monotonicity: ``engages`` on
+    the sorted ``grid``, then bisection (to ``tol``) of every sign change between neighbours; each end is the
+    last value found on the engaging side. An interval that starts and ends between two grid points is missed.
+
+    >>> engaging_intervals(lambda x: 3.0 <= x <= 5.0 or x >= 8.2, [1.0, 2.0, 4.0, 6.0, 9.0, 10.0], tol=0.01)
+    [[3.0, 5.0], [8.203125, 10.0]]
+    """
+    grid = sorted(float(g) for g in grid)
+    ok = [bool(engages(g)) for g in grid]
+    edges = []   # (value on the engaging side, "up" where an interval starts, "down" where it ends)
     for a, b, oa, ob in zip(grid[:-1], grid[1:], ok[:-1], ok[1:], strict=True):
         if oa == ob:
             continue
-        lo, hi = a, b   # ok(lo) == oa, ok(hi) == ob
-        while hi - lo > tol_mps:
+        lo, hi = a, b
+        while hi - lo > tol:
             mid = 0.5 * (lo + hi)
-            if (latest(mid) >= c) == oa:
+            if bool(engages(mid)) == oa:
                 lo = mid
             else:
                 hi = mid
         edges.append((hi, "up") if ob else (lo, "down"))
-    intervals = []
-    start = grid[0] if ok[0] else None
-    for sp, kind in edges:
+    intervals, start = [], grid[0] if ok[0] else None
+    for x, kind in edges:
         if kind == "up":
-            start = sp
+            start = x
         else:
-            intervals.append([start, sp])
+            intervals.append([start, x])
             start = None
     if start is not None:
         intervals.append([start, grid[-1]])
-    sp = np.array(sorted(tried))
-    return SpeedSearch(speeds_mps=sp, latest_launch_s=np.array([tried[x] for x in sp]), t_earliest_launch_s=c,
-                       intervals_mps=intervals, min_speed_mps=intervals[0][0] if intervals else None)
+    return intervals
 
 
 def min_burnout_speed(th: Threats, site: str, t_earliest_launch_s: float, *, min_intercept_altitude_m: float,

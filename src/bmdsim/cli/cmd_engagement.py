@@ -54,9 +54,29 @@ def _working(what: str):
 
 def _print(d: dict) -> None:
     for k, v in d.items():
+        if k == "commit_curve":
+            continue
         if isinstance(v, float):
             v = f"{v:.6g}"
         typer.echo(f"{k:>32}: {v}")
+    cc = d.get("commit_curve")
+    if cc:
+        typer.echo(f"threshold against commit time (chase's commit {cc['chase_commit_t_s']:.0f} s: "
+                   f"{cc['commit_time_source']}):")
+        typer.echo(f"{'commit s':>10} {'threshold m/s':>14} {'not at m/s':>11} {'ideal m/s':>10}")
+        for r in cc["rows"]:
+            def f(x):
+                return "-" if x is None else f"{x:.0f}"
+            typer.echo(f"{r['commit_t_s']:10.0f} {f(r['threshold_mps']):>14} {f(r['bracket_low_mps']):>11} "
+                       f"{f(r['ideal_mps']):>10}")
+
+
+def _min_alt(km: float | None) -> float | None:
+    if km is None:
+        return None
+    if not 0 <= km <= 2000:
+        raise InputError("--min-altitude-km", km, "give a minimum intercept altitude between 0 and 2,000 km")
+    return 1e3 * km
 
 
 def register(app: typer.Typer) -> None:
@@ -71,18 +91,20 @@ def register(app: typer.Typer) -> None:
         commit_delay_s: float = typer.Option(None, help="Earliest interceptor launch, s after the threat's launch "
                                              "(default: from the sensor timeline)."),
         min_altitude_km: float = typer.Option(None, help="Minimum intercept altitude, km (default: the site's)."),
-        no_threshold: bool = typer.Option(False, help="Skip the bisection for the minimum burnout speed."),
+        no_threshold: bool = typer.Option(False, help="Skip the search for the minimum burnout speed (grid, then "
+                                          "bisection of every crossing) and the commit-time curve."),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ):
-        """Can the site's interceptors catch this flight? Where, when, head-on or tail chase, and the minimum
-        burnout speed that makes an intercept possible."""
+        """Can the site's interceptors catch this flight? Where, when, head-on or tail chase, the minimum
+        burnout speed that makes an intercept possible (every engaging speed interval), the ideal impulsive bound
+        beside it, and the threshold against the commit time."""
         from bmdsim.analysis.chase import chase
 
         with _working("chase: building fly-out fans and searching interceptor launch times..."):
             res = chase(sites.resolve("--from", from_), sites.resolve("--to", to), _missile(missile), site=_site(site),
                         interceptor=_interceptor(interceptor), interceptor_speed_mps=interceptor_speed_mps,
                         earliest_launch_after_threat_s=commit_delay_s,
-                        min_intercept_altitude_m=None if min_altitude_km is None else 1e3 * min_altitude_km,
+                        min_intercept_altitude_m=_min_alt(min_altitude_km),
                         threshold=not no_threshold)
         (echo_json if json_out else _print)(res.to_dict())
 
@@ -108,6 +130,10 @@ def register(app: typer.Typer) -> None:
         commit_delay_s: float = typer.Option(None, help="Earliest interceptor launch, s after the threat's launch "
                                              "(default: from the sensor timeline)."),
         salvo: int = typer.Option(1, help="Interceptors per shot opportunity."),
+        min_altitude_km: float = typer.Option(None, help="Minimum intercept altitude, km (default: the site's)."),
+        verify: int = typer.Option(0, help="Check this many cells' verdicts by flying (boundary both sides, far "
+                                   "cells); the agreement goes in the output."),
+        cells: bool = typer.Option(False, "--cells", help="With --json: include the per-cell results."),
         png: str = typer.Option(None, help="Write the map to this PNG file."),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ):
@@ -119,16 +145,21 @@ def register(app: typer.Typer) -> None:
         with _working("footprint: aiming the threats and looking them up in the fly-out fan..."):
             res = footprint(sites.resolve("--launch", launch), _missile(missile), site=_site(site),
                             interceptor=_interceptor(interceptor), grid_deg=grid_deg, region=_region(region),
-                            earliest_launch_after_threat_s=commit_delay_s, salvo=salvo)
+                            earliest_launch_after_threat_s=commit_delay_s, salvo=salvo,
+                            min_intercept_altitude_m=_min_alt(min_altitude_km), verify=verify)
         if png:
             fig = res.figure()
             fig.savefig(png, dpi=120)
-        d = res.to_dict(cells=False)
+        d = res.to_dict(cells=cells)
         if json_out:
             echo_json(d)
         else:
-            for k in ("cells", "reachable_cells", "defended_fraction", "commit_time_source"):
+            for k in ("cells", "reachable_cells", "defended_cells", "defended_fraction", "commit_time_source",
+                      "min_intercept_altitude_km"):
                 typer.echo(f"{k:>20}: {d[k]}")
+            if d["verification"]:
+                vf = d["verification"]
+                typer.echo(f"{'verification':>20}: {vf['agree']} of {vf['checked']} verdicts hold when flown")
             for c in d["cities"]:
                 typer.echo(f"{c['name']:>20}: defended={c['defended']} shots={c['shots']} "
                            f"p_no_leak={c['p_no_leak']}")

@@ -229,17 +229,19 @@ def _crossing(fan: Fan, f: Flights, ang_target: float):
 
 def aim(fan: Fan, r_point_ecef, t_intercept_s: float, *, kick0_deg: float | None = None,
         azimuth0_deg: float | None = None, tol_m: float = 20.0, max_iter: int = 12, dense_dt_s: float = 0.5,
-        threat: tuple | None = None) -> Shot:
+        threat: tuple | None = None, family0: int | None = None, cutoff0_s: float | None = None) -> Shot:
     """Fly ``fan``'s interceptor through the ECEF point ``r_point_ecef`` so that it is there at
     ``t_intercept_s``: Newton on (launch azimuth, kick) against (altitude error, cross-range error) at the
     point's ground range, finite-difference Jacobian; the launch time follows from the time of flight.
 
-    ``threat = (t_grid, r_ecef, v_ecef)`` of the threat (optional) gives ``miss_m`` at the intercept time."""
+    ``threat = (t_grid, r_ecef, v_ecef)`` of the threat (optional) gives ``miss_m`` at the intercept time.
+    The starting steering comes from the fan's table unless given (``family0``, ``kick0_deg``, ``cutoff0_s``:
+    an independent search that does not read the table passes all three)."""
     r_p = np.asarray(r_point_ecef, dtype=float)
     look = fan.lookup(r_p)
     k0 = float(look.kick_deg) if kick0_deg is None else kick0_deg
-    cut = float(look.cutoff_s)
-    fam = int(look.family)
+    cut = float(look.cutoff_s) if cutoff0_s is None else float(cutoff0_s)
+    fam = int(look.family) if family0 is None else int(family0)
     a0 = float(look.azimuth_deg) if azimuth0_deg is None else azimuth0_deg
     if not np.isfinite(k0):
         raise InputError("r_point_ecef", "outside the fan", "aim only at points the fan reaches")
