@@ -491,3 +491,34 @@ def chase_curve(fields: list[tuple[str, tuple[float, float]]], targets: list[tup
     return ChaseCurve(speeds_mps=speeds, flights=[f"{p[0][0]}->{p[1][0]}" for p in pairs], engageable=eng,
                       fraction=eng.mean(axis=1), earliest_intercept_t_s=t_e, earliest_launch_t_s=c - th.t_launch_s,
                       site=site, missile=missile)
+
+
+# ------------------------------------------------------------------------------------------------- table
+#: the five disputed two-stage claims, by catalog name
+VARIANTS = ("gbi2-5.4", "gbi2-6.3", "gbi2-7.7", "gbi2-8.3", "gbi2-9.0")
+
+
+def chase_table(fields: list[tuple[str, tuple[float, float]]], target: tuple[float, float], missile: str, *,
+                site: str = "redzikowo", variants=VARIANTS, min_intercept_altitude_m: float | None = None,
+                earliest_launch_after_threat_s: float | None = None, settings: FanSettings | None = None,
+                seed: int = 2007) -> list[dict]:
+    """Per field: every variant's verdict (each chased by name), the threshold and engaging intervals, the ideal
+    bounds, the commit and its source, and ``consistent``: every variant's verdict agrees with the intervals."""
+    rows = []
+    for name, launch in fields:
+        kw = dict(site=site, min_intercept_altitude_m=min_intercept_altitude_m,
+                  earliest_launch_after_threat_s=earliest_launch_after_threat_s, settings=settings, seed=seed)
+        res = {v: chase(launch, target, missile, interceptor=v, threshold=(j == 0), **kw)
+               for j, v in enumerate(variants)}
+        first = res[variants[0]]
+        iv = first.engaging_speed_intervals_mps or []
+        verdicts = {v: r.engageable for v, r in res.items()}
+        inside = {v: any(lo <= r.interceptor_burnout_speed_mps <= hi for lo, hi in iv) for v, r in res.items()}
+        rows.append({"field": name, "verdicts": verdicts,
+                     "earliest_intercept_t_s": {v: r.earliest_intercept_t_s for v, r in res.items()},
+                     "verify_miss_m": {v: r.verify_miss_m for v, r in res.items()},
+                     "min_burnout_speed_mps": first.min_burnout_speed_mps, "engaging_speed_intervals_mps": iv,
+                     "ideal_speed_mps": first.ideal_speed_mps, "ideal_speed_delayed_mps": first.ideal_speed_delayed_mps,
+                     "earliest_launch_t_s": first.earliest_launch_t_s, "commit_time_source": first.commit_time_source,
+                     "consistent": all(verdicts[v] == inside[v] for v in variants)})
+    return rows

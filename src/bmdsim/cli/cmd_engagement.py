@@ -108,6 +108,44 @@ def register(app: typer.Typer) -> None:
                         threshold=not no_threshold)
         (echo_json if json_out else _print)(res.to_dict())
 
+    @app.command("chase-table")
+    def chase_table_cmd(
+        to: str = typer.Option(..., help="Target LAT,LON or a site name."),
+        missile: str = typer.Option(..., help="Threat missile (see `bmdsim missiles`)."),
+        fields: str = typer.Option(None, help="Comma-separated launch sites (default: every ICBM field in "
+                                   "`bmdsim sites`)."),
+        site: str = typer.Option("redzikowo", help="Defense site (interceptor site)."),
+        commit_delay_s: float = typer.Option(None, help="Earliest interceptor launch, s after the threat's launch "
+                                             "(default: from each flight's sensor timeline)."),
+        min_altitude_km: float = typer.Option(None, help="Minimum intercept altitude, km (default: the site's)."),
+        json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    ):
+        """`chase` from several fields with the five disputed variants: verdicts, threshold (every engaging speed
+        interval), the ideal impulsive bound and whether the verdicts agree with the threshold."""
+        from bmdsim.analysis.chase import VARIANTS, chase_table
+
+        names = ([n for n, s in sites.all_sites().items() if s.kind == "icbm-field"] if fields is None
+                 else [x.strip() for x in fields.split(",") if x.strip()])
+        fl = [(n, sites.resolve("--fields", n)) for n in names]
+        with _working("chase-table: fans for every variant and the speed search per field..."):
+            rows = chase_table(fl, sites.resolve("--to", to), _missile(missile), site=_site(site),
+                               earliest_launch_after_threat_s=commit_delay_s,
+                               min_intercept_altitude_m=_min_alt(min_altitude_km))
+        if json_out:
+            echo_json({"rows": rows})
+            return
+
+        def f(x):
+            return "-" if x is None else f"{x:,.0f}"
+        typer.echo(f"{'field':>14} " + " ".join(f"{v[4:]:>4}" for v in VARIANTS)
+                   + f" {'threshold':>9} {'ideal':>6} {'ideal+burn':>10} {'commit s':>8}  engaging intervals, m/s")
+        for r in rows:
+            typer.echo(f"{r['field']:>14} " + " ".join(f"{'yes' if r['verdicts'][v] else 'no':>4}" for v in VARIANTS)
+                       + f" {f(r['min_burnout_speed_mps']):>9} {f(r['ideal_speed_mps']):>6} "
+                       f"{f(r['ideal_speed_delayed_mps']):>10} {r['earliest_launch_t_s']:8.0f}  "
+                       + ", ".join(f"{lo:,.0f}-{hi:,.0f}" for lo, hi in r["engaging_speed_intervals_mps"])
+                       + ("" if r["consistent"] else "  INCONSISTENT"))
+
     @app.command("sites")
     def sites_cmd(json_out: bool = typer.Option(False, "--json", help="Print one JSON object.")):
         """The site catalog: launch areas, ICBM fields, defense and radar sites, cities."""

@@ -20,6 +20,13 @@ burn. Kicks past the horizontal (up to 100 deg from vertical at the end of the p
 gravity turn follows the velocity) let it fly as flat as a slower variant does with a kick below 90 deg. With
 both, a faster variant can do what a slower one does, so the reachable set grows with the burnout speed (tested).
 
+Beside the kick family, each sector flies linear-tangent families (:attr:`FanSettings.lt_families`): the gravity
+turn through the dense air up to the first-stage burnout, then linear-tangent steering to an end elevation
+(:mod:`bmdsim.core.engine`; docs/design.md, "Interceptor steering to design speed"), which burns out flat and high
+near the design speed where the kick family burns out low in the atmosphere. Each cell records which family
+(``tab_family``: 0 kicks, f >= 1 linear tangent), parameter and cut-off is fastest there; aiming flies that
+family (:meth:`Fan.steering`).
+
 Per azimuth sector the table holds, on a (ground angle, altitude) grid, the minimum time of flight over the fan
 to reach that cell. For each range cell the crossing of each trajectory (the first time it reaches that ground
 angle) is found; between two neighbouring kicks the altitude and time at the crossing are interpolated linearly,
