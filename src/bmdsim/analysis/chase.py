@@ -348,11 +348,12 @@ def chase(launch: tuple[float, float], target: tuple[float, float], missile: str
           interceptor: str | None = None, interceptor_speed_mps: float | None = None,
           earliest_launch_after_threat_s: float | None = None, min_intercept_altitude_m: float | None = None,
           threshold: bool = True, settings: FanSettings | None = None, dense_dt_s: float = 2.0,
-          seed: int = 2007) -> ChaseResult:
+          seed: int = 2007, speed_grid_mps=SPEED_GRID_MPS) -> ChaseResult:
     """Chase one threat flight (``launch``, ``target`` as (lat, lon) degrees) with one interceptor variant.
 
     ``earliest_launch_after_threat_s``: earliest interceptor launch, seconds after the threat's launch (default:
-    from the sensor timeline). ``threshold=False`` skips the bisection for the minimum burnout speed."""
+    from the sensor timeline). ``threshold=False`` skips the search for the minimum burnout speed (on
+    ``speed_grid_mps``, then bisection of every crossing) and the commit-time curve."""
     d = defenses.get(site)
     v = interceptor_for(interceptor, interceptor_speed_mps, site=site)
     min_alt = d.min_intercept_altitude_m if min_intercept_altitude_m is None else float(min_intercept_altitude_m)
@@ -410,7 +411,8 @@ def chase(launch: tuple[float, float], target: tuple[float, float], missile: str
     out.update(ideal_speed_mps=bound.speed_mps, ideal_speed_delayed_mps=delayed.speed_mps,
                ideal_burn_delay_s=delay, tracking_sensor=tracking, min_burnout_speed_mps=None)
     if threshold:
-        search = speed_search(th, site, c, min_intercept_altitude_m=min_alt, settings=settings)
+        search = speed_search(th, site, c, min_intercept_altitude_m=min_alt, settings=settings,
+                              grid_mps=speed_grid_mps)
         out.update(min_burnout_speed_mps=search.min_speed_mps, engaging_speed_intervals_mps=search.intervals_mps,
                    commit_curve=commit_curve(search, bound, th, t_sensor_commit_s=c, source=source,
                                              tracking_sensor=tracking))

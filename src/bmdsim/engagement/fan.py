@@ -300,10 +300,10 @@ class FanLookup:
     t_flight_s: np.ndarray
     kick_deg: np.ndarray
     cutoff_s: np.ndarray
-    family: np.ndarray
     azimuth_deg: np.ndarray
     ground_range_m: np.ndarray
     altitude_m: np.ndarray
+    family: np.ndarray | int = 0
 
 
 class Fan:
