@@ -137,7 +137,7 @@ def register(app: typer.Typer) -> None:
 
         def f(x):
             return "-" if x is None else f"{x:,.0f}"
-        typer.echo(f"{'field':>14} " + " ".join(f"{v[4:]:>4}" for v in VARIANTS)
+        typer.echo(f"{'field':>14} " + " ".join(f"{v[5:]:>4}" for v in VARIANTS)
                    + f" {'threshold':>9} {'ideal':>6} {'ideal+burn':>10} {'commit s':>8}  engaging intervals, m/s")
         for r in rows:
             typer.echo(f"{r['field']:>14} " + " ".join(f"{'yes' if r['verdicts'][v] else 'no':>4}" for v in VARIANTS)
