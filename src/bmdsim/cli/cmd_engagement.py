@@ -130,6 +130,8 @@ def register(app: typer.Typer) -> None:
         interval), the ideal impulsive bound and whether the verdicts agree with the threshold."""
         from bmdsim.analysis.chase import VARIANTS, chase_table
 
+        check_number("--commit-delay-s", commit_delay_s, 0, 86_400, hint="give seconds after the threat's launch")
+        check_number("--min-altitude-km", min_altitude_km, 0, 2_000, hint="give an intercept altitude in km")
         names = ([n for n, s in sites.all_sites().items() if s.kind == "icbm-field"] if fields is None
                  else [x.strip() for x in fields.split(",") if x.strip()])
         fl = [(n, sites.resolve("--fields", n)) for n in names]
@@ -186,6 +188,8 @@ def register(app: typer.Typer) -> None:
 
         check_number("--commit-delay-s", commit_delay_s, 0, 86_400, hint="give seconds after the threat's launch")
         check_number("--salvo", salvo, 1, 10, hint="give interceptors per shot opportunity")
+        check_number("--min-altitude-km", min_altitude_km, 0, 2_000, hint="give an intercept altitude in km")
+        check_number("--verify", verify, 0, 10_000, hint="give the number of cells to check by flying")
         if not 0.05 <= grid_deg <= 30:
             raise InputError("--grid-deg", grid_deg, "give a grid spacing between 0.05 and 30 degrees")
         if png is not None:
