@@ -62,8 +62,8 @@ def test_no_apogee_shot_to_the_same_target_burns_out_with_less_energy():
     """Lofted and depressed shots (apogee 200 and 400 km above and below the minimum-energy one) to Washington
     from Kozelsk: none burns out with less specific energy, nor slower once its speed is referred to the
     minimum-energy shot's burnout radius (a lofted shot burns out higher, so its own speed can be a few m/s
-    lower at more energy: the definition is the energy). Tolerance 0.5 kJ/kg (0.08 m/s): the
-    minimum-energy kick is read from a table, the energy is flat about it."""
+    lower at more energy: the definition is the energy). Tolerance 5 kJ/kg (0.8 m/s): the minimum-energy
+    kick is read from a table, within 3.5 kJ/kg of the least energy (next test)."""
     v, me = _aim("icbm-solid-russia", "kozelsk", "washington")
     _, _, e_me = burnout_inertial(me.flights)
     speed_me, _, _ = burnout_inertial(me.flights)
@@ -75,11 +75,38 @@ def test_no_apogee_shot_to_the_same_target_burns_out_with_less_energy():
                     profile="lofted" if d_apo > 0 else "depressed", apogee_m=apogee + d_apo)
         assert s.miss_m[0] < 100.0 and s.flights.apogee_m[0] == pytest.approx(apogee + d_apo, abs=200.0)
         _, _, e = burnout_inertial(s.flights)
-        assert e[0] > e_me[0] - 500.0, d_apo
-        assert np.sqrt(2.0 * (e[0] + GM_EARTH_M3_S2 / r_me)) > speed_me[0] - 0.1
+        assert e[0] > e_me[0] - 5000.0, d_apo
+        assert np.sqrt(2.0 * (e[0] + GM_EARTH_M3_S2 / r_me)) > speed_me[0] - 0.8
     # and the full-burn lofted and depressed extremes
     for profile in ("lofted", "depressed"):
         _, s = _aim("icbm-solid-russia", "kozelsk", "washington", profile=profile)
         assert burnout_inertial(s.flights)[2][0] > e_me[0]
         assert (s.flights.apogee_m[0] > apogee) == (profile == "lofted")
 
+
+
+def test_minimum_energy_shot_is_the_least_energy_of_a_brute_search():
+    """A brute search on the turning Earth at the solved azimuth: kicks every 0.5 deg over +-4 deg, cut-offs
+    every 0.05 s over +-3 s, the energy interpolated at the target's range for each kick. The solver's shot
+    lies within 5 kJ/kg (0.8 m/s) of the least (measured 1.4-3.4 kJ/kg on three Russia->U.S. shots)."""
+    from bmdsim.core import geodesy
+    from bmdsim.flight.fly import fly
+
+    v, s = _aim("icbm-solid-russia", "kozelsk", "washington")
+    lat, lon = sites.resolve("launch", "kozelsk")
+    tlat, tlon = sites.resolve("target", "washington")
+    dist, _ = geodesy.inverse(lat, lon, tlat, tlon)
+    kicks = s.kick_deg[0] + np.arange(-4.0, 4.01, 0.5)
+    cuts = np.linspace(s.cutoff_s[0] - 3.0, min(v.burn_time_s, s.cutoff_s[0] + 3.0), 121)
+    kk, cc = np.meshgrid(kicks, cuts, indexing="ij")
+    f = fly(v, lat, lon, s.azimuth_deg[0], kk.ravel(), cutoff_s=cc.ravel())
+    d = geodesy.inverse(lat, lon, f.impact_latitude_deg, f.impact_longitude_deg)[0].reshape(kk.shape)
+    e = burnout_inertial(f)[2].reshape(kk.shape)
+    least = np.inf
+    for i in range(kicks.size):
+        j = int(np.argmax(d[i] >= dist))
+        if j > 0:
+            w = (dist - d[i, j - 1]) / (d[i, j] - d[i, j - 1])
+            least = min(least, e[i, j - 1] + w * (e[i, j] - e[i, j - 1]))
+    assert np.isfinite(least)
+    assert burnout_inertial(s.flights)[2][0] < least + 5000.0
