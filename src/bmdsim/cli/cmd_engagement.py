@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bmdsim.cli._common import echo_json
+from bmdsim.cli._common import check_output_file, echo_json
 from bmdsim.errors import InputError, UnknownNameError
 from bmdsim.flight import catalog, sites
 
@@ -116,6 +116,8 @@ def register(app: typer.Typer) -> None:
 
         if not 0.05 <= grid_deg <= 30:
             raise InputError("--grid-deg", grid_deg, "give a grid spacing between 0.05 and 30 degrees")
+        if png is not None:
+            check_output_file("--png", png, (".png",))
         with _working("footprint: aiming the threats and looking them up in the fly-out fan..."):
             res = footprint(sites.resolve("--launch", launch), _missile(missile), site=_site(site),
                             interceptor=_interceptor(interceptor), grid_deg=grid_deg, region=_region(region),

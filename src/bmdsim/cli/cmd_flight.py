@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from bmdsim.cli._common import check_lat, echo_json
+from bmdsim.cli._common import check_lat, check_output_file, echo_json
 from bmdsim.core import kepler
 from bmdsim.core.constants import R_SPHERE_M
 from bmdsim.errors import DataError, InputError, UnreachableError
@@ -154,6 +154,8 @@ def register(app: typer.Typer) -> None:
         apogee_m = None if apogee_km is None else apogee_km * 1e3
         if apogee_m is not None and not apogee_m > 0:
             raise InputError("--apogee-km", apogee_km, "give a positive apogee in km")
+        if trajectory is not None:
+            check_output_file("--trajectory", trajectory, (".csv", ".parquet"))
         if pairs is not None:
             _fly_pairs(vehicle, pairs, out, profile, apogee_m, json_out, burnout_gamma_deg)
             return
@@ -249,8 +251,7 @@ def _fly_pairs(vehicle, pairs: Path, out: Path | None, profile: str, apogee_m, j
 
     if out is None:
         raise InputError("--out", None, "give a results file (.csv or .parquet) for --pairs")
-    if out.suffix not in (".csv", ".parquet"):
-        raise InputError("--out", str(out), "use a .csv or .parquet file name")
+    check_output_file("--out", out, (".csv", ".parquet"), inputs=(pairs,))
     try:
         df = pd.read_parquet(pairs) if pairs.suffix == ".parquet" else pd.read_csv(pairs)
     except (OSError, ValueError) as exc:

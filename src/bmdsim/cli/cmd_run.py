@@ -14,8 +14,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import shutil
-import tempfile
 from pathlib import Path
 
 import typer
@@ -25,7 +23,6 @@ from bmdsim.errors import InputError
 
 OUTPUT_FILES = ("results.duckdb", "report.html", "scene.czml", "scene.kml", "coverage.geojson", "footprints.geojson",
                 "trajectories.geojson", "summary.json")
-_MARKER = ".bmdsim-output"
 
 
 def feed_file(observer: str) -> str:
@@ -103,25 +100,17 @@ def summary(result, out_dir: str | None) -> dict:
     }
 
 
-def _check_out_dir(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError("--out", str(out), "this is a file; give a folder for the results")
-    if out.is_dir() and any(out.iterdir()) and not (out / _MARKER).exists():
-        raise InputError("--out", str(out), "this folder holds other files and was not written by bmdsim run; "
-                         "give a new or empty folder (bmdsim replaces its output folder as a whole)")
-
-
 def write_outputs(out: Path, result, ls, progress) -> list[str]:
-    """Write every output file into a temporary folder beside ``out``, then move it into place."""
+    """Write every output file into a temporary folder beside ``out``, then move it into place
+    (:func:`bmdsim.store.outdir.replace_atomically`: locked, atomic, repairs earlier debris)."""
     from bmdsim.report.html import render_report
     from bmdsim.sensing.feed import write_jsonl
-    from bmdsim.store import exports
+    from bmdsim.store import exports, outdir
     from bmdsim.store.database import write_database
 
     out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
+
+    def fill(tmp: Path) -> list[str]:
         progress("writing outputs", 0, 4)
         write_database(tmp / "results.duckdb", result, scenario_text=ls.text, scenario_sha256=ls.sha256,
                        scenario_source=ls.source)
@@ -137,26 +126,10 @@ def write_outputs(out: Path, result, ls, progress) -> list[str]:
         (tmp / "report.html").write_text(render_report(result, scenario_text=ls.text, scenario_sha256=ls.sha256,
                                                        scenario_source=ls.source, files=files), encoding="utf-8")
         (tmp / "summary.json").write_text(json.dumps(clean(summary(result, str(out))), indent=1), encoding="utf-8")
-        (tmp / _MARKER).write_text("written by bmdsim run; the folder is replaced as a whole on the next run\n",
-                                   encoding="utf-8")
         progress("writing outputs", 4, 4)
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            old.rmdir()
-            out.rename(old)
-        try:
-            tmp.rename(out)
-        except BaseException:
-            if old is not None:
-                old.rename(out)
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
         return files
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    return outdir.replace_atomically(out, fill)
 
 
 def _print_summary(console, result, out_dir: Path) -> None:
@@ -241,8 +214,10 @@ def register(app: typer.Typer) -> None:
             if seed < 0:
                 raise InputError("--seed", seed, "give a seed of 0 or more")
             scn = scn.model_copy(update={"seed": seed})
-        out_dir = Path(out) if out is not None else Path("bmdsim-out") / scn.name
-        _check_out_dir(out_dir)
+        from bmdsim.store import outdir
+
+        out_dir = outdir.check(out if out is not None else outdir.default_dir("bmdsim-out", scn.name),
+                               inputs=(Path(scenario),) if Path(scenario).exists() else ())
         console = Console(stderr=True)
         with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, disable=json_out) as prog:

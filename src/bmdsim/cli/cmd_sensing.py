@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from bmdsim.cli._common import echo_json
+from bmdsim.cli._common import check_output_file, echo_json
 from bmdsim.core import radar as rq
 from bmdsim.errors import InputError
 from bmdsim.sensing import catalog, coverage
@@ -99,6 +99,8 @@ def register(app: typer.Typer) -> None:
         if refraction not in REFRACTION_MODELS:
             raise InputError("--refraction", refraction, "use none or 4/3")
         alts = _parse_altitudes_km(altitude_km)
+        if png is not None:
+            check_output_file("--png", png, (".png",))
         h_m = np.asarray(alts) * 1e3
         horizon = coverage.horizon_ground_range_m(r, h_m, refraction=refraction)
         det_ground = coverage.detection_ground_range_m(r, h_m, rcs_m2, refraction=refraction)

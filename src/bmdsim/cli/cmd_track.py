@@ -10,7 +10,7 @@ import numpy as np
 import typer
 
 from bmdsim.analysis import observe
-from bmdsim.cli._common import echo_json
+from bmdsim.cli._common import check_output_file, echo_json
 from bmdsim.errors import InputError
 from bmdsim.flight import catalog as flight_catalog
 from bmdsim.flight import sites
@@ -118,8 +118,8 @@ def register(app: typer.Typer) -> None:
         spec = FeedSpec.parse(share) if share is not None else None
         if feed_out is not None and spec is None:
             raise InputError("--feed-out", str(feed_out), "add --share FEEDSPEC to say what the feed carries")
-        if feed_out is not None and not str(feed_out).endswith(".jsonl"):
-            raise InputError("--feed-out", str(feed_out), "give a file name ending in .jsonl")
+        if feed_out is not None:
+            check_output_file("--feed-out", feed_out, (".jsonl",))
         sensors = observe.resolve_sensors(_split(radars)) if radars is not None else None
         p0 = sites.resolve("--from", from_)
         p1 = sites.resolve("--to", to)

@@ -7,6 +7,7 @@ the scenario epoch (the document clock runs from the epoch to the last event); K
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -32,8 +33,15 @@ def threat_color(result: RunResult, name: str) -> tuple[int, int, int, int]:
     return COLORS["other"]
 
 
+def _threat_description(t) -> str:
+    """The description of a threat flight, HTML-escaped: Google Earth and Cesium render descriptions as HTML, and
+    the names in it come from the scenario file."""
+    return html.escape(f"{t.missile} from {t.launch} to {t.target}: {t.range_km:,.0f} km, apogee "
+                       f"{t.apogee_km:,.0f} km, {t.time_of_flight_s / 60:.1f} min")
+
+
 def _site_points(result: RunResult):
-    """(kind, name, lat, lon, alt, description) of every fixed object."""
+    """(kind, name, lat, lon, alt, description) of every fixed object; descriptions HTML-escaped."""
     from bmdsim.flight import sites as fsites
 
     s = result.scenario
@@ -42,12 +50,12 @@ def _site_points(result: RunResult):
     for si in result.sensors:
         if si.kind == "radar":
             out.append(("sensor", si.name, si.latitude_deg, si.longitude_deg, si.altitude_m,
-                        f"radar {si.catalog} ({si.label})"))
+                        html.escape(f"radar {si.catalog} ({si.label})")))
     for site in s.interceptor_sites:
         lat, lon = ((local[site.site].latitude_deg, local[site.site].longitude_deg) if site.site in local
                     else fsites.resolve("site", site.site))
         out.append(("interceptor", site.name, lat, lon, 0.0,
-                    f"{site.inventory} x {site.interceptor}; readiness {site.readiness.state}"))
+                    html.escape(f"{site.inventory} x {site.interceptor}; readiness {site.readiness.state}")))
     return out
 
 
@@ -93,8 +101,7 @@ def write_czml(path: str | Path, result: RunResult) -> None:
         rgba = threat_color(result, t.name)
         packets.append(Packet(
             id=f"threat:{t.name}", name=t.name,
-            description=(f"{t.missile} from {t.launch} to {t.target}: {t.range_km:,.0f} km, apogee "
-                         f"{t.apogee_km:,.0f} km, {t.time_of_flight_s / 60:.1f} min"),
+            description=_threat_description(t),
             availability=TimeInterval(start=_iso(result, ts[0]), end=_iso(result, ts[-1])),
             position=Position(epoch=epoch, cartographicDegrees=samples, interpolationAlgorithm="LAGRANGE",
                               interpolationDegree=3),
@@ -143,8 +150,7 @@ def write_kml(path: str | Path, result: RunResult) -> None:
         ts, la, lo, h = result.trajectories[t.name]
         ls = f_thr.newlinestring(name=t.name, coords=list(zip(lo.tolist(), la.tolist(), h.tolist(), strict=True)))
         ls.altitudemode = simplekml.AltitudeMode.absolute
-        ls.description = (f"{t.missile} from {t.launch} to {t.target}: {t.range_km:,.0f} km, apogee "
-                          f"{t.apogee_km:,.0f} km, {t.time_of_flight_s / 60:.1f} min")
+        ls.description = _threat_description(t)
         ls.style.linestyle.color = _kml_color(threat_color(result, t.name))
         ls.style.linestyle.width = 2
         p = f_thr.newpoint(name=f"{t.name} impact", coords=[(t.impact_longitude_deg, t.impact_latitude_deg)])
@@ -157,7 +163,7 @@ def write_kml(path: str | Path, result: RunResult) -> None:
         ls.style.linestyle.width = 2
         for c in a.check.get("cpa", []):
             f_air.newpoint(name=f"closest to {c['poi']}: {c['distance_km']:.0f} km",
-                           coords=[(c["longitude_deg"], c["latitude_deg"])], description=c["time"])
+                           coords=[(c["longitude_deg"], c["latitude_deg"])], description=html.escape(str(c["time"])))
     f_site = kml.newfolder(name="Sensors and interceptor sites")
     for kind, name, lat, lon, _alt, desc in _site_points(result):
         p = f_site.newpoint(name=name, coords=[(lon, lat)], description=desc)
@@ -167,7 +173,7 @@ def write_kml(path: str | Path, result: RunResult) -> None:
         ring = list(zip(np.append(r.longitude_deg, r.longitude_deg[0]).tolist(),
                         np.append(r.latitude_deg, r.latitude_deg[0]).tolist(), strict=True))
         ls = f_cov.newlinestring(name=f"{r.sensor} at {r.altitude_km:g} km", coords=ring)
-        ls.description = f"{r.rcs_m2:g} m2 target at {r.altitude_km:g} km; area {r.area_km2:,.0f} km2"
+        ls.description = html.escape(f"{r.rcs_m2:g} m2 target at {r.altitude_km:g} km; area {r.area_km2:,.0f} km2")
         ls.style.linestyle.color = _kml_color(COLORS["coverage"])
     Path(path).write_text(kml.kml(), encoding="utf-8")
 
