@@ -79,6 +79,28 @@ def main(m: int = 2000, sample: int = 4) -> None:
         print(f"peer: solve_ivp DOP853 rtol 1e-12, {name}: {1e3 * per:.1f} ms/flight -> ratio "
               f"{per / (wall / m):.0f}x (one solve_ivp flight / one targeted pair end to end)")
 
+    # the cost in integrator steps, which does not depend on the machine's load: every engine call of the
+    # targeting counted (tables included), against the steps of one full-tolerance flight of a solved shot
+    from bmdsim.flight import targeting
+
+    steps = []
+
+    def counting_fly(*args, **kw):
+        out = fly(*args, **kw)
+        steps.append(int(out.steps.sum()))
+        return out
+
+    targeting.fly = counting_fly
+    targeting.minimum_energy_table.cache_clear()
+    targeting.range_table.cache_clear()
+    cols = [res[c].to_numpy() for c in ("launch_latitude_deg", "launch_longitude_deg", "target_latitude_deg",
+                                        "target_longitude_deg")]
+    sol = targeting.solve(v, *cols)
+    targeting.fly = fly
+    per_flight = float(sol.flights.steps.mean())
+    print(f"cost: {sum(steps) / per_flight / m:.1f} flight-equivalents per pair (integrator steps of every engine "
+          f"call, tables included, over the {per_flight:.0f} steps of one solved flight; {len(steps)} batched calls)")
+
     # the solved steering flown again by the independent oracle: the misses are real
     idx = rng.choice(m, sample, replace=False)
     from bmdsim.flight.targeting import solve
