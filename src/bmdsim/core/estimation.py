@@ -17,8 +17,9 @@ Models
   ``beta = m / (C_D A)`` (kg/m2) the ballistic coefficient, constant but for a random walk;
   ``r'' = g(r) - 1/2 rho(h) e^s |w| w`` with ``w = v - omega x r`` the velocity through the air (which turns
   with the Earth) and ``rho`` the US Standard Atmosphere 1976 at the geodetic height (the flight engine's
-  model; Zarchan, *Tactical and Strategic Missile Guidance*, ch. on ballistic-target tracking, estimates
-  beta the same way, here in its logarithm so that sigma points never make drag negative). The variational
+  model; Zarchan & Musoff, *Fundamentals of Kalman Filtering* (AIAA), estimate beta of a falling object
+  the same way, and Farina, Ristic & Benvenuti, IEEE TAES 38(3), 2002, of a ballistic target; here in its
+  logarithm so that sigma points never make drag negative). The variational
   equations add ``d a / d r`` (density gradient along the local vertical, the air's turning), ``d a / d v``
   and ``d a / d s = a_drag``.
 - Process noise: continuous white-noise acceleration of spectral density ``q`` (m2/s3) on each axis
