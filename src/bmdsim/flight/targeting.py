@@ -133,12 +133,14 @@ class MinimumEnergyTable:
 
 
 @lru_cache(maxsize=64)
-def minimum_energy_table(vehicle: Vehicle) -> MinimumEnergyTable:
+def minimum_energy_table(vehicle: Vehicle, *, rotation: bool = True, j2: bool = True, drag: bool = True,
+                         sphere: bool = False) -> MinimumEnergyTable:
     """Fly a grid of kick (40 from 0.5 deg to 15 % past the maximum-range kick) and cut-off (32 from 15 % to all
     of the burn) on the turning Earth from the
     equator in the three directions of :data:`_ME_AZIMUTHS`; for each ground range the least burnout energy over
     the kicks (a parabola through the three best grid kicks), its kick, cut-off and d(range)/d(cut-off); near the
-    reach, the full-burn shot on the edge of the window of kicks that get there."""
+    reach, the full-burn shot on the edge of the window of kicks that get there. The physics switches are those
+    of :class:`Options` (the caller's, so that the table's least energy is the one of the flights it aims)."""
     tb = vehicle.burn_time_s
     k_table, r_table, _ = range_table(vehicle)
     kmax = float(k_table[np.nanargmax(r_table)])
@@ -147,7 +149,8 @@ def minimum_energy_table(vehicle: Vehicle) -> MinimumEnergyTable:
     kk, cc = np.meshgrid(kicks, cuts, indexing="ij")
     nk, nc = kk.shape
     az = np.repeat(np.array(_ME_AZIMUTHS), kk.size)
-    f = fly(vehicle, 0.0, 0.0, az, np.tile(kk.ravel(), 3), cutoff_s=np.tile(cc.ravel(), 3), options=_coarse(Options()))
+    physics = Options(rotation=rotation, j2=j2, drag=drag, sphere=sphere)
+    f = fly(vehicle, 0.0, 0.0, az, np.tile(kk.ravel(), 3), cutoff_s=np.tile(cc.ravel(), 3), options=_coarse(physics))
     rng = np.where(f.status == 0, f.range_m, np.nan).reshape(3, nk, nc)
     energy = burnout_inertial(f)[2].reshape(3, nk, nc)
     grid = np.linspace(50e3, np.nanmax(rng), 160)
@@ -396,7 +399,8 @@ def _solve_minimum_energy(vehicle, lat, lon, tlat, tlon, t0, dist, az0, track_az
     tb = vehicle.burn_time_s
     n = dist.size
     ratio = np.cos(np.radians(lat)) * np.sin(np.radians(az0))
-    kick, cut, drdc = minimum_energy_table(vehicle).lookup(dist, ratio)
+    kick, cut, drdc = minimum_energy_table(vehicle, rotation=options.rotation, j2=options.j2, drag=options.drag,
+                                           sphere=options.sphere).lookup(dist, ratio if options.rotation else 0.0)
     kick = np.where(np.isfinite(kick), kick, kmax)    # beyond the table's reach: the maximum-range kick
     full = ~(cut < tb - 0.05)                          # the least-energy shot needs the full burn: free the kick
     kicks, r, _ = range_table(vehicle)
@@ -406,7 +410,8 @@ def _solve_minimum_energy(vehicle, lat, lon, tlat, tlon, t0, dist, az0, track_az
     jac = np.zeros((n, 2, 2))
     jac[:, 0, 1] = second
     jac[:, 1, 0] = np.radians(1.0) * R_SPHERE_M * np.maximum(np.sin(dist / R_SPHERE_M), 0.05)
-    x = np.column_stack([_inertial_azimuth(lat, lon, tlat, tlon, dist, tb), np.where(full, kick, cut)])
+    az_start = _inertial_azimuth(lat, lon, tlat, tlon, dist, tb) if options.rotation else az0
+    x = np.column_stack([az_start, np.where(full, kick, cut)])
     lo_x = np.where(full, 0.05, 1.0)
     hi_x = np.where(full, 89.95, tb)
     max_step = np.column_stack([np.full(n, 2.0), np.where(full, 2.0, 10.0)])
