@@ -13,11 +13,12 @@ import importlib
 import os
 import sys
 import traceback
+import warnings
 
 import typer
 
 from bmdsim import __version__
-from bmdsim.errors import BmdsimError
+from bmdsim.errors import BmdsimError, BmdsimWarning
 
 COMMAND_MODULES = [
     "bmdsim.cli.cmd_run",
@@ -96,12 +97,31 @@ def main(argv: list[str] | None = None) -> int:
     ``BMDSIM_DEBUG=1`` does, for a bug)."""
     _state["debug"] = False
     args = list(sys.argv[1:] if argv is None else argv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", BmdsimWarning)
+        warnings.showwarning = _show_warning
+        return _main(args)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, BmdsimWarning):
+        typer.echo(f"warning: {message}", err=True)
+    else:
+        _show_default(message, category, filename, lineno, file, line)
+
+
+_show_default = warnings.showwarning
+
+
+def _main(args: list[str]) -> int:
     click_exc, exit_exc, abort_exc = _classes("ClickException"), _classes("Exit"), _classes("Abort")
     try:
         # without standalone mode click returns the code of an Exit (e.g. 130 on Ctrl-C) instead of exiting
         rv = app(args=args, prog_name="bmdsim", standalone_mode=False)
     except BmdsimError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        from bmdsim.cli._common import in_cli_words
+
+        typer.echo(f"error: {in_cli_words(exc)}", err=True)
         return 2
     except KeyboardInterrupt:
         typer.echo("aborted", err=True)

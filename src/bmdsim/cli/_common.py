@@ -85,3 +85,42 @@ def check_output_file(field: str, path, suffixes: tuple[str, ...], inputs=()) ->
     except OSError as exc:   # e.g. a name too long for the file system, a loop of links
         raise InputError(field, text[:200], f"cannot use this file name ({exc.strerror or exc})") from None
     return p
+
+
+#: the Python parameter named by an error of the layers below -> the command-line flag that sets it
+PARAMETER_FLAGS = {
+    "rcs_m2": "--rcs-m2", "pip_dt_s": "--pip-dt-s", "dt_s": "--dt-s", "launch": "--from", "target": "--to",
+    "sensors": "--radars", "radar": "--radar", "missile": "--missile",
+    "interceptor": "--interceptor", "interceptor_speed_mps": "--interceptor-speed-mps",
+    "commit_delay_s": "--commit-delay-s", "activation_delay_s": "--activation-delay-s",
+}
+
+
+def in_cli_words(exc: Exception) -> str:
+    """The message of ``exc`` with a Python parameter it names replaced by its flag (:data:`PARAMETER_FLAGS`)."""
+    field = getattr(exc, "field", None)
+    if isinstance(exc, InputError) and field in PARAMETER_FLAGS:
+        v = exc.value
+        return (f"{PARAMETER_FLAGS[field]} = {v!r}: {exc.hint}" if not isinstance(v, int | float) else
+                f"{PARAMETER_FLAGS[field]} = {v}: {exc.hint}")
+    return str(exc)
+
+
+def check_number(field: str, value, lo: float | None = None, hi: float | None = None, *, hint: str = "",
+                 lo_open: bool = False) -> None:
+    """A CLI number must be finite and in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``); ``None`` passes (the
+    option was not given).
+
+    >>> check_number("--commit-delay-s", -5, 0, 86_400, hint="give seconds after the threat's launch")
+    Traceback (most recent call last):
+    ...
+    bmdsim.errors.InputError: --commit-delay-s = -5: give seconds after the threat's launch (between 0 and 86400)
+    """
+    if value is None:
+        return
+    x = float(value)
+    ok = math.isfinite(x) and (lo is None or (x > lo if lo_open else x >= lo)) and (hi is None or x <= hi)
+    if not ok:
+        rng = (f"between {lo:g} and {hi:g}" if lo is not None and hi is not None else
+               f"{'above' if lo_open else 'at least'} {lo:g}" if lo is not None else f"at most {hi:g}")
+        raise InputError(field, value, f"{hint} ({rng})" if hint else f"give a finite number {rng}")

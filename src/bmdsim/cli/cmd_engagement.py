@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import typer
 
-from bmdsim.cli._common import check_output_file, echo_json
+from bmdsim.cli._common import check_number, check_output_file, echo_json
 from bmdsim.errors import InputError, UnknownNameError
 from bmdsim.flight import catalog, sites
 
@@ -39,7 +41,7 @@ def _region(text: str | None):
     except ValueError:
         raise InputError("--region", text, "give LON0,LAT0,LON1,LAT1 in degrees, e.g. -80,30,40,70") from None
     lon0, lat0, lon1, lat1 = vals
-    if not (-90 <= lat0 < lat1 <= 90 and lon0 < lon1 and lon1 - lon0 <= 360):
+    if not all(math.isfinite(v) for v in vals) or not (-90 <= lat0 < lat1 <= 90 and lon0 < lon1 and lon1 - lon0 <= 360):
         raise InputError("--region", text, "need LAT0 < LAT1 within [-90, 90] and LON0 < LON1")
     return lon0, lat0, lon1, lat1
 
@@ -78,6 +80,10 @@ def register(app: typer.Typer) -> None:
         burnout speed that makes an intercept possible."""
         from bmdsim.analysis.chase import chase
 
+        check_number("--interceptor-speed-mps", interceptor_speed_mps, 0, 20_000, lo_open=True,
+                     hint="give a burnout speed in m/s")
+        check_number("--commit-delay-s", commit_delay_s, 0, 86_400, hint="give seconds after the threat's launch")
+        check_number("--min-altitude-km", min_altitude_km, 0, 5_000, hint="give an intercept altitude in km")
         with _working("chase: building fly-out fans and searching interceptor launch times..."):
             res = chase(sites.resolve("--from", from_), sites.resolve("--to", to), _missile(missile), site=_site(site),
                         interceptor=_interceptor(interceptor), interceptor_speed_mps=interceptor_speed_mps,
@@ -114,6 +120,8 @@ def register(app: typer.Typer) -> None:
         """Which aimpoints the site defends against launches from an area: shots and probability of no leak."""
         from bmdsim.analysis.footprint import footprint
 
+        check_number("--commit-delay-s", commit_delay_s, 0, 86_400, hint="give seconds after the threat's launch")
+        check_number("--salvo", salvo, 1, 10, hint="give interceptors per shot opportunity")
         if not 0.05 <= grid_deg <= 30:
             raise InputError("--grid-deg", grid_deg, "give a grid spacing between 0.05 and 30 degrees")
         if png is not None:
@@ -150,6 +158,8 @@ def register(app: typer.Typer) -> None:
         assessment, second shot, impact; and which activation delays make each shot impossible."""
         from bmdsim.analysis.timeline import timeline
 
+        check_number("--activation-delay-s", activation_delay_s, 0, 86_400,
+                     hint="give seconds after the threat's launch")
         with _working("timeline: sensors, fire control and the activation-delay table..."):
             res = timeline(sites.resolve("--from", from_), sites.resolve("--to", to), _missile(missile),
                            site=_site(site), interceptor=_interceptor(interceptor),

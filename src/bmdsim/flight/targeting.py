@@ -57,6 +57,9 @@ class Solution:
     flights: Flights
 
 
+MIN_RANGE_M = 50e3  #: the shortest ground range the targeting solves for (launch to target)
+
+
 @lru_cache(maxsize=64)
 def range_table(vehicle: Vehicle):
     """Range (m) and apogee (m) against kick angle (deg), full burn, non-rotating Earth, launched north from the
@@ -215,12 +218,19 @@ def _miss_components(f: Flights, tlat, tlon, track_az):
     return d * np.cos(ang), d * np.sin(ang), d
 
 
+def within_reach(vehicle: Vehicle, dist_m) -> np.ndarray:
+    """Which ground ranges (m) the targeting will try for ``vehicle`` (up to 2 % beyond its non-rotating maximum
+    range, which the turning Earth can add); longer ones raise :class:`UnreachableError` in :func:`solve`."""
+    _, r, _ = range_table(vehicle)
+    return np.asarray(dist_m, dtype=float) <= np.nanmax(r) * 1.02
+
+
 def _initial_guess(vehicle, dist, profile, apogee_m, gamma_deg=None):
     kicks, r, apo = range_table(vehicle)
     ok = np.isfinite(r)
     j = int(np.nanargmax(r))
     rmax = r[j]
-    if np.any(dist > rmax * 1.02):
+    if not np.all(within_reach(vehicle, dist)):
         raise UnreachableError("target", f"{np.max(dist) / 1000:.0f} km away",
                                f"{vehicle.name} reaches about {rmax / 1000:.0f} km at most; choose a closer target "
                                "or a longer-range missile")
@@ -279,9 +289,9 @@ def solve(vehicle: Vehicle, launch_lat_deg, launch_lon_deg, target_lat_deg, targ
         if np.any(~(np.abs(v) <= 90)):
             raise InputError(name, float(v[~(np.abs(v) <= 90)][0]), "latitudes lie between -90 and 90 degrees")
     dist, az0 = geodesy.inverse(lat, lon, tlat, tlon)
-    if np.any(dist < 50e3):
-        raise InputError("target", f"{np.min(dist) / 1000:.1f} km away", "the target must be at least 50 km "
-                         "from the launch point")
+    if np.any(dist < MIN_RANGE_M):
+        raise InputError("target", f"{np.min(dist) / 1000:.1f} km away", f"the target must be at least "
+                         f"{MIN_RANGE_M / 1e3:.0f} km from the launch point")
     _, back = geodesy.inverse(tlat, tlon, lat, lon)
     track_az = np.mod(back + 180.0, 360.0)
     kick, _rmax, kmax = _initial_guess(vehicle, dist, profile, apogee_m, burnout_gamma_deg)

@@ -7,6 +7,7 @@ the scenario epoch (the document clock runs from the epoch to the last event); K
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 from datetime import timedelta
@@ -84,7 +85,7 @@ def write_czml(path: str | Path, result: RunResult) -> None:
     from czml3.types import TimeInterval
 
     s = result.scenario
-    t_end = max([t.impact_time_s for t in result.threats if np.isfinite(t.impact_time_s)]
+    t_end = max([t.impact_t_s for t in result.threats if np.isfinite(t.impact_t_s)]
                 + [float(a.t_s[-1]) for a in result.aircraft] + [60.0])
     t_start = min([0.0] + [float(a.t_s[0]) for a in result.aircraft])
     epoch = _iso(result, 0.0)
@@ -193,7 +194,7 @@ def write_geojson(out_dir: str | Path, result: RunResult) -> list[str]:
         {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [_ring(r.latitude_deg, r.longitude_deg)]},
          "properties": {"sensor": r.sensor, "altitude_km": r.altitude_km, "rcs_m2": r.rcs_m2,
                         "area_km2": round(r.area_km2, 1)}} for r in result.coverage]}
-    cells = (result.footprint or {}).get("cells", [])
+    cells = [dataclasses.asdict(c) for c in (result.footprint.cells if result.footprint else [])]
     fp = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [c["longitude_deg"], c["latitude_deg"]]},
          "properties": {k: v for k, v in c.items() if k not in ("latitude_deg", "longitude_deg")}} for c in cells]}
