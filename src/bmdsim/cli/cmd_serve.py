@@ -53,6 +53,7 @@ def register(app: typer.Typer) -> None:
         scenarios: Path = typer.Option(Path("."), "--scenarios", help="Folder whose *.yaml scenario files are "
                                        "offered beside the bundled ones."),
         workers: int = typer.Option(1, help="Runs executed at the same time (others wait in the queue)."),
+        queue: int = typer.Option(32, "--queue", help="Runs that may wait at most; more get HTTP 503."),
         open_browser: bool = typer.Option(False, "--open", help="Open the viewer in the web browser."),
         default_run: bool = typer.Option(True, "--default-run/--no-default-run",
                                          help=f"If the runs folder holds no run yet, queue the bundled "
@@ -64,6 +65,8 @@ def register(app: typer.Typer) -> None:
             raise InputError("--port", port, "give a port between 1 and 65535, or 0 for a free one")
         if not 1 <= workers <= 8:
             raise InputError("--workers", workers, "give 1 to 8 (each run uses one core)")
+        if not 1 <= queue <= 10_000:
+            raise InputError("--queue", queue, "give 1 to 10000 waiting runs")
         if runs.exists() and not runs.is_dir():
             raise InputError("--runs", str(runs), "this is a file; give a folder for the runs")
         if not scenarios.is_dir():
@@ -76,7 +79,7 @@ def register(app: typer.Typer) -> None:
         sock = _bind(host, port)
         bound_port = sock.getsockname()[1]
         allowed = LOOPBACK_HOSTS if _is_loopback(host) else ["*"]
-        web = create_app(runs, scenarios_dir=scenarios, workers=workers, allowed_hosts=allowed)
+        web = create_app(runs, scenarios_dir=scenarios, workers=workers, max_queued=queue, allowed_hosts=allowed)
         manager = web.state.manager
         shown = host if ":" not in host or host.startswith("[") else f"[{host}]"
         url = f"http://{shown}:{bound_port}/"

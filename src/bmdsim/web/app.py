@@ -109,7 +109,7 @@ class ScenarioInfo(BaseModel):
 
 
 class RunRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     scenario: str = Field(min_length=1, max_length=200, description="a name from GET /api/scenarios")
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1, description="override the scenario's seed")
 
@@ -248,7 +248,9 @@ def create_app(runs_dir: str | Path, *, scenarios_dir: str | Path | None = None,
         message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such route: {request.url.path}; the API is described at /openapi.json"
-        return _error(exc.status_code, _KINDS.get(exc.status_code, "error"), message)
+        resp = _error(exc.status_code, _KINDS.get(exc.status_code, "error"), message)
+        resp.headers.update(exc.headers or {})
+        return resp
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
@@ -395,17 +397,23 @@ def create_app(runs_dir: str | Path, *, scenarios_dir: str | Path | None = None,
 
     file_responses = {404: _ERRORS[404], 409: _ERRORS[409]}
 
-    @app.get("/api/runs/{run_id}/scene.czml", tags=["files"], responses=file_responses)
+    def file_doc(media: str, what: str) -> dict:
+        return {200: {"content": {media: {"schema": {"type": "string"}}}, "description": what}, **file_responses}
+
+    @app.get("/api/runs/{run_id}/scene.czml", tags=["files"], response_class=FileResponse,
+             responses=file_doc("application/json", "CZML (a JSON array of packets)"))
     def scene_czml(run_id: str = run_id_param):
         """The run's CZML scene (what the viewer plays)."""
         return serve_file(run_id, "scene.czml")
 
-    @app.get("/api/runs/{run_id}/report.html", tags=["files"], responses=file_responses)
+    @app.get("/api/runs/{run_id}/report.html", tags=["files"], response_class=FileResponse,
+             responses=file_doc("text/html", "the HTML report"))
     def report_html(run_id: str = run_id_param):
         """The run's self-contained HTML report."""
         return serve_file(run_id, "report.html")
 
-    @app.get("/api/runs/{run_id}/footprints.geojson", tags=["files"], responses=file_responses)
+    @app.get("/api/runs/{run_id}/footprints.geojson", tags=["files"], response_class=FileResponse,
+             responses=file_doc("application/geo+json", "a GeoJSON FeatureCollection"))
     def footprints_geojson(run_id: str = run_id_param):
         """The defended footprints as GeoJSON."""
         return serve_file(run_id, "footprints.geojson")
