@@ -78,3 +78,13 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+#: Debian's chromium, headless, with nothing of its own going on the network (WebGL falls back to SwiftShader)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

@@ -27,6 +27,8 @@ const viewer = new Cesium.Viewer("globe", {
                                                  { maximumLevel: 2 })),
   baseLayerPicker: false, geocoder: false, homeButton: true, sceneModePicker: true, navigationHelpButton: false,
   fullscreenButton: false, infoBox: false, selectionIndicator: true, shouldAnimate: true,
+  // software rendering is the common case (no GPU): draw only when something changes, at most 30 frames/s
+  requestRenderMode: true, targetFrameRate: 30,
 });
 viewer.scene.globe.enableLighting = false;
 
