@@ -24,7 +24,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -111,7 +111,13 @@ class ScenarioInfo(BaseModel):
 class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     scenario: str = Field(min_length=1, max_length=200, description="a name from GET /api/scenarios")
-    seed: int | None = Field(default=None, ge=0, le=2**63 - 1, description="override the scenario's seed")
+    seed: int | None = Field(default=None, ge=0, le=2**53,
+                             description="override the scenario's seed (up to 2^53: exact in JSON)")
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _integral(cls, v):   # JSON has one number type: 7.0 is the integer 7 (strings and booleans are not)
+        return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
 class RunCreated(BaseModel):
@@ -297,7 +303,7 @@ def create_app(runs_dir: str | Path, *, scenarios_dir: str | Path | None = None,
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": RunRequest.model_json_schema()},
                   **_YAML_BODY["requestBody"]["content"]}}},
-              responses={c: _ERRORS[c] for c in (400, 413, 415, 422, 503)})
+              responses={c: _ERRORS[c] for c in (400, 404, 413, 415, 422, 503)})
     async def start_run(request: Request):
         """Queue a run: `{"scenario": NAME, "seed": N}` (JSON; NAME from GET /api/scenarios) or a scenario file
         (YAML body). The run executes in the background; follow it with GET /api/runs/{id} or its events."""
@@ -312,8 +318,8 @@ def create_app(runs_dir: str | Path, *, scenarios_dir: str | Path | None = None,
                 return _error(422, "invalid", text or "the body is not a JSON object {\"scenario\": NAME}")
             known = {r["name"]: r for r in scenario_list()}
             if req.scenario not in known:
-                return _error(422, "invalid", f"scenario = {req.scenario!r}: unknown; GET /api/scenarios lists "
-                              "the names")
+                return _error(404, "not_found", f"scenario = {req.scenario!r}: no such scenario; GET "
+                              "/api/scenarios lists the names")
             ref = req.scenario if known[req.scenario]["origin"] == "bundled" else \
                 str(Path(scenarios_dir) / req.scenario)
             try:
