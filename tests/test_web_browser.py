@@ -6,7 +6,6 @@ to any host but the service."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -67,7 +66,15 @@ def played(service, browser):
     page.click("#start")
     page.wait_for_selector("#progress-box:not([hidden])")
     page.wait_for_selector("body[data-run]", timeout=900_000)
+    now = "Cesium.JulianDate.secondsDifference(window.bmdsimViewer.viewer.clock.currentTime, " \
+          "window.bmdsimViewer.viewer.clock.startTime)"
+    t0 = page.evaluate(now)
     page.wait_for_timeout(3000)     # imagery tiles and a few frames
+    pg.played_s = page.evaluate(now) - t0
+    # pause: software WebGL on a loaded machine renders a frame in seconds, and a playing clock asks for every
+    # frame (the viewer renders on request); paused, the page is idle and clicks are answered at once
+    page.evaluate("window.bmdsimViewer.viewer.clock.shouldAnimate = false")
+    page.wait_for_timeout(1000)
     yield pg
     pg.context.close()
 
@@ -84,6 +91,7 @@ def test_run_started_from_the_page_completes_and_plays(played, service):
     assert st["state"] == "done" and st["scenario"] == "test-small"
     assert page.evaluate("document.getElementById('progress').value") == 1
     assert "done (100 %)" in page.inner_text("#progress-text")
+    assert played.played_s > 0      # the clock ran (60x real time in the CZML)
     ids = page.evaluate("window.bmdsimViewer.viewer.dataSources.get(0).entities.values.map(e => e.id)")
     czml = httpx.get(f"{service.url}/api/runs/{rid}/scene.czml").json()
     assert sorted(ids) == sorted(p["id"] for p in czml if p["id"] != "document")
@@ -121,8 +129,25 @@ def test_globe_canvas_draws(played, tmp_path):
     centre, corner = px[h // 2 - 20:h // 2 + 20, w // 2 - 20:w // 2 + 20].mean(axis=(0, 1)), px[:20, -20:].mean()
     assert centre.sum() > 150 and corner < 60
     if SHOTS:
-        played.page.screenshot(path=str(Path(SHOTS) / "viewer.png"))
-        shutil.copy(shot, tmp_path / "kept.png")
+        _keep(played.page, "viewer.png")
+
+
+def _keep(page, name):
+    """Save a screenshot of the page into SHOTS (palette PNG: a fifth of the size)."""
+    path = Path(SHOTS) / name
+    page.screenshot(path=str(path))
+    Image.open(path).convert("RGB").quantize(colors=256).save(path, optimize=True)
+
+
+def test_layer_toggles(played):
+    page = played.page
+    shown = "(g) => window.bmdsimViewer.viewer.dataSources.get(0).entities.values" \
+            ".filter(e => e.id.startsWith(g + ':')).map(e => e.show)"
+    for layer in ("track", "observer"):     # they sit on the threat's point: off for the click test below
+        assert set(page.evaluate(shown, layer)) == {True}
+        page.eval_on_selector(f"#layers input[data-layer='{layer}']", "el => el.click()")
+        assert set(page.evaluate(shown, layer)) == {False}
+    assert set(page.evaluate(shown, "threat")) == {True}
 
 
 def test_click_on_a_trajectory_shows_its_details(played, service):
@@ -133,8 +158,11 @@ def test_click_on_a_trajectory_shows_its_details(played, service):
         const e = v.dataSources.get(0).entities.getById('threat:iran-berlin');
         v.clock.shouldAnimate = false;
         v.clock.currentTime = Cesium.JulianDate.addSeconds(e.availability.start, 420, new Cesium.JulianDate());
+        const here = e.position.getValue(v.clock.currentTime);
+        const g = Cesium.Cartographic.fromCartesian(here);   // look straight down on it from 6,000 km
+        v.camera.setView({destination: Cesium.Cartesian3.fromRadians(g.longitude, g.latitude, 6e6)});
         v.scene.render();
-        const c = Cesium.SceneTransforms.worldToWindowCoordinates(v.scene, e.position.getValue(v.clock.currentTime));
+        const c = Cesium.SceneTransforms.worldToWindowCoordinates(v.scene, here);
         const r = v.canvas.getBoundingClientRect();
         return [c.x + r.left, c.y + r.top];
     })()""")
@@ -154,5 +182,5 @@ def test_click_on_a_trajectory_shows_its_details(played, service):
         assert float(shown[k]) == row[k], k
     assert shown["missile"] == row["missile"] == "irbm-3700"
     if SHOTS:
-        page.screenshot(path=str(Path(SHOTS) / "viewer-details.png"))
+        _keep(page, "viewer-details.png")
     assert played.console_errors == [] and played.failed == []

@@ -18,7 +18,7 @@ const LAYERS = {
   threat: "threat trajectories", interceptor: "interceptor sites", interceptor_flight: "interceptor fly-outs",
   intercept: "intercepts", sensor: "radar sites", coverage: "radar coverage", track: "defense track and PIP",
   observer: "observer's delayed view", footprint: "defended footprint", aircraft: "aircraft routes",
-  airspace: "territorial airspace",
+  airspace: "aircraft closest approaches",
 };
 
 const viewer = new Cesium.Viewer("globe", {
@@ -127,7 +127,7 @@ async function playRun(id) {
   const base = `/api/runs/${encodeURIComponent(id)}`;
   const [info, ds] = await Promise.all([api(base), Cesium.CzmlDataSource.load(`${base}/scene.czml`)]);
   const tables = {};
-  await Promise.all(["objects", "threat_flights", "decision_times", "engagements", "outcomes", "unseen"].map(
+  await Promise.all(["objects", "threat_flights", "decision_times", "engagements", "outcomes", "unseen", "shared_feed"].map(
     async (t) => { tables[t] = (await api(`${base}/tables/${t}?limit=10000`)).rows; }));
   viewer.dataSources.removeAll();
   await viewer.dataSources.add(ds);
@@ -223,12 +223,21 @@ function showDetails(entity) {
       parts.push(table([["engagement", `${e.site} shot ${e.shot}`], ["t_intercept_s", e.t_intercept_s],
                         ["intercept_altitude_km", e.intercept_altitude_km], ["kill", e.kill]]));
     }
+  } else if (kind === "intercept" || kind === "interceptor_flight") {
+    const [site, threat, shot] = name.split(":");
+    const e = (state.tables.engagements || []).find(
+      (r) => r.site === site && r.threat === threat && String(r.shot) === shot);
+    if (e) parts.push(table(Object.entries(e)));
+  } else if (kind === "observer") {
+    const [observer, threat] = name.split(":");
+    for (const r of (state.tables.shared_feed || []).filter((x) => x.observer === observer && x.threat === threat)) {
+      parts.push(table(Object.entries(r).filter(([k]) => !["observer", "threat"].includes(k))));
+    }
   } else if (obj) {
     parts.push(table(Object.entries(obj).filter(([k]) => k !== "object_id")));
-  } else {
-    const desc = entity.description && entity.description.getValue(viewer.clock.currentTime);
-    if (desc) { const p = document.createElement("p"); p.textContent = desc; parts.push(p); }
   }
+  const desc = entity.description && entity.description.getValue(viewer.clock.currentTime);
+  if (desc) { const p = document.createElement("p"); p.textContent = desc; parts.splice(1, 0, p); }
   box.replaceChildren(...parts);
   box.dataset.object = id;
 }
