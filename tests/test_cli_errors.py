@@ -98,7 +98,7 @@ def test_bare_command_and_help(capsys):
 
 def test_bmdsim_error_exits_2(capsys):
     code, out = run_cli(capsys, ["fly", "--missile", "shahab"])
-    assert code == 2 and out.err.startswith("error: missile = 'shahab'") and "shahab-3" in out.err
+    assert code == 2 and out.err.startswith("error: --missile = 'shahab'") and "shahab-3" in out.err
 
 
 def _boom(*a, **k):

@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "bmdsim.cli.cmd_track",
     "bmdsim.cli.cmd_engagement",
     "bmdsim.cli.cmd_sweep",
+    "bmdsim.cli.cmd_serve",
 ]
 
 app = typer.Typer(
