@@ -91,16 +91,17 @@ def test_footprint_grows_with_interceptor_speed():
 
 def test_timeline_events_and_activation_delay():
     t = timeline(SEM, sites.resolve("x", "london"), "icbm-liquid-10000", interceptor="gbi2-7.7", settings=COARSE)
-    times = [e["t_s"] for e in t["events"] if e["t_s"] is not None]
+    times = [e["after_launch_s"] for e in t["events"] if e["after_launch_s"] is not None]
     assert [e["event"] for e in t["events"]] == list(EVENTS)
-    assert t["launch_t_s"] == 0.0 and t["impact_t_s"] == max(times)
+    assert t["launch_after_launch_s"] == 0.0 and t["impact_after_launch_s"] == max(times)
     if t["engageable"]:
-        assert t["commit_t_s"] < t["interceptor_launch_t_s"] < t["intercept_t_s"] < t["kill_assessment_t_s"]
+        assert (t["commit_after_launch_s"] < t["interceptor_launch_after_launch_s"] < t["intercept_after_launch_s"]
+                < t["kill_assessment_after_launch_s"])
     shots = [r["shots"] for r in t["shots_by_activation_delay"]]
     assert all(a >= b for a, b in zip(shots, shots[1:], strict=False))
     late = timeline(SEM, sites.resolve("x", "london"), "icbm-liquid-10000", interceptor="gbi2-7.7",
                     settings=COARSE, activation_delay_s=2000.0)
-    assert not late["engageable"] and late["intercept_t_s"] is None
+    assert not late["engageable"] and late["intercept_after_launch_s"] is None
 
 
 def test_raid_closed_form_and_monte_carlo():

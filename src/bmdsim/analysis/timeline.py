@@ -54,7 +54,8 @@ def timeline(launch: tuple[float, float], target: tuple[float, float], missile: 
              interceptor: str | None = None, interceptor_speed_mps: float | None = None,
              activation_delay_s: float | None = None, delays_s=None, settings: FanSettings | None = None,
              dense_dt_s: float = 2.0, seed: int = 2007) -> dict:
-    """The engagement timeline of one flight (module docstring); plain data, ``*_t_s`` from the threat's launch.
+    """The engagement timeline of one flight (module docstring); plain data, ``*_after_launch_s`` from the
+    threat's launch.
 
     ``delays_s``: the activation delays to tabulate (default every 10 s from 0 to the threat's flight time)."""
     d = defenses.get(site)
@@ -74,17 +75,17 @@ def timeline(launch: tuple[float, float], target: tuple[float, float], missile: 
     n, times = w.opportunities(assess_s=d.kill_assessment_s, max_shots=2)
     t1, t2 = times[0, 0], times[0, 1]
     ev = {
-        "launch_t_s": 0.0,
-        "burnout_t_s": float(th.t_burnout_s[0] - t0),
-        "detection_t_s": _f(tl.t_detect_s[0] - t0),
-        "track_t_s": _f(tl.t_track_s[0] - t0),
-        "commit_t_s": _f(max(float(tl.t_commit_s[0]), t0 + delay - d.reaction_s) - t0),
-        "interceptor_launch_t_s": _f(c - t0) if np.isfinite(t1) else None,
-        "intercept_t_s": _f(t1 - t0),
-        "kill_assessment_t_s": _f(t1 + d.kill_assessment_s - t0),
-        "second_shot_launch_t_s": _f(t1 + d.kill_assessment_s - t0) if np.isfinite(t2) else None,
-        "second_intercept_t_s": _f(t2 - t0),
-        "impact_t_s": float(th.t_impact_s[0] - t0),
+        "launch_after_launch_s": 0.0,
+        "burnout_after_launch_s": float(th.t_burnout_s[0] - t0),
+        "detection_after_launch_s": _f(tl.t_detect_s[0] - t0),
+        "track_after_launch_s": _f(tl.t_track_s[0] - t0),
+        "commit_after_launch_s": _f(max(float(tl.t_commit_s[0]), t0 + delay - d.reaction_s) - t0),
+        "interceptor_launch_after_launch_s": _f(c - t0) if np.isfinite(t1) else None,
+        "intercept_after_launch_s": _f(t1 - t0),
+        "kill_assessment_after_launch_s": _f(t1 + d.kill_assessment_s - t0),
+        "second_shot_launch_after_launch_s": _f(t1 + d.kill_assessment_s - t0) if np.isfinite(t2) else None,
+        "second_intercept_after_launch_s": _f(t2 - t0),
+        "impact_after_launch_s": float(th.t_impact_s[0] - t0),
     }
     # activation delay: shots possible against the delay
     tof = float(th.t_impact_s[0] - t0)
@@ -102,7 +103,7 @@ def timeline(launch: tuple[float, float], target: tuple[float, float], missile: 
         "kill_assessment_s": d.kill_assessment_s, "reaction_s": d.reaction_s,
         "engageable": bool(w.engageable[0]), "shots": int(n[0]),
         **ev,
-        "events": [{"event": e, "t_s": ev[f"{e}_t_s"]} for e in EVENTS],
+        "events": [{"event": e, "after_launch_s": ev[f"{e}_after_launch_s"]} for e in EVENTS],
         **max_delay,
         "shots_by_activation_delay": [{"delay_s": float(a), "shots": int(b)} for a, b in zip(grid, shots,
                                                                                               strict=True)],
@@ -117,10 +118,10 @@ def timeline_figure(result: dict):
     import matplotlib.pyplot as plt
 
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(8, 5), sharex=True, gridspec_kw={"height_ratios": [2, 1]})
-    evs = [e for e in result["events"] if e["t_s"] is not None]
+    evs = [e for e in result["events"] if e["after_launch_s"] is not None]
     for i, e in enumerate(evs):
-        ax.plot([e["t_s"]], [i], "ko")
-        ax.text(e["t_s"] + 10, i, e["event"].replace("_", " "), va="center", fontsize=8)
+        ax.plot([e["after_launch_s"]], [i], "ko")
+        ax.text(e["after_launch_s"] + 10, i, e["event"].replace("_", " "), va="center", fontsize=8)
     ax.set_yticks([])
     ax.set_title(f"{result['missile']} vs {result['interceptor']} at {result['site']}", fontsize=9)
     rows = result["shots_by_activation_delay"]

@@ -115,11 +115,9 @@ def _read_past(folder: Path) -> RunState | None:
 
 def _execute(ls: LoadedScenario, out: Path, progress) -> dict:
     """Run the scenario and write its output folder exactly as ``bmdsim run`` does; return the summary."""
-    from bmdsim.cli.cmd_run import write_outputs
-    from bmdsim.scenario.run import run
+    import bmdsim
 
-    result = run(ls.scenario, progress, base_dir=ls.base_dir)
-    write_outputs(out, result, ls, progress)
+    bmdsim.run(ls, progress=progress).write(out, progress=progress)
     return json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 
