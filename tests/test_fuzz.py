@@ -5,7 +5,8 @@ Commands run in-process through ``bmdsim.cli.main``. For the commands whose work
 footprint, tracking, coverage areas, the whole run), the work itself is replaced by a sentinel: the fuzz checks that the
 arguments are either refused with exit code 2 or accepted whole (the sentinel is reached), which is where the
 validation lives; the work on valid input is tested elsewhere. Fast commands (ballistic, coverage ranges,
-validate and the catalogs) run for real. About 2,000 cases, under 3 minutes on a loaded 2-core machine. The regression corpus of past failures is in ``tests/test_input_validation.py``.
+validate and the catalogs) run for real. About 2,000 cases, under 3 minutes on a loaded 2-core machine. The
+regression corpus of past failures is in ``tests/test_input_validation.py``.
 """
 
 import inspect
