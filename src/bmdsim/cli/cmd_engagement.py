@@ -54,11 +54,29 @@ def _working(what: str):
     return Console(stderr=True).status(what)
 
 
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {_fmt(x)}" for k, x in v.items())
+    if isinstance(v, list | tuple) and not any(isinstance(x, dict) for x in v):
+        return ", ".join(_fmt(x) for x in v)
+    return str(v)
+
+
 def _print(d: dict) -> None:
+    """Plain text: one line per field; a list of records as a table under its field name (no raw Python)."""
     for k, v in d.items():
-        if isinstance(v, float):
-            v = f"{v:.6g}"
-        typer.echo(f"{k:>32}: {v}")
+        if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            cols = list(dict.fromkeys(c for x in v for c in x))
+            rows = [[_fmt(x.get(c, "")) for c in cols] for x in v]
+            width = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+            typer.echo(f"{k}:")
+            typer.echo("  " + "  ".join(c.rjust(w) for c, w in zip(cols, width, strict=True)))
+            for r in rows:
+                typer.echo("  " + "  ".join(x.rjust(w) for x, w in zip(r, width, strict=True)))
+        else:
+            typer.echo(f"{k:>32}: {_fmt(v)}")
 
 
 def register(app: typer.Typer) -> None:
@@ -130,15 +148,17 @@ def register(app: typer.Typer) -> None:
             res = footprint(sites.resolve("--launch", launch), _missile(missile), site=_site(site),
                             interceptor=_interceptor(interceptor), grid_deg=grid_deg, region=_region(region),
                             earliest_launch_after_threat_s=commit_delay_s, salvo=salvo)
-        if png:
+        if png is not None:
             fig = res.figure()
             fig.savefig(png, dpi=120)
-        d = res.to_dict(cells=False)
+        d = res.to_dict(cells=False) | ({"png": str(png)} if png is not None else {})
         if json_out:
             echo_json(d)
         else:
             for k in ("cells", "reachable_cells", "defended_fraction", "commit_time_source"):
                 typer.echo(f"{k:>20}: {d[k]}")
+            if png is not None:
+                typer.echo(f"{'map':>20}: wrote {png}")
             for c in d["cities"]:
                 typer.echo(f"{c['name']:>20}: defended={c['defended']} shots={c['shots']} "
                            f"p_no_leak={c['p_no_leak']}")
