@@ -15,7 +15,7 @@ EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
 def _result():
     t = SimpleNamespace(name="t1", missile="irbm-3700", launch="semnan", target=EVIL, range_km=2000.0,
-                        apogee_km=600.0, time_of_flight_s=900.0, impact_time_s=900.0, launch_latitude_deg=35.2,
+                        apogee_km=600.0, time_of_flight_s=900.0, impact_t_s=900.0, launch_latitude_deg=35.2,
                         launch_longitude_deg=53.9, impact_latitude_deg=52.5, impact_longitude_deg=13.4)
     ts = np.array([0.0, 450.0, 900.0])
     site = SimpleNamespace(name="evil-site", latitude_deg=52.0, longitude_deg=17.0)
@@ -25,7 +25,13 @@ def _result():
                           epoch_utc=datetime(2007, 10, 25, 12, tzinfo=UTC))
     sensor = SimpleNamespace(kind="radar", name="brdy", catalog=EVIL, label="NOTIONAL", latitude_deg=49.6,
                              longitude_deg=13.8, altitude_m=700.0)
-    return SimpleNamespace(scenario=scn, threats=[t], aircraft=[], sensors=[sensor], coverage=[],
+    engagement = {"site": EVIL, "threat": "t1", "shot": 1, "interceptor": "gbi2-9.0", "t_launch_s": 300.0,
+                  "intercept_latitude_deg": 50.0, "intercept_longitude_deg": 20.0, "intercept_altitude_km": 200.0,
+                  "t_intercept_s": 600.0}
+    cell = {"defended": True, "site": EVIL, "variant": "v", "launch_site": "semnan", "latitude_deg": 50.0,
+            "longitude_deg": 10.0, "shots": 2}
+    return SimpleNamespace(scenario=scn, threats=[t], aircraft=[], sensors=[sensor], coverage=[], tracks={},
+                           feeds={}, engagements=[engagement], footprint={"cells": [cell]},
                            trajectories={"t1": (ts, np.array([35.2, 45.0, 52.5]), np.array([53.9, 30.0, 13.4]),
                                                 np.array([0.0, 6e5, 0.0]))})
 

@@ -2,11 +2,11 @@
 every run). Every case must end with exit code 0 or 2 and never a traceback or an "internal error".
 
 Commands run in-process through ``bmdsim.cli.main``. For the commands whose work takes seconds (flights, chase,
-footprint, tracking, coverage areas, the whole run), the work itself is replaced by a sentinel: the fuzz checks that the
-arguments are either refused with exit code 2 or accepted whole (the sentinel is reached), which is where the
-validation lives; the work on valid input is tested elsewhere. Fast commands (ballistic, coverage ranges,
-validate and the catalogs) run for real. About 2,000 cases, under 3 minutes on a loaded 2-core machine. The
-regression corpus of past failures is in ``tests/test_input_validation.py``.
+footprint, tracking, coverage areas, the whole run, sweeps, the web service), the work itself is replaced by a
+sentinel: the fuzz checks that the arguments are either refused with exit code 2 or accepted whole (the sentinel
+is reached), which is where the validation lives; the work on valid input is tested elsewhere. Fast commands
+(ballistic, coverage ranges, validate and the catalogs) run for real. About 2,000 cases, under 3 minutes on a
+loaded 2-core machine. The regression corpus of past failures is in ``tests/test_input_validation.py``.
 """
 
 import inspect
@@ -34,7 +34,7 @@ SLOW_WORK = ("bmdsim.analysis.chase.chase", "bmdsim.analysis.footprint.footprint
              "bmdsim.analysis.timeline.timeline", "bmdsim.analysis.observe.fly_truths",
              "bmdsim.analysis.observe.russian_icbm_visibility", "bmdsim.airspace.check_tracks",
              "bmdsim.cli.cmd_flight.solve", "bmdsim.scenario.run.run",
-             "bmdsim.sensing.coverage.footprint")
+             "bmdsim.sensing.coverage.footprint", "bmdsim.sweep.runner.cluster", "bmdsim.web.app.create_app")
 
 NASTY = ["", " ", "abc", "-1", "0", "1", "-0", "0.5", "1e308", "-1e308", "1e-320", "nan", "NaN", "inf", "-inf",
          str(2**64), str(-2**63), "10cm2", "1,2", "0,200", "91,0", "-90,180", "1,2,3", ",", "13.4,52.52",

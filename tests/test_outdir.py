@@ -20,7 +20,8 @@ from bmdsim.cli import main
 from bmdsim.errors import InputError
 from bmdsim.store import outdir
 
-FAST = {"bmdsim.scenario.run._chase": lambda *a, **k: None, "bmdsim.scenario.run._footprint": lambda *a, **k: None}
+FAST = {"bmdsim.scenario.defense.chase_rows": lambda *a, **k: None,
+        "bmdsim.scenario.defense.footprints": lambda *a, **k: None}
 
 
 def _fast(monkeypatch):
@@ -137,9 +138,9 @@ def test_second_writer_is_refused_while_the_lock_is_held(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ real processes killed with SIGKILL
 _SCRIPT = textwrap.dedent("""
     import os, sys
-    import bmdsim.scenario.run as r
-    r._chase = lambda *a, **k: None
-    r._footprint = lambda *a, **k: None
+    import bmdsim.scenario.defense as d
+    d.chase_rows = lambda *a, **k: None
+    d.footprints = lambda *a, **k: None
     if sys.argv[2] == "swap":
         import bmdsim.store.outdir as od
         od._swapped = lambda old: os._exit(9) if old is not None else None

@@ -28,6 +28,8 @@ COMMAND_MODULES = [
     "bmdsim.cli.cmd_airspace",
     "bmdsim.cli.cmd_track",
     "bmdsim.cli.cmd_engagement",
+    "bmdsim.cli.cmd_sweep",
+    "bmdsim.cli.cmd_serve",
 ]
 
 app = typer.Typer(
@@ -119,7 +121,9 @@ def _main(args: list[str]) -> int:
         # without standalone mode click returns the code of an Exit (e.g. 130 on Ctrl-C) instead of exiting
         rv = app(args=args, prog_name="bmdsim", standalone_mode=False)
     except BmdsimError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        from bmdsim.cli._common import in_cli_words
+
+        typer.echo(f"error: {in_cli_words(exc)}", err=True)
         return 2
     except KeyboardInterrupt:
         typer.echo("aborted", err=True)

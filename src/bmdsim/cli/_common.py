@@ -87,6 +87,25 @@ def check_output_file(field: str, path, suffixes: tuple[str, ...], inputs=()) ->
     return p
 
 
+#: the Python parameter named by an error of the layers below -> the command-line flag that sets it
+PARAMETER_FLAGS = {
+    "rcs_m2": "--rcs-m2", "pip_dt_s": "--pip-dt-s", "dt_s": "--dt-s", "launch": "--from", "target": "--to",
+    "sensors": "--radars", "radar": "--radar", "missile": "--missile",
+    "interceptor": "--interceptor", "interceptor_speed_mps": "--interceptor-speed-mps",
+    "commit_delay_s": "--commit-delay-s", "activation_delay_s": "--activation-delay-s",
+}
+
+
+def in_cli_words(exc: Exception) -> str:
+    """The message of ``exc`` with a Python parameter it names replaced by its flag (:data:`PARAMETER_FLAGS`)."""
+    field = getattr(exc, "field", None)
+    if isinstance(exc, InputError) and field in PARAMETER_FLAGS:
+        v = exc.value
+        return (f"{PARAMETER_FLAGS[field]} = {v!r}: {exc.hint}" if not isinstance(v, int | float) else
+                f"{PARAMETER_FLAGS[field]} = {v}: {exc.hint}")
+    return str(exc)
+
+
 def check_number(field: str, value, lo: float | None = None, hi: float | None = None, *, hint: str = "",
                  lo_open: bool = False) -> None:
     """A CLI number must be finite and in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``); ``None`` passes (the

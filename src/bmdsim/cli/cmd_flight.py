@@ -14,21 +14,31 @@ from bmdsim.core.constants import R_SPHERE_M
 from bmdsim.errors import DataError, InputError, UnreachableError
 from bmdsim.flight import catalog, sites
 from bmdsim.flight.fly import Flights, Options, fly_ballistic
-from bmdsim.flight.targeting import PROFILES, solve
+from bmdsim.flight.targeting import PROFILES, burnout_inertial, solve
 
 _RESULT_FIELDS = ("range_km", "time_of_flight_s", "apogee_km", "burnout_speed_mps", "burnout_time_s",
-                  "burnout_altitude_km", "impact_latitude_deg", "impact_longitude_deg")
+                  "burnout_altitude_km", "impact_latitude_deg", "impact_longitude_deg", "burnout_speed_inertial_mps",
+                  "burnout_flight_path_angle_deg_inertial", "burnout_flight_path_angle_deg_earth_relative")
 
 
 def _columns(f: Flights) -> dict:
-    """The contract's result fields, one array per field over all flights."""
+    """The contract's result fields, one array per field over all flights. Burnout speed and flight-path angle
+    come in both frames, named as such: Earth-relative (``burnout_speed_mps``, ``..._earth_relative``) and
+    inertial (what the minimum-energy ellipse of Bate, Mueller & White ch. 6 is about)."""
+    speed_i, gamma_i, _ = burnout_inertial(f)
     return dict(zip(_RESULT_FIELDS, (
         f.range_m / 1e3, f.time_of_flight_s, f.apogee_m / 1e3, f.burnout_speed_mps, f.t_burnout_s - f.t_launch_s,
-        f.burnout_altitude_m / 1e3, f.impact_latitude_deg, f.impact_longitude_deg), strict=True))
+        f.burnout_altitude_m / 1e3, f.impact_latitude_deg, f.impact_longitude_deg, speed_i, np.degrees(gamma_i),
+        np.degrees(f.burnout_gamma_rad)), strict=True))
 
 
 def _summary(f: Flights, i: int = 0) -> dict:
-    return {k: v[i] for k, v in _columns(f).items()}
+    """Row ``i`` of :func:`_columns`, the two burnout flight-path angles as one field
+    ``burnout_flight_path_angle_deg: {inertial, earth_relative}``."""
+    out = {k: v[i] for k, v in _columns(f).items()}
+    out["burnout_flight_path_angle_deg"] = {frame: out.pop(f"burnout_flight_path_angle_deg_{frame}")
+                                            for frame in ("inertial", "earth_relative")}
+    return out
 
 
 def _write_table(path: Path, table: dict) -> None:
@@ -169,7 +179,6 @@ def register(app: typer.Typer) -> None:
                 f"{float(dist) / 1000:.0f} km away and the missile reaches about {reach / 1000:.0f} km in that "
                 "direction on the turning Earth; choose a closer target or another missile")
         res = _summary(sol.flights) | {"miss_m": sol.miss_m[0], "azimuth_deg": sol.azimuth_deg[0],
-                                       "burnout_gamma_deg": np.degrees(sol.flights.burnout_gamma_rad[0]),
                                        "kick_deg": sol.kick_deg[0], "cutoff_s": sol.cutoff_s[0],
                                        "missile": missile, "profile": profile}
         if trajectory is not None:

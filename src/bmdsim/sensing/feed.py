@@ -525,7 +525,7 @@ def write_jsonl(messages, path) -> Path:
     else:
         messages = [m for x in messages for m in (x.messages() if isinstance(x, Feed) else [x])]
     if path.parent and not path.parent.exists():
-        raise InputError("--feed-out", str(path), f"the folder {path.parent} does not exist; create it first")
+        raise InputError("path", str(path), f"the folder {path.parent} does not exist; create it first")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
