@@ -198,22 +198,21 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
                         "point": {"pixelSize": 6, "color": {"rgba": rgba["observer"]}}})
     sites = {name: (lat, lon) for kind, name, lat, lon, _alt, _d in _site_points(result) if kind == "interceptor"}
     for e in result.engagements or []:
-        lat, lon, alt_km = e.get("intercept_latitude_deg"), e.get("intercept_longitude_deg"), \
-            e.get("intercept_altitude_km")
-        t_i = e.get("t_intercept_s")
+        lat, lon, alt_km = e.intercept_latitude_deg, e.intercept_longitude_deg, e.intercept_altitude_km
+        t_i = e.intercept_t_s
         if any(x is None or not np.isfinite(x) for x in (lat, lon, alt_km, t_i)):
             continue
-        key = f"{e['site']}:{e['threat']}:{e['shot']}"
-        desc = (f"{e['interceptor']} from {e['site']} at {e['threat']}, shot {e['shot']}: intercept at "
+        key = f"{e.site}:{e.threat}:{e.shot}"
+        desc = (f"{e.interceptor} from {e.site} at {e.threat}, shot {e.shot}: intercept at "
                 f"t = {t_i:,.0f} s, {alt_km:,.0f} km altitude")
         out.append({"id": f"intercept:{key}", "name": f"intercept {key}", "description": desc,
                     "availability": avail(t_i, t_end),
                     "position": {"cartographicDegrees": [lon, lat, alt_km * 1e3]},
                     "point": {"pixelSize": 9, "color": {"rgba": rgba["intercept"]},
                               "outlineColor": {"rgba": [255, 255, 255, 255]}, "outlineWidth": 2}})
-        t_l = e.get("t_launch_s")
-        if e["site"] in sites and t_l is not None and np.isfinite(t_l):
-            slat, slon = sites[e["site"]]
+        t_l = e.interceptor_launch_t_s
+        if e.site in sites and t_l is not None and np.isfinite(t_l):
+            slat, slon = sites[e.site]
             out.append({"id": f"interceptor_flight:{key}", "name": f"fly-out {key}",
                         "description": desc + "; a straight line from the site to the intercept point (the "
                                               "flown path is not stored)",
@@ -221,15 +220,15 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
                         "polyline": {"positions": {"cartographicDegrees": [slon, slat, 0.0, lon, lat, alt_km * 1e3]},
                                      "width": 2, "arcType": "NONE", "material": {"polylineDash": {
                                          "color": {"rgba": rgba["intercept"]}}}}})
-    for c in (result.footprint or {}).get("cells", []):
-        if not c.get("defended"):
+    for c in (result.footprint.cells if result.footprint is not None else []):
+        if not c.defended:
             continue
-        out.append({"id": f"footprint:{c['site']}:{c['variant']}:{c['launch_site']}:{c['latitude_deg']:g}:"
-                          f"{c['longitude_deg']:g}",
-                    "name": f"defended aimpoint {c['latitude_deg']:g}, {c['longitude_deg']:g}",
-                    "description": f"defended by {c['site']} ({c['variant']}) against launches from "
-                                   f"{c['launch_site']}: {c['shots']} shot opportunities",
-                    "position": {"cartographicDegrees": [c["longitude_deg"], c["latitude_deg"], 0.0]},
+        out.append({"id": f"footprint:{c.site}:{c.variant}:{c.launch_site}:{c.latitude_deg:g}:"
+                          f"{c.longitude_deg:g}",
+                    "name": f"defended aimpoint {c.latitude_deg:g}, {c.longitude_deg:g}",
+                    "description": f"defended by {c.site} ({c.variant}) against launches from "
+                                   f"{c.launch_site}: {c.shots} shot opportunities",
+                    "position": {"cartographicDegrees": [c.longitude_deg, c.latitude_deg, 0.0]},
                     "point": {"pixelSize": 6, "color": {"rgba": rgba["footprint"]}}})
     for a in result.aircraft:
         for p in a.check.get("cpa", []):
