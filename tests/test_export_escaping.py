@@ -25,7 +25,13 @@ def _result():
                           epoch_utc=datetime(2007, 10, 25, 12, tzinfo=UTC))
     sensor = SimpleNamespace(kind="radar", name="brdy", catalog=EVIL, label="NOTIONAL", latitude_deg=49.6,
                              longitude_deg=13.8, altitude_m=700.0)
-    return SimpleNamespace(scenario=scn, threats=[t], aircraft=[], sensors=[sensor], coverage=[],
+    engagement = SimpleNamespace(site=EVIL, threat="t1", shot=1, interceptor="gbi2-9.0", interceptor_launch_t_s=300.0,
+                                 intercept_latitude_deg=50.0, intercept_longitude_deg=20.0,
+                                 intercept_altitude_km=200.0, intercept_t_s=600.0)
+    cell = SimpleNamespace(defended=True, site=EVIL, variant="v", launch_site="semnan", latitude_deg=50.0,
+                           longitude_deg=10.0, shots=2)
+    return SimpleNamespace(scenario=scn, threats=[t], aircraft=[], sensors=[sensor], coverage=[], tracks={},
+                           feeds={}, engagements=[engagement], footprint=SimpleNamespace(cells=[cell]),
                            trajectories={"t1": (ts, np.array([35.2, 45.0, 52.5]), np.array([53.9, 30.0, 13.4]),
                                                 np.array([0.0, 6e5, 0.0]))})
 

@@ -124,3 +124,12 @@ def check_number(field: str, value, lo: float | None = None, hi: float | None = 
         rng = (f"between {lo:g} and {hi:g}" if lo is not None and hi is not None else
                f"{'above' if lo_open else 'at least'} {lo:g}" if lo is not None else f"at most {hi:g}")
         raise InputError(field, value, f"{hint} ({rng})" if hint else f"give a finite number {rng}")
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``n`` and the word, in the singular for one.
+
+    >>> plural(1, "interceptor site"), plural(3, "opportunity", "opportunities")
+    ('1 interceptor site', '3 opportunities')
+    """
+    return f"{n} {word if n == 1 else (many or word + 's')}"

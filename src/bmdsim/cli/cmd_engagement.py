@@ -54,13 +54,31 @@ def _working(what: str):
     return Console(stderr=True).status(what)
 
 
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {_fmt(x)}" for k, x in v.items())
+    if isinstance(v, list | tuple) and not any(isinstance(x, dict) for x in v):
+        return ", ".join(_fmt(x) for x in v)
+    return str(v)
+
+
 def _print(d: dict) -> None:
+    """Plain text: one line per field; a list of records as a table under its field name (no raw Python)."""
     for k, v in d.items():
         if k == "commit_curve":
             continue
-        if isinstance(v, float):
-            v = f"{v:.6g}"
-        typer.echo(f"{k:>32}: {v}")
+        if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            cols = list(dict.fromkeys(c for x in v for c in x))
+            rows = [[_fmt(x.get(c, "")) for c in cols] for x in v]
+            width = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+            typer.echo(f"{k}:")
+            typer.echo("  " + "  ".join(c.rjust(w) for c, w in zip(cols, width, strict=True)))
+            for r in rows:
+                typer.echo("  " + "  ".join(x.rjust(w) for x, w in zip(r, width, strict=True)))
+        else:
+            typer.echo(f"{k:>32}: {_fmt(v)}")
     cc = d.get("commit_curve")
     if cc:
         typer.echo(f"threshold against commit time (chase's commit {cc['chase_commit_t_s']:.0f} s: "
@@ -105,7 +123,6 @@ def register(app: typer.Typer) -> None:
         check_number("--interceptor-speed-mps", interceptor_speed_mps, 0, 20_000, lo_open=True,
                      hint="give a burnout speed in m/s")
         check_number("--commit-delay-s", commit_delay_s, 0, 86_400, hint="give seconds after the threat's launch")
-        check_number("--min-altitude-km", min_altitude_km, 0, 5_000, hint="give an intercept altitude in km")
         with _working("chase: building fly-out fans and searching interceptor launch times..."):
             res = chase(sites.resolve("--from", from_), sites.resolve("--to", to), _missile(missile), site=_site(site),
                         interceptor=_interceptor(interceptor), interceptor_speed_mps=interceptor_speed_mps,
@@ -199,10 +216,10 @@ def register(app: typer.Typer) -> None:
                             interceptor=_interceptor(interceptor), grid_deg=grid_deg, region=_region(region),
                             earliest_launch_after_threat_s=commit_delay_s, salvo=salvo,
                             min_intercept_altitude_m=_min_alt(min_altitude_km), verify=verify)
-        if png:
+        if png is not None:
             fig = res.figure()
             fig.savefig(png, dpi=120)
-        d = res.to_dict(cells=cells)
+        d = res.to_dict(cells=cells) | ({"png": str(png)} if png is not None else {})
         if json_out:
             echo_json(d)
         else:
@@ -212,6 +229,8 @@ def register(app: typer.Typer) -> None:
             if d["verification"]:
                 vf = d["verification"]
                 typer.echo(f"{'verification':>20}: {vf['agree']} of {vf['checked']} verdicts hold when flown")
+            if png is not None:
+                typer.echo(f"{'map':>20}: wrote {png}")
             for c in d["cities"]:
                 typer.echo(f"{c['name']:>20}: defended={c['defended']} shots={c['shots']} "
                            f"p_no_leak={c['p_no_leak']}")

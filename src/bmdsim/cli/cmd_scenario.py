@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from bmdsim.cli._common import echo_json
+from bmdsim.cli._common import echo_json, plural
 
 
 def register(app: typer.Typer) -> None:
@@ -36,10 +36,11 @@ def register(app: typer.Typer) -> None:
         if json_out:
             echo_json(summary)
             return
-        typer.echo(f"{ls.source}: valid scenario {s.name!r} (schema {s.schema_version}): {summary['raids']} raids "
-                   f"({summary['threats']} missiles), {summary['sensors']} sensors, "
-                   f"{summary['interceptor_sites']} interceptor sites, {summary['observers']} observers, "
-                   f"{summary['aircraft']} aircraft tracks")
+        typer.echo(f"{ls.source}: valid scenario {s.name!r} (schema {s.schema_version}): "
+                   f"{plural(summary['raids'], 'raid')} ({plural(summary['threats'], 'missile')}), "
+                   f"{plural(summary['sensors'], 'sensor')}, "
+                   f"{plural(summary['interceptor_sites'], 'interceptor site')}, "
+                   f"{plural(summary['observers'], 'observer')}, {plural(summary['aircraft'], 'aircraft track')}")
 
     @app.command()
     def scenarios(json_out: bool = typer.Option(False, "--json", help="Print one JSON object.")):

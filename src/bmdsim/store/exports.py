@@ -220,15 +220,15 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
                         "polyline": {"positions": {"cartographicDegrees": [slon, slat, 0.0, lon, lat, alt_km * 1e3]},
                                      "width": 2, "arcType": "NONE", "material": {"polylineDash": {
                                          "color": {"rgba": rgba["intercept"]}}}}})
-    for c in (dataclasses.asdict(x) for x in (result.footprint.cells if result.footprint else [])):
-        if not c["defended"]:
+    for c in (result.footprint.cells if result.footprint is not None else []):
+        if not c.defended:
             continue
-        out.append({"id": f"footprint:{c['site']}:{c['variant']}:{c['launch_site']}:{c['latitude_deg']:g}:"
-                          f"{c['longitude_deg']:g}",
-                    "name": f"defended aimpoint {c['latitude_deg']:g}, {c['longitude_deg']:g}",
-                    "description": f"defended by {c['site']} ({c['variant']}) against launches from "
-                                   f"{c['launch_site']}: {c['shots']} shot opportunities",
-                    "position": {"cartographicDegrees": [c["longitude_deg"], c["latitude_deg"], 0.0]},
+        out.append({"id": f"footprint:{c.site}:{c.variant}:{c.launch_site}:{c.latitude_deg:g}:"
+                          f"{c.longitude_deg:g}",
+                    "name": f"defended aimpoint {c.latitude_deg:g}, {c.longitude_deg:g}",
+                    "description": f"defended by {c.site} ({c.variant}) against launches from "
+                                   f"{c.launch_site}: {c.shots} shot opportunities",
+                    "position": {"cartographicDegrees": [c.longitude_deg, c.latitude_deg, 0.0]},
                     "point": {"pixelSize": 6, "color": {"rgba": rgba["footprint"]}}})
     for a in result.aircraft:
         for p in a.check.get("cpa", []):
@@ -237,6 +237,8 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
                                        f"{p['time']}",
                         "position": {"cartographicDegrees": [p["longitude_deg"], p["latitude_deg"], 0.0]},
                         "point": {"pixelSize": 7, "color": {"rgba": rgba["airspace"]}}})
+    for packet in out:   # names from the scenario file; Cesium renders descriptions as HTML
+        packet["description"] = html.escape(packet["description"])
     return out
 
 
