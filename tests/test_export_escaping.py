@@ -15,7 +15,7 @@ EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
 def _result():
     t = SimpleNamespace(name="t1", missile="irbm-3700", launch="semnan", target=EVIL, range_km=2000.0,
-                        apogee_km=600.0, time_of_flight_s=900.0, impact_time_s=900.0, launch_latitude_deg=35.2,
+                        apogee_km=600.0, time_of_flight_s=900.0, impact_t_s=900.0, launch_latitude_deg=35.2,
                         launch_longitude_deg=53.9, impact_latitude_deg=52.5, impact_longitude_deg=13.4)
     ts = np.array([0.0, 450.0, 900.0])
     site = SimpleNamespace(name="evil-site", latitude_deg=52.0, longitude_deg=17.0)

@@ -21,8 +21,7 @@ from bmdsim.engagement.fan import Fan, FanSettings, fan_for, sized_interceptor
 from bmdsim.engagement.firecontrol import Threats
 from bmdsim.errors import InputError, UnknownNameError
 from bmdsim.flight import catalog
-from bmdsim.flight.fly import Options, fly
-from bmdsim.flight.targeting import solve
+from bmdsim.flight.aimed import aim_and_fly
 from bmdsim.flight.vehicle import Vehicle
 
 __all__ = ["fly_threats", "interceptor_for", "fan_at", "sensor_timeline", "commit_timeline", "SensorTimeline",
@@ -98,9 +97,8 @@ def fly_threats(missile: str, launch_lat_deg, launch_lon_deg, target_lat_deg, ta
     n_dense = int(6000.0 / dense_dt_s)
     for c0 in range(0, la.size, chunk):
         s = slice(c0, c0 + chunk)
-        sol = solve(v, la[s], lo[s], tla[s], tlo[s], profile=profile, t_launch_s=t0[s])
-        f = fly(v, la[s], lo[s], sol.azimuth_deg, sol.kick_deg, cutoff_s=sol.cutoff_s, t_launch_s=t0[s],
-                options=Options(dense_dt_s=dense_dt_s, dense_n=n_dense))
+        sol, f = aim_and_fly(v, la[s], lo[s], tla[s], tlo[s], profile=profile, t_launch_s=t0[s],
+                             dense_dt_s=dense_dt_s, dense_n=n_dense)
         k = int(np.max(np.sum(np.isfinite(f.r_ecef[..., 0]), axis=1))) + 1
         parts.append(Threats(t_s=f.t_s[:, :k], r_ecef=f.r_ecef[:, :k], v_ecef=f.v_ecef[:, :k],
                              t_launch_s=f.t_launch_s, t_burnout_s=f.t_burnout_s, t_impact_s=f.t_impact_s))

@@ -33,8 +33,7 @@ from bmdsim.core.records import real, table, text
 from bmdsim.errors import InputError, UnreachableError
 from bmdsim.flight import catalog as flight_catalog
 from bmdsim.flight import sites
-from bmdsim.flight.fly import Options, fly
-from bmdsim.flight.targeting import solve
+from bmdsim.flight.aimed import aim_and_fly
 from bmdsim.flight.vehicle import Vehicle
 from bmdsim.sensing import catalog, coverage, detection
 from bmdsim.sensing.feed import Feed, FeedSpec, share, with_pips
@@ -106,10 +105,7 @@ def fly_truths(missile, launches, targets, *, dt_s: float = 2.0, profile: str = 
     la1, lo1 = np.array([p[0] for p in targets], float), np.array([p[1] for p in targets], float)
     if not (dt_s > 0 and math.isfinite(dt_s)):
         raise InputError("dt_s", dt_s, "give a positive sampling interval in seconds, e.g. 2")
-    sol = solve(v, la0, lo0, la1, lo1, profile=profile, t_launch_s=t_launch_s)
-    tof = float(np.nanmax(sol.flights.time_of_flight_s))
-    opts = Options(dense_dt_s=dt_s, dense_n=int(tof / dt_s) + 3)
-    f = fly(v, la0, lo0, sol.azimuth_deg, sol.kick_deg, cutoff_s=sol.cutoff_s, t_launch_s=t_launch_s, options=opts)
+    sol, f = aim_and_fly(v, la0, lo0, la1, lo1, profile=profile, t_launch_s=t_launch_s, dense_dt_s=dt_s)
     return truths_from_flights(f, missile=v.name, targets=np.stack([la1, lo1], axis=-1), miss_m=sol.miss_m)
 
 

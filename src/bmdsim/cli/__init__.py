@@ -28,6 +28,8 @@ COMMAND_MODULES = [
     "bmdsim.cli.cmd_airspace",
     "bmdsim.cli.cmd_track",
     "bmdsim.cli.cmd_engagement",
+    "bmdsim.cli.cmd_sweep",
+    "bmdsim.cli.cmd_serve",
 ]
 
 app = typer.Typer(

@@ -74,6 +74,8 @@ def _print_summary(console, result, out_dir: Path) -> None:
         console.print(f"[yellow]not yet available[/yellow] ({k}): {v}")
     feeds = ", feed-*.jsonl" if result.feeds else ""
     console.print(f"wrote {out_dir}/ (report.html, results.duckdb, scene.czml, scene.kml, *.geojson{feeds})")
+    runs = "" if out_dir.resolve().parent == Path("bmdsim-out").resolve() else f" --runs {out_dir.resolve().parent}"
+    console.print(f"see it on the 3D globe: bmdsim serve{runs} --open")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,8 +12,8 @@ from bmdsim.analysis.observe import Truth, truths_from_flights
 from bmdsim.core import frames, geodesy
 from bmdsim.core.records import Columns, flag, integer, real, table, text
 from bmdsim.flight import catalog, sites
-from bmdsim.flight.fly import Flights, Options, fly
-from bmdsim.flight.targeting import solve
+from bmdsim.flight.aimed import aim_and_fly
+from bmdsim.flight.fly import Flights
 from bmdsim.scenario.schema import Scenario
 
 __all__ = ["ThreatFlight", "TrajectorySample", "FlownThreats", "fly_threats", "trajectories", "site_lookup",
@@ -118,10 +118,8 @@ def fly_threats(scn: Scenario, progress) -> FlownThreats:
         lp = np.array([resolve(f"threats[{i}].launch", raids[i].launch) for i in idx])
         tp = np.array([resolve(f"threats[{i}].target", raids[i].target) for i in idx])
         t0 = np.array([raids[i].launch_time_s for i in idx])
-        sol = solve(v, lp[:, 0], lp[:, 1], tp[:, 0], tp[:, 1], profile=profile, t_launch_s=t0)
-        # the same steering, flown again with dense output for the sensors and the stored trajectories
-        f = fly(v, lp[:, 0], lp[:, 1], sol.azimuth_deg, sol.kick_deg, t_launch_s=t0, cutoff_s=sol.cutoff_s,
-                options=Options(dense_dt_s=SENSING_DT_S, dense_n=n_dense))
+        _, f = aim_and_fly(v, lp[:, 0], lp[:, 1], tp[:, 0], tp[:, 1], profile=profile, t_launch_s=t0,
+                           dense_dt_s=SENSING_DT_S, dense_n=n_dense)
         group = f"{missile}/{profile}"
         flights[group] = f
         miss_m, _ = geodesy.inverse(f.impact_latitude_deg, f.impact_longitude_deg, tp[:, 0], tp[:, 1])

@@ -132,7 +132,113 @@ def write_czml(path: str | Path, result: RunResult) -> None:
                               name=f"{r.sensor} coverage at {r.altitude_km:g} km ({r.rcs_m2:g} m2)",
                               polyline=Polyline(positions=PositionList(cartographicDegrees=pts), width=1.5,
                                                 material=solid(COLORS["coverage"]))))
-    Path(path).write_text(Document(packets=packets).model_dump_json(exclude_none=True, indent=1), encoding="utf-8")
+    doc = json.loads(Document(packets=packets).model_dump_json(exclude_none=True))
+    Path(path).write_text(json.dumps(doc + _czml_analysis_packets(result, t_end), indent=1, allow_nan=False),
+                          encoding="utf-8")
+
+
+def _samples(t_s, *columns) -> list[float]:
+    """CZML samples ``[t, c1, c2, ..., t, ...]`` of the rows where every value is finite."""
+    a = np.column_stack([np.asarray(t_s, float), *[np.asarray(c, float) for c in columns]])
+    return a[np.isfinite(a).all(axis=1)].ravel().tolist()
+
+
+def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
+    """The analysis layers of the CZML scene, as plain CZML packets: the defense's fused track of each threat
+    with its predicted impact point (PIP) and a circle of the PIP's 1-sigma semi-major axis (the tracks table
+    keeps no minor axis or orientation), the PIP each observer of a shared feed receives (its delayed view),
+    the intercept points, the line from each interceptor site to its intercept point (the interceptor's flown
+    path is not stored), the defended footprint cells, and the aircraft's closest approaches."""
+    epoch = _iso(result, 0.0)
+    out: list[dict] = []
+
+    def avail(t0, t1):
+        return f"{_iso(result, t0)}/{_iso(result, t1)}"
+
+    rgba = {"track": [255, 255, 255, 255], "pip": [255, 215, 0, 255], "observer": [200, 0, 200, 255],
+            "intercept": list(COLORS["interceptor"]), "footprint": [0, 158, 115, 150], "airspace": [240, 0, 0, 255]}
+    for name, tr in result.tracks.items():
+        pos = _samples(tr.t_s, tr.longitude_deg, tr.latitude_deg, tr.altitude_m)
+        if not pos:
+            continue
+        out.append({"id": f"track:{name}", "name": f"{name}: defense track",
+                    "description": f"the defense's fused radar track of {name} ({tr.t_s.size} updates)",
+                    "availability": avail(pos[0], pos[-4]),
+                    "position": {"epoch": epoch, "cartographicDegrees": pos},
+                    "point": {"pixelSize": 5, "color": {"rgba": rgba["track"]}},
+                    "path": {"width": 1, "leadTime": 0, "trailTime": 1e5,
+                             "material": {"solidColor": {"color": {"rgba": rgba["track"]}}}}})
+        ok = np.isfinite(tr.pip_latitude_deg) & np.isfinite(tr.pip_semi_major_km)
+        if ok.any():
+            t = tr.t_s[ok]
+            axis = _samples(t, np.maximum(tr.pip_semi_major_km[ok], 0.05) * 1e3)
+            out.append({"id": f"track:{name}:pip", "name": f"{name}: defense PIP",
+                        "description": f"the defense's predicted impact point of {name}, with a circle of its "
+                                       "1-sigma semi-major axis",
+                        "availability": avail(t[0], t_end),
+                        "position": {"epoch": epoch, "cartographicDegrees": _samples(
+                            t, tr.pip_longitude_deg[ok], tr.pip_latitude_deg[ok], np.zeros(t.size))},
+                        "point": {"pixelSize": 6, "color": {"rgba": rgba["pip"]}},
+                        "ellipse": {"semiMajorAxis": {"epoch": epoch, "number": axis},
+                                    "semiMinorAxis": {"epoch": epoch, "number": axis}, "fill": False,
+                                    "outline": True, "outlineColor": {"rgba": rgba["pip"]}, "height": 0}})
+    for observer, feeds in result.feeds.items():
+        for f in feeds:
+            if f.pips is None or not len(f.pips.t_s):
+                continue
+            t = np.asarray(f.pips.t_s, float) + f.spec.latency_s
+            pos = _samples(t, f.pips.pip.longitude_deg, f.pips.pip.latitude_deg, np.zeros(t.size))
+            if not pos:
+                continue
+            out.append({"id": f"observer:{observer}:{f.object_id}", "name": f"{f.object_id}: PIP as {observer} sees it",
+                        "description": f"the predicted impact point of {f.object_id} that observer {observer} "
+                                       f"receives ({f.spec.text()}): {f.spec.latency_s:g} s late",
+                        "availability": avail(pos[0], t_end),
+                        "position": {"epoch": epoch, "cartographicDegrees": pos},
+                        "point": {"pixelSize": 6, "color": {"rgba": rgba["observer"]}}})
+    sites = {name: (lat, lon) for kind, name, lat, lon, _alt, _d in _site_points(result) if kind == "interceptor"}
+    for e in result.engagements or []:
+        lat, lon, alt_km = e.get("intercept_latitude_deg"), e.get("intercept_longitude_deg"), \
+            e.get("intercept_altitude_km")
+        t_i = e.get("t_intercept_s")
+        if any(x is None or not np.isfinite(x) for x in (lat, lon, alt_km, t_i)):
+            continue
+        key = f"{e['site']}:{e['threat']}:{e['shot']}"
+        desc = (f"{e['interceptor']} from {e['site']} at {e['threat']}, shot {e['shot']}: intercept at "
+                f"t = {t_i:,.0f} s, {alt_km:,.0f} km altitude")
+        out.append({"id": f"intercept:{key}", "name": f"intercept {key}", "description": desc,
+                    "availability": avail(t_i, t_end),
+                    "position": {"cartographicDegrees": [lon, lat, alt_km * 1e3]},
+                    "point": {"pixelSize": 9, "color": {"rgba": rgba["intercept"]},
+                              "outlineColor": {"rgba": [255, 255, 255, 255]}, "outlineWidth": 2}})
+        t_l = e.get("t_launch_s")
+        if e["site"] in sites and t_l is not None and np.isfinite(t_l):
+            slat, slon = sites[e["site"]]
+            out.append({"id": f"interceptor_flight:{key}", "name": f"fly-out {key}",
+                        "description": desc + "; a straight line from the site to the intercept point (the "
+                                              "flown path is not stored)",
+                        "availability": avail(t_l, t_i),
+                        "polyline": {"positions": {"cartographicDegrees": [slon, slat, 0.0, lon, lat, alt_km * 1e3]},
+                                     "width": 2, "arcType": "NONE", "material": {"polylineDash": {
+                                         "color": {"rgba": rgba["intercept"]}}}}})
+    for c in (result.footprint or {}).get("cells", []):
+        if not c.get("defended"):
+            continue
+        out.append({"id": f"footprint:{c['site']}:{c['variant']}:{c['launch_site']}:{c['latitude_deg']:g}:"
+                          f"{c['longitude_deg']:g}",
+                    "name": f"defended aimpoint {c['latitude_deg']:g}, {c['longitude_deg']:g}",
+                    "description": f"defended by {c['site']} ({c['variant']}) against launches from "
+                                   f"{c['launch_site']}: {c['shots']} shot opportunities",
+                    "position": {"cartographicDegrees": [c["longitude_deg"], c["latitude_deg"], 0.0]},
+                    "point": {"pixelSize": 6, "color": {"rgba": rgba["footprint"]}}})
+    for a in result.aircraft:
+        for p in a.check.get("cpa", []):
+            out.append({"id": f"airspace:{a.name}:cpa:{p['poi']}", "name": f"{a.name}: closest to {p['poi']}",
+                        "description": f"closest approach of {a.name} to {p['poi']}: {p['distance_km']:,.1f} km at "
+                                       f"{p['time']}",
+                        "position": {"cartographicDegrees": [p["longitude_deg"], p["latitude_deg"], 0.0]},
+                        "point": {"pixelSize": 7, "color": {"rgba": rgba["airspace"]}}})
+    return out
 
 
 def _kml_color(rgba) -> str:
