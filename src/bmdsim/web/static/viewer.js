@@ -133,6 +133,14 @@ async function playRun(id) {
   await viewer.dataSources.add(ds);
   viewer.clockTrackedDataSource = ds;
   viewer.timeline.zoomTo(ds.clock.startTime, ds.clock.stopTime);
+  // start a minute before the first launch (an aircraft track may begin hours earlier)
+  const launches = ds.entities.values.filter((e) => group(e) === "threat" && e.availability)
+    .map((e) => e.availability.start);
+  if (launches.length) {
+    const first = launches.reduce((a, b) => (Cesium.JulianDate.lessThan(a, b) ? a : b));
+    const t = Cesium.JulianDate.addSeconds(first, -60, new Cesium.JulianDate());
+    if (Cesium.JulianDate.greaterThan(t, ds.clock.startTime)) viewer.clock.currentTime = t;
+  }
   Object.assign(state, { run: id, source: ds, tables, info });
   showRunInfo(info);
   buildLayers(ds);
