@@ -28,7 +28,7 @@ def test_chase_russian_icbm_slow_vs_fast_interceptor():
                  settings=COARSE, threshold=False)
     assert not slow.engageable and slow.earliest_intercept_t_s is None
     fast = chase(KOZ, WAS, "icbm-solid-russia", interceptor="gbi2-8.3", earliest_launch_after_threat_s=240.0,
-                 settings=COARSE, threshold=True)
+                 settings=COARSE, threshold=True, speed_grid_mps=(5000.0, 7000.0, 9000.0))
     assert fast.engageable and fast.tail_chase and fast.crossing_angle_deg < 90.0
     assert fast.verify_miss_m < 1000.0
     assert fast.earliest_intercept_t_s < fast.latest_intercept_t_s < fast.threat_flight_time_s

@@ -38,6 +38,12 @@ def test_fly_single(capsys, tmp_path):
               "burnout_altitude_km", "impact_latitude_deg", "impact_longitude_deg", "miss_m"):
         assert k in r
     assert r["miss_m"] < 100.0
+    # both frames, named: the inertial velocity adds the launch region's eastward 380 m/s, so the two angles
+    # differ by about a degree on this north-westward shot
+    angles = r["burnout_flight_path_angle_deg"]
+    assert set(angles) == {"inertial", "earth_relative"}
+    assert 0 < abs(angles["inertial"] - angles["earth_relative"]) < 3.0
+    assert r["burnout_speed_inertial_mps"] != r["burnout_speed_mps"]
     df = pd.read_csv(traj)
     assert list(df.columns[:4]) == ["t_s", "latitude_deg", "longitude_deg", "altitude_m"]
     assert df.altitude_m.max() / 1e3 == pytest.approx(r["apogee_km"], abs=0.1)
@@ -53,6 +59,8 @@ def test_fly_pairs(capsys, tmp_path):
     assert s["count"] == 3 and s["trajectories_per_second"] > 0
     df = pd.read_parquet(out)
     assert len(df) == 3 and (df.miss_m < 100).all() and df.reached.all()
+    assert {"burnout_flight_path_angle_deg_inertial", "burnout_flight_path_angle_deg_earth_relative",
+            "burnout_speed_inertial_mps"} <= set(df.columns)
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -10,8 +10,9 @@ import duckdb
 import pytest
 
 from bmdsim.cli import main
+from bmdsim.core.records import columns
 from bmdsim.report.html import SECTIONS
-from bmdsim.store.database import TABLES, markdown
+from bmdsim.store.database import TABLES
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_database_tables(out):
               "footprint_cells", "footprint_cities", "engagements", "outcomes", "battle"):
         assert _db_rows(db, t), t
     (run,) = _db_rows(db, "run")
-    cols = [c for c, _, _ in TABLES["run"][1]]
+    cols = [c.name for c in columns(TABLES["run"])]
     r = dict(zip(cols, run, strict=True))
     assert r["scenario_name"] == "test-small" and r["seed"] == 7 and len(r["scenario_sha256"]) == 64
     assert "test-small" in r["scenario_text"]
@@ -108,7 +109,7 @@ def test_latency_in_the_database(out):
     (first,) = _dicts(db, "SELECT min(t_s) AS t FROM detections WHERE threat = 'iran-berlin' AND sensor = 'brdy'")
     a = rows[("analysts", "iran-berlin")]
     assert a["latency_s"] == 20.0 and a["source"] == "detections" and a["detection_messages"] > 100
-    assert abs(a["t_first_received_s"] - (first["t"] + 20.0)) < 1e-9
+    assert abs(a["first_received_t_s"] - (first["t"] + 20.0)) < 1e-9
     # the defense's own PIPs, 30 s late: the observer's PIP stays within 10 km (and 1 km) exactly 30 s after the
     # defense's
     for t in ("iran-berlin", "kozelsk-washington"):
@@ -124,7 +125,7 @@ def test_latency_in_the_database(out):
     brdy = next(d for d in seen if d["sensor"] == "brdy")
     assert brdy["messages"] > 0 and brdy["unseen_ground_range_km"] > 500    # blanking hides the first part
     pips = _dicts(db, "SELECT * FROM shared_feed_pips WHERE observer = 'russia' ORDER BY threat, k")
-    assert all(abs(p["t_received_s"] - p["t_s"] - 30.0) < 1e-9 for p in pips)
+    assert all(abs(p["received_t_s"] - p["valid_t_s"] - 30.0) < 1e-9 for p in pips)
 
 
 def test_summary_observers(out):
@@ -136,12 +137,6 @@ def test_summary_observers(out):
     assert r["impact_within_10_km"] == 2 and r["median_delay_10_km_s"] == 30.0
     assert set(r["per_threat"]) == {"iran-berlin", "kozelsk-washington"}
     assert r["per_threat"]["iran-berlin"]["observer_delay_10_km_s"] == 30.0
-
-
-def test_database_documented():
-    md = markdown()
-    for t in TABLES:
-        assert f"## `{t}`" in md
 
 
 def test_report_sections(out):
@@ -174,7 +169,7 @@ def test_same_seed_same_database(out, tmp_path):
     for t in TABLES:
         a, b = _db_rows(out / "results.duckdb", t), _db_rows(again / "results.duckdb", t)
         if t == "run":   # wall-clock times and step timings differ
-            cols = [c for c, _, _ in TABLES["run"][1]]
+            cols = [c.name for c in columns(TABLES["run"])]
             drop = [cols.index(c) for c in ("started_utc", "finished_utc", "timings_json")]
             a = [tuple(v for i, v in enumerate(r) if i not in drop) for r in a]
             b = [tuple(v for i, v in enumerate(r) if i not in drop) for r in b]
@@ -192,8 +187,8 @@ def test_interrupted_run_keeps_previous_output(out, tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("bmdsim.report.html.render_report", boom)
-    monkeypatch.setattr("bmdsim.scenario.run._chase", lambda *a, **k: None)        # faster; not under test here
-    monkeypatch.setattr("bmdsim.scenario.run._footprint", lambda *a, **k: None)
+    monkeypatch.setattr("bmdsim.scenario.defense.chase_rows", lambda *a, **k: None)       # faster; not under test here
+    monkeypatch.setattr("bmdsim.scenario.defense.footprints", lambda *a, **k: None)
     # Ctrl-C while the report is written: the command aborts (exit 1)
     assert main(["run", "test-small", "--out", str(target), "--seed", "8", "--json"]) == 1
     after = {p.name: p.read_bytes() for p in target.iterdir()}
@@ -208,12 +203,3 @@ def test_refuses_foreign_folder(tmp_path, capsys):
     assert main(["run", "test-small", "--out", str(d), "--json"]) == 2
     assert "not written by bmdsim run" in capsys.readouterr().err
     assert (d / "thesis.tex").read_text() == "precious"
-
-
-def test_database_doc_is_current():
-    """docs/database.md is generated from TABLES; regenerate it when a table changes."""
-    from pathlib import Path
-
-    doc = Path(__file__).resolve().parents[1] / "docs" / "database.md"
-    assert doc.read_text() == markdown() + "\n", "run: python -c \"from bmdsim.store.database import markdown; " \
-        "open('docs/database.md','w').write(markdown()+'\\n')\""

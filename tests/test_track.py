@@ -12,7 +12,7 @@ from cli_helpers import run_json
 from bmdsim.analysis import observe
 from bmdsim.cli import main
 
-SENSOR_KEYS = {"first_detection_t_s", "track_established_t_s", "unseen_ground_range_km"}
+SENSOR_KEYS = {"first_detection_t_s", "track_established_t_s", "undetectable_ground_range_km"}
 ARGS = ["track", "--missile", "irbm-3700", "--from", "semnan", "--to", "warsaw", "--seed", "3"]
 
 
@@ -62,7 +62,7 @@ def test_unseen_ground_range_per_radar(truth):
     o = observe.observe_threat(truth, rng=np.random.default_rng(1))
     brdy = next(s for s in o.sensors if s.name == "brdy-emr-peak-170kw")
     u = coverage.unseen_ground_range([catalog.radar("brdy")], truth.t_s, truth.r_ecef, truth.v_ecef, rcs_m2=0.1)
-    assert brdy.unseen_ground_range_km == pytest.approx(u.ground_range_km, abs=0.01)
+    assert brdy.undetectable_ground_range_km == pytest.approx(u.ground_range_km, abs=0.01)
     for s in o.sensors:
         if math.isfinite(s.first_detection_t_s):
             assert s.first_detection_t_s >= s.first_visible_t_s - 2.0
@@ -77,8 +77,9 @@ def test_track_cli_contract(capsys):
     assert len(r["pip_t_s"]) == len(r["pip_error_km"]) == len(r["pip_sigma_km"]) > 10
     assert r["track"]["final_pip_error_km"] < 2.0
     t10, t1 = r["track"]["pip_stays_within_10_km_t_s"], r["track"]["pip_stays_within_1_km_t_s"]
-    assert r["track"]["start_t_s"] <= t10 <= t1 < r["flight"]["impact_t_s"]
-    assert r["unseen"]["radar"] in r["sensors"]
+    assert r["track"]["fused_track_start_t_s"] <= t10 <= t1 < r["flight"]["impact_t_s"]
+    assert r["unseen"]["first_detection_radar"] in r["sensors"]
+    assert r["unseen"]["first_detectable_radar"] in r["sensors"]
     assert r["flight"]["range_km"] == pytest.approx(3210, abs=20)
     assert "observer" not in r
     assert r == run_json(capsys, *ARGS, "--radars", "ew-satellites,brdy,gabala")     # same seed, same result
@@ -96,8 +97,8 @@ def test_track_cli_share(capsys, tmp_path):
                  "--feed-out", str(out))
     o = r["observer"]
     assert set(o["sensors"]) == set(r["sensors"])
-    for name, s in o["sensors"].items():
-        assert SENSOR_KEYS <= set(s)
+    for name, s in o["sensors"].items():   # as the observer sees it: unseen = before its first message
+        assert {"first_detection_t_s", "track_established_t_s", "unseen_ground_range_km"} <= set(s)
         if s["first_detection_t_s"] is not None:
             assert s["first_detection_t_s"] >= r["sensors"][name]["first_detection_t_s"] + 12.0 - 1e-6
     assert o["sensors"]["ew-satellites"]["first_detection_t_s"] is None      # radar data only

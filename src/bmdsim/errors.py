@@ -8,6 +8,7 @@ exit code 2 (bad input) without a traceback. Messages name the field, the bad va
     - ``UnknownNameError``: a catalog name that does not exist (lists the known names).
     - ``UnreachableError``: a target beyond the reach of a vehicle.
   - ``DataError``: a file the user named cannot be read or has unusable content.
+- ``BmdsimWarning`` (a ``UserWarning``): valid input that looks like a mistake.
 """
 
 from __future__ import annotations
@@ -59,3 +60,8 @@ class UnreachableError(InputError):
 
 class DataError(BmdsimError):
     """A file the user named cannot be read or holds unusable content."""
+
+
+class BmdsimWarning(UserWarning):
+    """Input that is valid but looks like a mistake (e.g. latitude and longitude swapped); the command line
+    prints it as one ``warning:`` line on stderr and goes on."""

@@ -11,9 +11,24 @@ interceptor (a named variant or a variant sized to a burnout speed) at a defense
   radar track (the same seeded reports as the sensor timeline, after burnout) predicted to ``handover_t_go_s``
   before intercept, projected across the closing velocity (:func:`~bmdsim.engagement.firecontrol.
   divert_required_mps`); the site's notional handover sigma when its radars hold no track by then;
-- ``min_burnout_speed_mps``: the smallest burnout speed that makes any intercept possible, by bisection over
-  sized variants (two-stage design up to 9.5 km/s, three-stage above; the same commit time), ``None`` when even
-  12 km/s does not reach.
+- ``min_burnout_speed_mps``: the smallest burnout speed that makes any intercept possible over sized variants
+  (two-stage design up to 9.5 km/s, three-stage above; the same commit time), ``None`` when no tested speed up to
+  12 km/s reaches. Engageability need not grow with speed (a faster variant flies another family of
+  trajectories, and the design changes at 9.5 km/s), so the search does not assume it: a grid of speeds
+  (:data:`SPEED_GRID_MPS`, with the five catalog speeds), then bisection of every crossing between neighbours to
+  ``tol_mps``; ``engaging_speed_intervals_mps`` lists every interval found to engage (an interval narrower than
+  the grid step between two non-engaging grid speeds can be missed);
+- ``ideal_speed_mps``: the ideal bound beside the flown verdict: the least impulsive speed change (Earth-relative,
+  i.e. above the site's own motion) that puts a point at the site on a two-body (Lambert) arc reaching the threat
+  at one of its samples, over launch times in the same window (no earlier than the commit, flight no longer than
+  the fan's limit, the same minimum intercept altitude, midcourse only). It ignores gravity and drag losses of
+  the boost and J2; ``ideal_speed_delayed_mps`` applies the impulse at the site but only after the interceptor's
+  burn time (the variant's design: a conservative, boost-duration-aware impulsive bound);
+- ``commit_curve``: the threshold against the commit time: per commit time the smallest tested speed that
+  engages (``threshold_mps``) and the largest tested speed below it that does not (``bracket_low_mps``), the
+  ideal bound at that commit, and where the sensor timeline puts the commit and why (which sensor's track). It
+  costs no extra fan: per tested speed the latest feasible interceptor launch is computed once; a later commit
+  never engages more (tested in tests/test_engagement.py).
 
 Times in the result count from the threat's launch.
 """
@@ -26,15 +41,21 @@ import numpy as np
 
 from bmdsim.analysis.engage import fan_at, fly_threats, interceptor_for, sensor_timeline
 from bmdsim.core import frames
+from bmdsim.core.constants import OMEGA_EARTH_RAD_S
+from bmdsim.core.lambert import min_speed_change
 from bmdsim.engagement import defenses
 from bmdsim.engagement.fan import FanSettings, sized_interceptor
 from bmdsim.engagement.firecontrol import Threats, divert_required_mps, geometry, refine_earliest, windows
 from bmdsim.errors import InputError, UnreachableError
 
-__all__ = ["ChaseResult", "chase", "min_burnout_speed", "chase_curve", "ChaseCurve", "MAX_SPEED_MPS"]
+__all__ = ["ChaseResult", "chase", "min_burnout_speed", "chase_curve", "ChaseCurve", "MAX_SPEED_MPS",
+           "SpeedSearch", "speed_search", "IdealBound", "ideal_speed", "SPEED_GRID_MPS", "engaging_intervals"]
 
 MAX_SPEED_MPS = 12_000.0
 MIN_SPEED_MPS = 2_000.0
+#: speeds tried before bisection: every 1 km/s, the catalog's five claims and both sides of the design switch
+SPEED_GRID_MPS = tuple(sorted({*np.arange(MIN_SPEED_MPS, MAX_SPEED_MPS + 1.0, 1000.0).tolist(), 5400.0, 6300.0,
+                               7700.0, 8300.0, 9000.0, 9500.0, 9501.0}))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +94,12 @@ class ChaseResult:
     handover_source: str | None
     min_burnout_speed_mps: float | None
     min_intercept_altitude_km: float
+    engaging_speed_intervals_mps: list | None = None
+    ideal_speed_mps: float | None = None
+    ideal_speed_delayed_mps: float | None = None
+    ideal_burn_delay_s: float | None = None
+    tracking_sensor: str | None = None
+    commit_curve: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,7 +119,6 @@ def _handover_cov_ecef(th: Threats, site: str, t_handover_s: float, seed: int):
     :func:`~bmdsim.analysis.engage.sensor_timeline` (threat 0, its first child generator)."""
     from bmdsim.analysis.observe import fused_track
     from bmdsim.core import estimation as est
-    from bmdsim.core.constants import OMEGA_EARTH_RAD_S
     from bmdsim.sensing import catalog as sensing_catalog
     from bmdsim.sensing.detection import detect_all
     from bmdsim.sensing.tracking import DEFAULT_Q_M2_S3
@@ -115,45 +141,219 @@ def _handover_cov_ecef(th: Threats, site: str, t_handover_s: float, seed: int):
                                         f"predicted {t_handover_s - tr.t_s[k]:.0f} s to handover")
 
 
-def _engageable_at(speed, th: Threats, site, t_launch_min, min_alt, settings) -> bool:
+def _latest_launch(speed, th: Threats, site, min_alt, settings) -> float:
+    """Latest interceptor launch (s since the epoch) of a variant sized to ``speed`` that still reaches threat 0
+    in midcourse above ``min_alt`` (``-inf``: none); engageable at a commit ``c`` iff this is ``>= c``."""
     try:
         v = sized_interceptor(speed)
     except UnreachableError:
-        return False
-    w = windows(fan_at(v, site, settings=settings), th, t_earliest_launch_s=t_launch_min,
+        return -np.inf
+    w = windows(fan_at(v, site, settings=settings), th, t_earliest_launch_s=-np.inf,
                 min_intercept_altitude_m=min_alt)
-    return bool(w.engageable[0])
+    return float(w.latest_launch_s[0]) if w.engageable[0] else -np.inf
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeedSearch:
+    """Every speed tried (m/s, ascending) with its latest feasible launch (s since the epoch, -inf: none), the
+    commit it was judged at, the intervals that engage there and the least engaging speed (``None``: none)."""
+
+    speeds_mps: np.ndarray
+    latest_launch_s: np.ndarray
+    t_earliest_launch_s: float
+    intervals_mps: list
+    min_speed_mps: float | None
+
+    def engages(self, t_commit_s) -> np.ndarray:
+        """Per tried speed: engageable with the earliest launch at ``t_commit_s``."""
+        return self.latest_launch_s >= t_commit_s
+
+    def threshold_at(self, t_commit_s) -> tuple[float | None, float | None]:
+        """(smallest tried speed that engages at this commit, largest tried speed below it that does not)."""
+        ok = self.engages(t_commit_s)
+        if not ok.any():
+            return None, None
+        j = int(np.argmax(ok))
+        return float(self.speeds_mps[j]), (float(self.speeds_mps[j - 1]) if j else None)
+
+
+def speed_search(th: Threats, site: str, t_earliest_launch_s: float, *, min_intercept_altitude_m: float,
+                 settings: FanSettings | None = None, tol_mps: float = 50.0,
+                 grid_mps=SPEED_GRID_MPS) -> SpeedSearch:
+    """Engaging speed intervals for threat 0 of ``th`` (module docstring): the grid, then bisection of every
+    crossing between neighbouring grid speeds to ``tol_mps``."""
+    th0 = th.take([0])
+    tried: dict[float, float] = {}
+
+    def latest(sp):
+        sp = float(sp)
+        if sp not in tried:
+            tried[sp] = _latest_launch(sp, th0, site, min_intercept_altitude_m, settings)
+        return tried[sp]
+
+    c = float(t_earliest_launch_s)
+    intervals = engaging_intervals(lambda sp: latest(sp) >= c, grid_mps, tol=tol_mps)
+    sp = np.array(sorted(tried))
+    return SpeedSearch(speeds_mps=sp, latest_launch_s=np.array([tried[x] for x in sp]), t_earliest_launch_s=c,
+                       intervals_mps=intervals, min_speed_mps=intervals[0][0] if intervals else None)
+
+
+def engaging_intervals(engages, grid, *, tol: float) -> list:
+    """Intervals ``[lo, hi]`` of ``x`` where ``engages(x)`` holds, without assuming monotonicity: ``engages`` on
+    the sorted ``grid``, then bisection (to ``tol``) of every sign change between neighbours; each end is the
+    last value found on the engaging side. An interval that starts and ends between two grid points is missed.
+
+    >>> engaging_intervals(lambda x: 3.0 <= x <= 5.0 or x >= 8.2, [1.0, 2.0, 4.0, 6.0, 9.0, 10.0], tol=0.01)
+    [[3.0, 5.0], [8.203125, 10.0]]
+    """
+    grid = sorted(float(g) for g in grid)
+    ok = [bool(engages(g)) for g in grid]
+    edges = []   # (value on the engaging side, "up" where an interval starts, "down" where it ends)
+    for a, b, oa, ob in zip(grid[:-1], grid[1:], ok[:-1], ok[1:], strict=True):
+        if oa == ob:
+            continue
+        lo, hi = a, b
+        while hi - lo > tol:
+            mid = 0.5 * (lo + hi)
+            if bool(engages(mid)) == oa:
+                lo = mid
+            else:
+                hi = mid
+        edges.append((hi, "up") if ob else (lo, "down"))
+    intervals, start = [], grid[0] if ok[0] else None
+    for x, kind in edges:
+        if kind == "up":
+            start = x
+        else:
+            intervals.append([start, x])
+            start = None
+    if start is not None:
+        intervals.append([start, grid[-1]])
+    return intervals
 
 
 def min_burnout_speed(th: Threats, site: str, t_earliest_launch_s: float, *, min_intercept_altitude_m: float,
                       settings: FanSettings | None = None, tol_mps: float = 50.0) -> float | None:
-    """The smallest interceptor burnout speed (m/s, within ``tol_mps``) that can engage threat 0 of ``th``, by
-    bisection between 2 and 12 km/s over sized variants; ``None`` when 12 km/s cannot, 2,000.0 when even that
-    can. Assumes engageability grows with speed (tested for the two-stage design)."""
-    args = (th.take([0]), site, t_earliest_launch_s, min_intercept_altitude_m, settings)
-    if not _engageable_at(MAX_SPEED_MPS, *args):
-        return None
-    lo, hi = MIN_SPEED_MPS, MAX_SPEED_MPS
-    if _engageable_at(lo, *args):
-        return lo
-    while hi - lo > tol_mps:
-        mid = 0.5 * (lo + hi)
-        if _engageable_at(mid, *args):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    """The smallest interceptor burnout speed (m/s, within ``tol_mps``) that can engage threat 0 of ``th``
+    (:func:`speed_search`: grid, then bisection of every crossing; no monotonicity assumed); ``None`` when no
+    tried speed up to 12 km/s can, 2,000.0 when even that can."""
+    return speed_search(th, site, t_earliest_launch_s, min_intercept_altitude_m=min_intercept_altitude_m,
+                        settings=settings, tol_mps=tol_mps).min_speed_mps
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdealBound:
+    """The ideal (impulsive, two-body) speed needed from the site (module docstring). ``speed_mps`` is the least
+    over launch times no earlier than the commit; ``launch_t_s`` / ``min_by_launch_mps`` the least per launch time
+    of the grid (s since the epoch), from which the bound at any later commit follows."""
+
+    speed_mps: float | None
+    t_launch_s: float | None
+    t_intercept_s: float | None
+    burn_delay_s: float
+    launch_t_s: np.ndarray
+    min_by_launch_mps: np.ndarray
+
+    def at_commit(self, t_commit_s: float) -> float | None:
+        """Least ideal speed with launches no earlier than ``t_commit_s``."""
+        ok = self.launch_t_s >= t_commit_s - 1e-9
+        v = self.min_by_launch_mps[ok]
+        return float(np.nanmin(v)) if ok.any() and np.isfinite(v).any() else None
+
+
+def ideal_speed(th: Threats, site: str, t_earliest_launch_s: float, *, min_intercept_altitude_m: float,
+                max_flight_time_s: float, burn_delay_s: float = 0.0, t_first_launch_s: float | None = None,
+                launch_step_s: float = 10.0, sample_step_s: float = 10.0) -> IdealBound:
+    """The ideal bound for threat 0 of ``th`` (module docstring): Lambert arcs from the site (at launch plus
+    ``burn_delay_s``) to threat samples every ``sample_step_s`` in midcourse above ``min_intercept_altitude_m``,
+    launches every ``launch_step_s`` from ``t_first_launch_s`` (default: the commit), flights up to
+    ``max_flight_time_s``; the best pair is refined on a 1 s grid around it."""
+    d = defenses.get(site)
+    r_site = frames.geodetic_to_ecef(np.radians(d.latitude_deg), np.radians(d.longitude_deg), 0.0)
+    t, r = th.t_s[0], th.r_ecef[0]
+    ok = np.isfinite(r[:, 0]) & (t >= th.t_burnout_s[0])
+    ok[ok] = frames.geodetic_altitude(r[ok]) >= min_intercept_altitude_m
+    tk_all, rk_all = t[ok], r[ok]
+    c = float(t_earliest_launch_s)
+    t_first = c if t_first_launch_s is None else min(float(t_first_launch_s), c)
+    empty = IdealBound(speed_mps=None, t_launch_s=None, t_intercept_s=None, burn_delay_s=burn_delay_s,
+                       launch_t_s=np.array([t_first]), min_by_launch_mps=np.array([np.nan]))
+    if tk_all.size == 0 or not np.isfinite(t_first):
+        return empty
+    sub = np.unique(np.searchsorted(tk_all, np.arange(tk_all[0], tk_all[-1] + 1e-9, sample_step_s)).clip(
+        0, tk_all.size - 1))
+    tk, rk = tk_all[sub], rk_all[sub]
+    tl = np.arange(t_first, tk[-1], launch_step_s)
+    if tl.size == 0:
+        return empty
+
+    def dv(t_launch, t_k, r_k_ecef):
+        t_imp = t_launch + burn_delay_s
+        r1, v1 = frames.ecef_to_eci(np.broadcast_to(r_site, np.shape(t_imp) + (3,)), t_imp,
+                                    np.zeros(np.shape(t_imp) + (3,)))
+        r2 = frames.ecef_to_eci(r_k_ecef, t_k)
+        dt = t_k - t_imp
+        fine = (dt > 1.0) & (t_k - t_launch <= max_flight_time_s)
+        out = np.full(np.shape(dt), np.nan)
+        if fine.any():
+            out[fine] = min_speed_change(r1[fine], v1[fine], r2[fine], dt[fine])
+        return out
+
+    tl_g, k_g = np.meshgrid(tl, np.arange(tk.size), indexing="ij")
+    m = dv(tl_g.ravel(), tk[k_g.ravel()], rk[k_g.ravel()]).reshape(tl.size, tk.size)
+    by_launch = np.nanmin(np.where(np.isfinite(m), m, np.inf), axis=1)
+    by_launch = np.where(np.isfinite(by_launch), by_launch, np.nan)
+    bound = IdealBound(speed_mps=None, t_launch_s=None, t_intercept_s=None, burn_delay_s=burn_delay_s,
+                       launch_t_s=tl, min_by_launch_mps=by_launch)
+    win = tl >= c - 1e-9
+    if not np.isfinite(m[win]).any():
+        return bound
+    mw = np.where(np.isfinite(m) & win[:, None], m, np.inf)
+    i, k = np.unravel_index(int(np.argmin(mw)), mw.shape)
+    # refine: 1 s grids around the best launch and intercept (the launch no earlier than the commit)
+    tl_f = np.arange(max(c, tl[i] - launch_step_s), tl[i] + launch_step_s + 1e-9, 1.0)
+    j = int(np.searchsorted(tk_all, tk[k]))
+    lo_k, hi_k = max(0, j - int(sample_step_s)), min(tk_all.size, j + int(sample_step_s) + 1)
+    a, b = np.meshgrid(tl_f, np.arange(lo_k, hi_k), indexing="ij")
+    mf = dv(a.ravel(), tk_all[b.ravel()], rk_all[b.ravel()])
+    best = float(mw[i, k])
+    t_l, t_i = float(tl[i]), float(tk[k])
+    if np.isfinite(mf).any() and np.nanmin(mf) < best:
+        q = int(np.nanargmin(mf))
+        best, t_l, t_i = float(mf[q]), float(a.ravel()[q]), float(tk_all[b.ravel()[q]])
+    return IdealBound(speed_mps=best, t_launch_s=t_l, t_intercept_s=t_i, burn_delay_s=burn_delay_s,
+                      launch_t_s=tl, min_by_launch_mps=by_launch)
+
+
+def commit_curve(search: SpeedSearch, bound: IdealBound, th: Threats, *, t_sensor_commit_s: float, source: str,
+                 tracking_sensor: str | None, step_s: float = 30.0) -> dict:
+    """The threshold against the commit time (module docstring), times from the threat's launch; the chase's own
+    earliest launch (``t_sensor_commit_s``, from the sensor timeline unless given) is marked with its source."""
+    t0 = float(th.t_launch_s[0])
+    lat = search.latest_launch_s[np.isfinite(search.latest_launch_s)]
+    t_end = max(float(lat.max()) if lat.size else t_sensor_commit_s, t_sensor_commit_s)
+    grid = np.arange(float(th.t_burnout_s[0]), t_end + step_s, step_s)
+    grid = np.unique(np.concatenate([grid, [t_sensor_commit_s]]))
+    rows = []
+    for c in grid:
+        thr, low = search.threshold_at(c)
+        rows.append({"commit_t_s": float(c - t0), "threshold_mps": thr, "bracket_low_mps": low,
+                     "ideal_mps": bound.at_commit(c)})
+    return {"rows": rows, "chase_commit_t_s": float(t_sensor_commit_s - t0), "commit_time_source": source,
+            "tracking_sensor": tracking_sensor, "speeds_tried_mps": search.speeds_mps.tolist(),
+            "latest_launch_t_s": [None if not np.isfinite(x) else float(x - t0) for x in search.latest_launch_s]}
 
 
 def chase(launch: tuple[float, float], target: tuple[float, float], missile: str, *, site: str = "redzikowo",
           interceptor: str | None = None, interceptor_speed_mps: float | None = None,
           earliest_launch_after_threat_s: float | None = None, min_intercept_altitude_m: float | None = None,
           threshold: bool = True, settings: FanSettings | None = None, dense_dt_s: float = 2.0,
-          seed: int = 2007) -> ChaseResult:
+          seed: int = 2007, speed_grid_mps=SPEED_GRID_MPS) -> ChaseResult:
     """Chase one threat flight (``launch``, ``target`` as (lat, lon) degrees) with one interceptor variant.
 
     ``earliest_launch_after_threat_s``: earliest interceptor launch, seconds after the threat's launch (default:
-    from the sensor timeline). ``threshold=False`` skips the bisection for the minimum burnout speed."""
+    from the sensor timeline). ``threshold=False`` skips the search for the minimum burnout speed (on
+    ``speed_grid_mps``, then bisection of every crossing) and the commit-time curve."""
     d = defenses.get(site)
     v = interceptor_for(interceptor, interceptor_speed_mps, site=site)
     min_alt = d.min_intercept_altitude_m if min_intercept_altitude_m is None else float(min_intercept_altitude_m)
@@ -163,7 +363,9 @@ def chase(launch: tuple[float, float], target: tuple[float, float], missile: str
         tl = sensor_timeline(th, site, seed=seed)
         c = float(tl.t_earliest_launch_s[0])
         source = tl.source[0]
+        tracking = tl.tracking_sensor[0]
     else:
+        tracking = None
         if not np.isfinite(earliest_launch_after_threat_s) or earliest_launch_after_threat_s < 0:
             raise InputError("--commit-delay-s", earliest_launch_after_threat_s, "give zero or more seconds")
         c = t0 + float(earliest_launch_after_threat_s)
@@ -200,8 +402,20 @@ def chase(launch: tuple[float, float], target: tuple[float, float], missile: str
             divert_required_mps=divert_required_mps(cov, rel, d.handover_t_go_s),
             handover_sigma_m=float(np.sqrt(np.linalg.eigvalsh(cov)[-1])), handover_source=handover_source)
     out.update(geo)
-    out["min_burnout_speed_mps"] = (min_burnout_speed(th, site, c, min_intercept_altitude_m=min_alt,
-                                                      settings=settings) if threshold else None)
+    max_tof = fan.settings.max_flight_time_s
+    bound = ideal_speed(th, site, c, min_intercept_altitude_m=min_alt, max_flight_time_s=max_tof,
+                        t_first_launch_s=float(th.t_burnout_s[0]))
+    delay = float(v.burn_time_s)
+    delayed = ideal_speed(th, site, c, min_intercept_altitude_m=min_alt, max_flight_time_s=max_tof,
+                          burn_delay_s=delay)
+    out.update(ideal_speed_mps=bound.speed_mps, ideal_speed_delayed_mps=delayed.speed_mps,
+               ideal_burn_delay_s=delay, tracking_sensor=tracking, min_burnout_speed_mps=None)
+    if threshold:
+        search = speed_search(th, site, c, min_intercept_altitude_m=min_alt, settings=settings,
+                              grid_mps=speed_grid_mps)
+        out.update(min_burnout_speed_mps=search.min_speed_mps, engaging_speed_intervals_mps=search.intervals_mps,
+                   commit_curve=commit_curve(search, bound, th, t_sensor_commit_s=c, source=source,
+                                             tracking_sensor=tracking))
     return ChaseResult(**out)
 
 
@@ -279,3 +493,34 @@ def chase_curve(fields: list[tuple[str, tuple[float, float]]], targets: list[tup
     return ChaseCurve(speeds_mps=speeds, flights=[f"{p[0][0]}->{p[1][0]}" for p in pairs], engageable=eng,
                       fraction=eng.mean(axis=1), earliest_intercept_t_s=t_e, earliest_launch_t_s=c - th.t_launch_s,
                       site=site, missile=missile)
+
+
+# ------------------------------------------------------------------------------------------------- table
+#: the five disputed two-stage claims, by catalog name
+VARIANTS = ("gbi2-5.4", "gbi2-6.3", "gbi2-7.7", "gbi2-8.3", "gbi2-9.0")
+
+
+def chase_table(fields: list[tuple[str, tuple[float, float]]], target: tuple[float, float], missile: str, *,
+                site: str = "redzikowo", variants=VARIANTS, min_intercept_altitude_m: float | None = None,
+                earliest_launch_after_threat_s: float | None = None, settings: FanSettings | None = None,
+                seed: int = 2007) -> list[dict]:
+    """Per field: every variant's verdict (each chased by name), the threshold and engaging intervals, the ideal
+    bounds, the commit and its source, and ``consistent``: every variant's verdict agrees with the intervals."""
+    rows = []
+    for name, launch in fields:
+        kw = dict(site=site, min_intercept_altitude_m=min_intercept_altitude_m,
+                  earliest_launch_after_threat_s=earliest_launch_after_threat_s, settings=settings, seed=seed)
+        res = {v: chase(launch, target, missile, interceptor=v, threshold=(j == 0), **kw)
+               for j, v in enumerate(variants)}
+        first = res[variants[0]]
+        iv = first.engaging_speed_intervals_mps or []
+        verdicts = {v: r.engageable for v, r in res.items()}
+        inside = {v: any(lo <= r.interceptor_burnout_speed_mps <= hi for lo, hi in iv) for v, r in res.items()}
+        rows.append({"field": name, "verdicts": verdicts,
+                     "earliest_intercept_t_s": {v: r.earliest_intercept_t_s for v, r in res.items()},
+                     "verify_miss_m": {v: r.verify_miss_m for v, r in res.items()},
+                     "min_burnout_speed_mps": first.min_burnout_speed_mps, "engaging_speed_intervals_mps": iv,
+                     "ideal_speed_mps": first.ideal_speed_mps, "ideal_speed_delayed_mps": first.ideal_speed_delayed_mps,
+                     "earliest_launch_t_s": first.earliest_launch_t_s, "commit_time_source": first.commit_time_source,
+                     "consistent": all(verdicts[v] == inside[v] for v in variants)})
+    return rows

@@ -15,18 +15,71 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bmdsim.core.records import integer, real, table, text
 from bmdsim.engagement import defenses
 from bmdsim.engagement.fan import Fan, FanSettings, fan_for, sized_interceptor
 from bmdsim.engagement.firecontrol import Threats
 from bmdsim.errors import InputError, UnknownNameError
 from bmdsim.flight import catalog
-from bmdsim.flight.fly import Options, fly
-from bmdsim.flight.targeting import solve
+from bmdsim.flight.aimed import aim_and_fly
 from bmdsim.flight.vehicle import Vehicle
 
-__all__ = ["fly_threats", "interceptor_for", "fan_at", "sensor_timeline", "SensorTimeline", "FALLBACK_AFTER_BURNOUT_S"]
+__all__ = ["fly_threats", "interceptor_for", "fan_at", "sensor_timeline", "commit_timeline", "SensorTimeline",
+           "FALLBACK_AFTER_BURNOUT_S", "Engagement", "Outcome", "Battle"]
 
 FALLBACK_AFTER_BURNOUT_S = 60.0
+
+
+# ------------------------------------------------------------------------------------ records of a run
+@table("engagements", "Interceptor shot opportunities per threat (shoot-look-shoot), from the site's fire control. "
+       "Kills are drawn per warhead in the battle Monte Carlo (outcomes); the closing speed of an intercept is in "
+       "chase.")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Engagement:
+    engagement_id: int = integer("1, 2, ... per site")
+    site: str = text("interceptor site")
+    interceptor: str = text("variant")
+    threat: str = text("raid name")
+    shot: int = integer("1 = first opportunity at this threat")
+    interceptor_launch_t_s: float = real("earliest interceptor launch of the first shot (NULL for later shots)")
+    intercept_t_s: float = real("earliest intercept of this opportunity")
+    intercept_latitude_deg: float = real("threat position at the first intercept (trajectory sample)")
+    intercept_longitude_deg: float = real("")
+    intercept_altitude_km: float = real("")
+
+
+@table("outcomes", "Per threat and site: the outcome of one seeded realisation, and the Monte Carlo kill "
+       "probability.")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    threat: str = text("raid name")
+    site: str = text("interceptor site")
+    outcome: str = text("intercepted | leaked | not-engaged (realisation 0 of the battle Monte Carlo)")
+    shots: int = integer("shot opportunities")
+    shots_on_alert: int = integer("opportunities had the site been on alert")
+    warheads: int = integer("missiles in the raid")
+    killed_in_realisation: int = integer("warheads killed in realisation 0")
+    p_kill: float = real("kill probability per warhead over the Monte Carlo trials")
+    reason: str = text("why")
+    commit_source: str = text("how the commit time was set (which sensor's track, which delays)")
+
+
+@table("battle", "Per interceptor site: the battle manager's Monte Carlo over the whole raid.")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Battle:
+    site: str = text("interceptor site")
+    interceptor: str = text("variant")
+    inventory: int = integer("interceptors at the site")
+    doctrine: str = text("firing doctrine")
+    pssk: float = real("single-shot kill probability")
+    active_from_t_s: float = real("site active from")
+    trials: int = integer("Monte Carlo trials")
+    warheads: int = integer("")
+    decoys: int = integer("")
+    leakers_mean: float = real("expected leakers")
+    leakers_se: float = real("standard error")
+    p_no_leak: float = real("probability that no warhead leaks")
+    interceptors_fired_mean: float = real("")
 
 
 def fly_threats(missile: str, launch_lat_deg, launch_lon_deg, target_lat_deg, target_lon_deg, *,
@@ -36,7 +89,7 @@ def fly_threats(missile: str, launch_lat_deg, launch_lon_deg, target_lat_deg, ta
     Returns ``(Threats, miss_m)``; batched through the engine in chunks of ``chunk`` rows."""
     v = catalog.get(missile)
     if v.role != "threat":
-        raise InputError("--missile", missile, "choose a threat missile (see `bmdsim missiles`)")
+        raise InputError("missile", missile, "choose a threat missile (see `bmdsim missiles`)")
     la, lo, tla, tlo, t0 = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, float)) for a in
                                                  (launch_lat_deg, launch_lon_deg, target_lat_deg, target_lon_deg,
                                                   t_launch_s)))
@@ -44,9 +97,8 @@ def fly_threats(missile: str, launch_lat_deg, launch_lon_deg, target_lat_deg, ta
     n_dense = int(6000.0 / dense_dt_s)
     for c0 in range(0, la.size, chunk):
         s = slice(c0, c0 + chunk)
-        sol = solve(v, la[s], lo[s], tla[s], tlo[s], profile=profile, t_launch_s=t0[s])
-        f = fly(v, la[s], lo[s], sol.azimuth_deg, sol.kick_deg, cutoff_s=sol.cutoff_s, t_launch_s=t0[s],
-                options=Options(dense_dt_s=dense_dt_s, dense_n=n_dense))
+        sol, f = aim_and_fly(v, la[s], lo[s], tla[s], tlo[s], profile=profile, t_launch_s=t0[s],
+                             dense_dt_s=dense_dt_s, dense_n=n_dense)
         k = int(np.max(np.sum(np.isfinite(f.r_ecef[..., 0]), axis=1))) + 1
         parts.append(Threats(t_s=f.t_s[:, :k], r_ecef=f.r_ecef[:, :k], v_ecef=f.v_ecef[:, :k],
                              t_launch_s=f.t_launch_s, t_burnout_s=f.t_burnout_s, t_impact_s=f.t_impact_s))
@@ -69,10 +121,10 @@ def fly_threats(missile: str, launch_lat_deg, launch_lon_deg, target_lat_deg, ta
 def interceptor_for(name: str | None = None, speed_mps: float | None = None, *, site: str | None = None) -> Vehicle:
     """A catalog interceptor by name, or a variant sized to ``speed_mps``; default: the site's interceptor."""
     if name is not None and speed_mps is not None:
-        raise InputError("--interceptor/--interceptor-speed-mps", (name, speed_mps), "give one of the two")
+        raise InputError("interceptor/interceptor_speed_mps", (name, speed_mps), "give one of the two")
     if speed_mps is not None:
         if not 0 < speed_mps <= 12_000:
-            raise InputError("--interceptor-speed-mps", speed_mps, "give a burnout speed between 0 and 12,000 m/s")
+            raise InputError("interceptor_speed_mps", speed_mps, "give a burnout speed between 0 and 12,000 m/s")
         return sized_interceptor(float(speed_mps))
     if name is None:
         name = defenses.get(site).interceptor if site else "gbi2-6.3"
@@ -109,8 +161,7 @@ def sensor_timeline(threats: Threats, site: str, *, seed: int = 2007, rcs_m2: fl
     from bmdsim.sensing import catalog as sensing_catalog
     from bmdsim.sensing.detection import detect_all
 
-    d = defenses.get(site)
-    sensors = [sensing_catalog.sensor(s) for s in d.sensors]
+    sensors = [sensing_catalog.sensor(s) for s in defenses.get(site).sensors]
     n = len(threats)
     idx = np.arange(n) if sample is None else np.asarray(sample, dtype=int)
     rngs = np.random.default_rng(seed).spawn(idx.size)
@@ -130,13 +181,26 @@ def sensor_timeline(threats: Threats, site: str, *, seed: int = 2007, rcs_m2: fl
         az = _launch_azimuth(threats)
         near = np.argmin(np.abs(np.angle(np.exp(1j * (az[:, None] - az[idx][None, :])))), axis=1)
         det, trk, who = det[near], trk[near], [who[j] for j in near]
+    return commit_timeline(threats, site, t_track_s=trk, tracking_sensor=who, t_detect_s=det,
+                           how="sensor timeline")
+
+
+def commit_timeline(threats: Threats, site: str, *, t_track_s, tracking_sensor, t_detect_s=None,
+                    how: str = "sensor timeline") -> SensorTimeline:
+    """The commit and earliest interceptor launch of each threat at ``site`` from its first radar track
+    ``t_track_s (N,)`` (seconds since the epoch, NaN: never) by ``tracking_sensor`` (names): the one rule of the
+    module docstring, used by :func:`sensor_timeline` (the site's catalog sensors, drawn here) and by the
+    scenario run (the tracks the run reports). ``how`` names the origin of the tracks in ``source``."""
+    d = defenses.get(site)
+    trk = np.asarray(t_track_s, dtype=float)
+    det = np.full(trk.shape, np.nan) if t_detect_s is None else np.asarray(t_detect_s, dtype=float)
     fallback = ~np.isfinite(trk)
     t_commit = np.where(fallback, threats.t_burnout_s + FALLBACK_AFTER_BURNOUT_S, trk) + d.commit_after_track_s
     t_launch = np.maximum(t_commit + d.reaction_s, threats.t_launch_s + d.activation_delay_s)
     src = [(f"assumed: threat burnout + {FALLBACK_AFTER_BURNOUT_S:.0f} s (no radar track)" if fb else
-            f"sensor timeline: {w} track") + f" + {d.commit_after_track_s:.0f} s fire control + "
-           f"{d.reaction_s:.0f} s reaction" for fb, w in zip(fallback, who, strict=True)]
-    return SensorTimeline(t_detect_s=det, t_track_s=trk, tracking_sensor=who, t_commit_s=t_commit,
+            f"{how}: {w} track") + f" + {d.commit_after_track_s:.0f} s fire control + "
+           f"{d.reaction_s:.0f} s reaction" for fb, w in zip(fallback, tracking_sensor, strict=True)]
+    return SensorTimeline(t_detect_s=det, t_track_s=trk, tracking_sensor=list(tracking_sensor), t_commit_s=t_commit,
                           t_earliest_launch_s=t_launch, source=src)
 
 

@@ -12,9 +12,15 @@ trajectory sample). Per aimpoint:
 - ``p_no_leak``: the probability that the threat is killed, ``1 - (1 - Pssk)^n`` with ``n = min(inventory,
   salvo x shots)`` interceptors (independent shots, perfect kill assessment, one threat).
 
-The earliest interceptor launch is, per aimpoint, the sensor timeline of the sampled flight with the nearest
-launch azimuth (:func:`bmdsim.analysis.engage.sensor_timeline`, up to ``sensor_sample`` flights run through the
-sensors), unless given.
+The earliest interceptor launch is, per aimpoint, the sensor timeline of that aimpoint's own threat flight
+(:func:`bmdsim.analysis.engage.sensor_timeline` run on each flight alone, with the same seed, so that
+:func:`bmdsim.analysis.chase.chase` computes the same commit for the same aimpoint), unless given (then stated as
+an assumption). ``sensor_sample=N`` restores the older shortcut: the timeline of the nearest of ``N`` sampled
+flights by launch azimuth. The minimum intercept altitude is the site's unless given.
+
+``verify=N`` checks up to ``N`` cells' verdicts by flying, without reading the fan table
+(:mod:`bmdsim.engagement.verify`): a third each from the defended side of the defended boundary, the undefended
+side, and the reachable cells farthest from the site; the agreement is in :attr:`Footprint.verification`.
 """
 
 from __future__ import annotations
@@ -80,6 +86,14 @@ class Footprint:
     pssk: float
     commit_time_source: str
     timings_s: dict = field(default_factory=dict)
+    #: per aimpoint: earliest interceptor launch, s after the threat's launch (NaN: not reachable), and the index
+    #: of its source in ``commit_sources``
+    earliest_launch_t_s: np.ndarray | None = None
+    commit_source_index: np.ndarray | None = None
+    commit_sources: list = field(default_factory=list)
+    min_intercept_altitude_km: float | None = None
+    #: the fly-to-check of a sample of verdicts (None: not run); see the module docstring
+    verification: dict | None = None
 
     @property
     def defended_fraction(self) -> float:
@@ -92,11 +106,22 @@ class Footprint:
              "defended_cells": int(self.defended.sum()), "defended_fraction": self.defended_fraction,
              "launch": list(self.launch), "site": self.site, "interceptor": self.interceptor,
              "missile": self.missile, "salvo": self.salvo, "pssk": self.pssk,
-             "commit_time_source": self.commit_time_source, "cities": self.cities, "timings_s": self.timings_s}
+             "commit_time_source": self.commit_time_source, "cities": self.cities, "timings_s": self.timings_s,
+             "min_intercept_altitude_km": self.min_intercept_altitude_km, "commit_sources": self.commit_sources,
+             "verification": self.verification}
         if cells:
+            def col(a, nd=None):
+                if a is None:
+                    return None
+                return [None if not np.isfinite(x) else (round(float(x), nd) if nd else float(x)) for x in a]
+
             d["grid"] = {"latitude_deg": self.latitude_deg.tolist(), "longitude_deg": self.longitude_deg.tolist(),
                          "reachable": self.reachable.tolist(), "defended": self.defended.tolist(),
-                         "shots": self.shots.tolist(), "p_no_leak": self.p_no_leak.tolist()}
+                         "shots": self.shots.tolist(), "p_no_leak": col(self.p_no_leak, 4),
+                         "earliest_intercept_t_s": col(self.earliest_intercept_t_s, 1),
+                         "earliest_launch_t_s": col(self.earliest_launch_t_s, 1),
+                         "commit_source_index": (None if self.commit_source_index is None
+                                                 else self.commit_source_index.tolist())}
         return d
 
     def figure(self):
@@ -141,13 +166,15 @@ def footprint(launch: tuple[float, float], missile: str, *, site: str = "redziko
               interceptor_speed_mps: float | None = None, grid_deg: float = 2.0, region=None,
               aimpoints: tuple[np.ndarray, np.ndarray] | None = None, earliest_launch_after_threat_s=None,
               salvo: int = 1, pssk: float | None = None, settings: FanSettings | None = None,
-              dense_dt_s: float = 4.0, chunk: int = 2000, sensor_sample: int = 48, seed: int = 2007) -> Footprint:
+              dense_dt_s: float = 4.0, chunk: int = 2000, sensor_sample: int | None = None, seed: int = 2007,
+              min_intercept_altitude_m: float | None = None, verify: int = 0) -> Footprint:
     """The defended footprint (module docstring). ``aimpoints=(lat, lon)`` replaces the grid."""
     timings: dict = {}
     t_all = time.perf_counter()
     d = defenses.get(site)
     v = interceptor_for(interceptor, interceptor_speed_mps, site=site)
     p = d.pssk_of(v.name) if pssk is None else float(pssk)
+    min_alt = d.min_intercept_altitude_m if min_intercept_altitude_m is None else float(min_intercept_altitude_m)
     if salvo < 1:
         from bmdsim.errors import InputError
 
@@ -169,12 +196,19 @@ def footprint(launch: tuple[float, float], missile: str, *, site: str = "redziko
     reachable = np.zeros(n_all, dtype=bool)
     shots = np.zeros(n_all, dtype=int)
     t_early = np.full(n_all, np.nan)
+    t_commit = np.full(n_all, np.nan)
+    src_idx = np.full(n_all, -1, dtype=int)
+    sources_all: list = []
     fan = fan_at(v, site, settings=settings)
     max_shots = max(1, d.inventory // salvo)
     # commit: the sensor timeline of sampled flights, by launch azimuth
     idx = np.flatnonzero(try_)
     _, az_all = geodesy.inverse(launch[0], launch[1], all_la, all_lo)
-    if earliest_launch_after_threat_s is None and idx.size:
+    own = earliest_launch_after_threat_s is None and sensor_sample is None
+    if own:
+        source = "sensor timeline of each aimpoint's own threat flight"
+        samp_az = rel = np.array([np.nan])
+    elif earliest_launch_after_threat_s is None and idx.size:
         t0 = time.perf_counter()
         order = idx[np.argsort(az_all[idx])]
         samp = order[np.unique(np.linspace(0, order.size - 1, min(sensor_sample, order.size)).astype(int))]
@@ -189,24 +223,46 @@ def footprint(launch: tuple[float, float], missile: str, *, site: str = "redziko
     else:
         samp_az = np.array([0.0])
         rel = np.array([float(earliest_launch_after_threat_s or 0.0)])
-        source = "given (--commit-delay-s)"
-    t_fly = t_fc = 0.0
+        source = f"assumed: given, {rel[0]:.0f} s after the threat's launch (--commit-delay-s)"
+    t_fly = t_fc = t_st = 0.0
     for c0 in range(0, idx.size, chunk):
         ii = idx[c0:c0 + chunk]
         t0 = time.perf_counter()
         th, miss = fly_threats(missile, launch[0], launch[1], all_la[ii], all_lo[ii], dense_dt_s=dense_dt_s)
         t1 = time.perf_counter()
-        near = np.argmin(np.abs(np.angle(np.exp(1j * np.radians(az_all[ii][:, None] - samp_az[None, :])))), axis=1)
-        c = th.t_launch_s + rel[near]
-        w = windows(fan, th, t_earliest_launch_s=c, min_intercept_altitude_m=d.min_intercept_altitude_m)
-        n_opp, _ = w.opportunities(assess_s=d.kill_assessment_s, max_shots=max_shots)
         ok = miss < MISS_LIMIT_M
+        if own:
+            c, srcs = _own_commits(th, ok, site, seed)
+            t_st += time.perf_counter() - t1
+        else:
+            near = np.argmin(np.abs(np.angle(np.exp(1j * np.radians(az_all[ii][:, None] - samp_az[None, :])))),
+                             axis=1)
+            c = th.t_launch_s + rel[near]
+            srcs = [source] * ii.size
+        t2 = time.perf_counter()
+        w = windows(fan, th, t_earliest_launch_s=c, min_intercept_altitude_m=min_alt)
+        n_opp, _ = w.opportunities(assess_s=d.kill_assessment_s, max_shots=max_shots)
         reachable[ii] = ok
         shots[ii] = np.where(ok, n_opp, 0)
         t_early[ii] = np.where(ok, w.earliest_intercept_s - th.t_launch_s, np.nan)
+        t_commit[ii] = np.where(ok & np.isfinite(c), c - th.t_launch_s, np.nan)
+        for q, sname in enumerate(srcs):
+            if ok[q]:
+                if sname not in sources_all:
+                    sources_all.append(sname)
+                src_idx[ii[q]] = sources_all.index(sname)
         t_fly += t1 - t0
-        t_fc += time.perf_counter() - t1
-    timings.update(threat_flights=t_fly, fire_control=t_fc, total=time.perf_counter() - t_all)
+        t_fc += time.perf_counter() - t2
+    if own:
+        timings["sensor_timeline"] = t_st
+    timings.update(threat_flights=t_fly, fire_control=t_fc)
+    verification = None
+    if verify > 0:
+        t0 = time.perf_counter()
+        verification = _verify(fan, missile, launch, la, lo, reachable[:m], shots[:m] > 0, t_commit[:m], site,
+                               min_alt, verify, dense_dt_s)
+        timings["verification"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - t_all
     defended = shots > 0
     pnl = np.where(reachable, p_kill_independent(p, np.minimum(d.inventory, salvo * shots)), np.nan)
     city_rows = [{"name": c.name, "latitude_deg": c.latitude_deg, "longitude_deg": c.longitude_deg,
@@ -217,4 +273,86 @@ def footprint(launch: tuple[float, float], missile: str, *, site: str = "redziko
     return Footprint(latitude_deg=la, longitude_deg=lo, reachable=reachable[:m], defended=defended[:m],
                      shots=shots[:m], p_no_leak=pnl[:m], earliest_intercept_t_s=t_early[:m], cities=city_rows,
                      launch=tuple(launch), site=site, interceptor=v.name, missile=missile, salvo=salvo, pssk=p,
-                     commit_time_source=source, timings_s=timings)
+                     commit_time_source=source, timings_s=timings, earliest_launch_t_s=t_commit[:m],
+                     commit_source_index=src_idx[:m], commit_sources=sources_all,
+                     min_intercept_altitude_km=min_alt / 1e3, verification=verification)
+
+
+def _own_commits(th, ok, site: str, seed: int):
+    """Earliest interceptor launch (s since the epoch) of each threat from its own sensor timeline, each flight
+    run alone with ``seed`` (as :func:`bmdsim.analysis.chase.chase` runs it), and its source; inf where the
+    threat is not reachable (no shot)."""
+    c = np.full(len(th), np.inf)
+    srcs = [""] * len(th)
+    for q in np.flatnonzero(ok):
+        tl = sensor_timeline(th.take([q]), site, seed=seed)
+        c[q] = float(tl.t_earliest_launch_s[0])
+        srcs[q] = tl.source[0]
+    return c, srcs
+
+
+def _boundary(la, lo, defended, reachable):
+    """Reachable cells with a reachable grid neighbour (8-connected, by the grid's own spacing) of the other
+    verdict."""
+    out = np.zeros(la.size, dtype=bool)
+    if la.size < 2:
+        return out
+    step_la = np.min(np.diff(np.unique(la))) if np.unique(la).size > 1 else 1.0
+    step_lo = np.min(np.diff(np.unique(lo))) if np.unique(lo).size > 1 else 1.0
+    key = {(round(a / step_la), round(b / step_lo)): j for j, (a, b) in enumerate(zip(la, lo, strict=True))}
+    for j in np.flatnonzero(reachable):
+        ka, kb = round(la[j] / step_la), round(lo[j] / step_lo)
+        for da in (-1, 0, 1):
+            for db in (-1, 0, 1):
+                n = key.get((ka + da, kb + db))
+                if n is not None and n != j and reachable[n] and defended[n] != defended[j]:
+                    out[j] = True
+    return out
+
+
+def _pick(cells, n):
+    """Up to ``n`` of ``cells``, evenly spread (deterministic)."""
+    if cells.size <= n:
+        return cells
+    return cells[np.unique(np.linspace(0, cells.size - 1, n).round().astype(int))]
+
+
+def _verify(fan, missile, launch, la, lo, reachable, defended, t_commit_rel, site, min_alt, n, dense_dt_s):
+    """Fly-to-check a sample of verdicts (module docstring): the agreement record of :attr:`Footprint.
+    verification`."""
+    from bmdsim.engagement.verify import check_no, check_yes
+
+    d = defenses.get(site)
+    bnd = _boundary(la, lo, defended, reachable)
+    dist, _ = geodesy.inverse(d.latitude_deg, d.longitude_deg, la, lo)
+    k = max(1, n // 3)
+    yes_b = _pick(np.flatnonzero(bnd & defended), k)
+    no_b = _pick(np.flatnonzero(bnd & ~defended), k)
+    rest = np.setdiff1d(np.flatnonzero(reachable), np.concatenate([yes_b, no_b]))
+    far = rest[np.argsort(-dist[rest])][:max(0, n - yes_b.size - no_b.size)]
+    groups = [("boundary, defended side", yes_b), ("boundary, undefended side", no_b), ("far", far)]
+    cells = np.concatenate([g for _, g in groups]).astype(int)
+    rows, by_group = [], {}
+    if cells.size:
+        th, _ = fly_threats(missile, launch[0], launch[1], la[cells], lo[cells], dense_dt_s=dense_dt_s)
+        c = th.t_launch_s + t_commit_rel[cells]
+        w = windows(fan, th, t_earliest_launch_s=c, min_intercept_altitude_m=min_alt)
+        for q, j in enumerate(cells):
+            if w.engageable[q]:
+                chk = check_yes(fan, th, q, float(c[q]), earliest_intercept_s=float(w.earliest_intercept_s[q]),
+                                latest_intercept_s=float(w.latest_intercept_s[q]), min_intercept_altitude_m=min_alt)
+            else:
+                chk = check_no(fan, th, q, float(c[q]), min_intercept_altitude_m=min_alt)
+            rows.append((int(j), chk))
+    agree = sum(ch.agree for _, ch in rows)
+    for name, g in groups:
+        sub = [ch for j, ch in rows if j in set(g.tolist())]
+        by_group[name] = {"checked": len(sub), "agree": int(sum(ch.agree for ch in sub))}
+    return {"checked": len(rows), "agree": int(agree), "agreement": agree / len(rows) if rows else None,
+            "method": "yes: the shot flown (engagement.verify.check_yes); no: direct search over launch time, "
+                      "azimuth and steering flown with the engine (engagement.verify.check_no)",
+            "by_group": by_group,
+            "disagreements": [{"latitude_deg": float(la[j]), "longitude_deg": float(lo[j]), "table": ch.table,
+                               "flown": ch.flown, "miss_m": None if not np.isfinite(ch.miss_m) else ch.miss_m,
+                               "deficit_s": None if not np.isfinite(ch.deficit_s) else ch.deficit_s}
+                              for j, ch in rows if not ch.agree]}

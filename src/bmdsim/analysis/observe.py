@@ -23,17 +23,17 @@ point of the flown truth (with drag), so it contains the PIP's vacuum-model bias
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from bmdsim.analysis.sharing import MILESTONES_KM, ObserverView, first_within, observer_view
 from bmdsim.core import frames, geodesy
+from bmdsim.core.records import real, table, text
 from bmdsim.errors import InputError, UnreachableError
 from bmdsim.flight import catalog as flight_catalog
 from bmdsim.flight import sites
-from bmdsim.flight.fly import Options, fly
-from bmdsim.flight.targeting import solve
+from bmdsim.flight.aimed import aim_and_fly
 from bmdsim.flight.vehicle import Vehicle
 from bmdsim.sensing import catalog, coverage, detection
 from bmdsim.sensing.feed import Feed, FeedSpec, share, with_pips
@@ -42,7 +42,8 @@ from bmdsim.sensing.tracking import TrackResult, predicted_impact_point, track_o
 
 __all__ = ["Truth", "SensorSummary", "ThreatObservation", "VisibilityRow", "fly_truth", "fly_truths",
            "default_sensors", "resolve_sensors", "observe_threat", "observation_dict", "russian_icbm_visibility",
-           "truths_from_flights", "fused_track", "share_observation", "EARLY_WARNING", "DEFAULT_RCS_M2"]
+           "truths_from_flights", "fused_track", "share_observation", "EARLY_WARNING", "DEFAULT_RCS_M2",
+           "UnseenFlight", "unseen_flight"]
 
 #: the early-warning radars of the 2007 system considered by default (Gabala, offered by Russia, only on request)
 EARLY_WARNING = ("fylingdales", "thule")
@@ -104,10 +105,7 @@ def fly_truths(missile, launches, targets, *, dt_s: float = 2.0, profile: str = 
     la1, lo1 = np.array([p[0] for p in targets], float), np.array([p[1] for p in targets], float)
     if not (dt_s > 0 and math.isfinite(dt_s)):
         raise InputError("dt_s", dt_s, "give a positive sampling interval in seconds, e.g. 2")
-    sol = solve(v, la0, lo0, la1, lo1, profile=profile, t_launch_s=t_launch_s)
-    tof = float(np.nanmax(sol.flights.time_of_flight_s))
-    opts = Options(dense_dt_s=dt_s, dense_n=int(tof / dt_s) + 3)
-    f = fly(v, la0, lo0, sol.azimuth_deg, sol.kick_deg, cutoff_s=sol.cutoff_s, t_launch_s=t_launch_s, options=opts)
+    sol, f = aim_and_fly(v, la0, lo0, la1, lo1, profile=profile, t_launch_s=t_launch_s, dense_dt_s=dt_s)
     return truths_from_flights(f, missile=v.name, targets=np.stack([la1, lo1], axis=-1), miss_m=sol.miss_m)
 
 
@@ -138,8 +136,8 @@ def truths_from_flights(f, *, missile: str, targets, miss_m) -> list[Truth]:
 
 def fly_truth(missile, launch, target, *, dt_s: float = 2.0, profile: str = "minimum-energy") -> Truth:
     """Aim and fly one missile; ``launch``/``target`` are site names or ``(lat, lon)`` / ``"LAT,LON"``."""
-    p0 = sites.resolve("--from", launch) if isinstance(launch, str) else tuple(launch)
-    p1 = sites.resolve("--to", target) if isinstance(target, str) else tuple(target)
+    p0 = sites.resolve("launch", launch) if isinstance(launch, str) else tuple(launch)
+    p1 = sites.resolve("target", target) if isinstance(target, str) else tuple(target)
     return fly_truths(missile, [p0], [p1], dt_s=dt_s, profile=profile)[0]
 
 
@@ -170,13 +168,13 @@ def resolve_sensors(names) -> list:
         try:
             s = catalog.sensor(n)
         except UnknownNameError:
-            raise UnknownNameError("--radars", n, [*catalog.radar_names(with_aliases=True),
+            raise UnknownNameError("sensors", n, [*catalog.radar_names(with_aliases=True),
                                                    *catalog.infrared_names()]) from None
         if s.name not in seen:
             seen.add(s.name)
             out.append(s)
     if not out:
-        raise InputError("--radars", ",".join(map(str, names)), "name at least one sensor, e.g. --radars brdy,"
+        raise InputError("sensors", ",".join(map(str, names)), "name at least one sensor, e.g. brdy,"
                          "fylingdales (see `bmdsim radars`)")
     return out
 
@@ -186,7 +184,7 @@ def resolve_sensors(names) -> list:
 class SensorSummary:
     """One sensor against one threat. Times in seconds since the epoch (NaN: never).
 
-    ``unseen_ground_range_km``: for a radar, the ground range flown before it *could* detect the threat
+    ``undetectable_ground_range_km``: for a radar, the ground range flown before it *could* detect the threat
     (capability: visible, track dwell at the design SNR, cued radars assumed cued;
     :func:`bmdsim.sensing.coverage.unseen_ground_range`); for the infrared satellites, before they could see the
     plume. ``visible_ground_range_km``: ground range when the threat first entered its view (horizon, field of
@@ -200,7 +198,7 @@ class SensorSummary:
     first_detection_t_s: float
     track_established_t_s: float
     report_t_s: float
-    unseen_ground_range_km: float
+    undetectable_ground_range_km: float
     visible_ground_range_km: float
     detected_ground_range_km: float
     measurements: int
@@ -232,9 +230,54 @@ class ThreatObservation:
     observer: ObserverView | None = None
 
 
+@table("unseen", "How far each threat flies before it is seen: before the first reported radar detection "
+       "(the draws of sensor_detections: the same first detection as there and as `bmdsim track --json`), and, as "
+       "a capability, before any radar could detect it at all (visible and a track dwell at the design SNR, cued "
+       "radars assumed cued). A detection can come before the capability time: a fluctuating target is sometimes "
+       "detected below the design SNR.")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnseenFlight:
+    threat: str = text("raid name")
+    first_detection_radar: str | None = text("radar of the first radar detection (NULL: no radar detected it)")
+    first_detection_t_s: float = real("first radar detection (the earliest sensor_detections.first_detection_t_s "
+                                      "of a radar)")
+    first_detection_after_launch_s: float = real("the same, s after the threat's launch")
+    unseen_ground_range_km: float = real("ground range from the launch point to the sub-point at the first radar "
+                                         "detection")
+    first_detection_altitude_km: float = real("altitude then (km)")
+    total_ground_range_km: float = real("ground range of the whole flight")
+    first_detectable_radar: str | None = text("first radar able to detect it at its design SNR (capability)")
+    first_detectable_t_s: float = real("when that radar first could")
+    undetectable_ground_range_km: float = real("ground range flown before any radar could detect it (capability)")
+
+
+def unseen_flight(obs: ThreatObservation, threat: str | None = None) -> UnseenFlight:
+    """The unseen part of one observed threat (the one definition used by ``bmdsim track``, the run, its
+    database and report): the first radar detection among the reported draws, and the capability answer of
+    :func:`bmdsim.sensing.coverage.unseen_ground_range`."""
+    truth = obs.truth
+    radar = [(d.t_first_detection_s, d.measurements.sensor) for d in obs.detections
+             if d.kind == "radar" and math.isfinite(d.t_first_detection_s)]
+    t_det, who = min(radar) if radar else (math.nan, None)
+    alt_km = math.nan
+    if math.isfinite(t_det):
+        r, _ = detection.interpolate_state(truth.t_s, truth.r_ecef, truth.v_ecef, [t_det])
+        alt_km = float(frames.ecef_to_geodetic(r)[2][0]) / 1e3
+    u = obs.unseen
+    seen = u is not None and math.isfinite(u.t_first_seen_s)
+    return UnseenFlight(
+        threat=threat or obs.object_id, first_detection_radar=who, first_detection_t_s=float(t_det),
+        first_detection_after_launch_s=float(t_det - truth.t_launch_s),
+        unseen_ground_range_km=_range_at(truth, t_det), first_detection_altitude_km=alt_km,
+        total_ground_range_km=_range_at(truth, float(truth.t_s[-1])),
+        first_detectable_radar=(u.radar or None) if seen else None,
+        first_detectable_t_s=float(u.t_first_seen_s) if seen else math.nan,
+        undetectable_ground_range_km=float(u.ground_range_km) if seen else math.nan)
+
+
 def _check_rcs(rcs_m2):
     if not (isinstance(rcs_m2, int | float) and math.isfinite(rcs_m2) and rcs_m2 > 0):
-        raise InputError("--rcs-m2", rcs_m2, "give a positive radar cross-section in m^2, e.g. 0.1 for a warhead")
+        raise InputError("rcs_m2", rcs_m2, "give a positive radar cross-section in m^2, e.g. 0.1 for a warhead")
 
 
 def _truth_pip_bias_km(truth: Truth, t_s: float) -> float:
@@ -267,7 +310,7 @@ def observe_threat(truth: Truth, sensors=None, *, rng: np.random.Generator, rcs_
         raise InputError("rng", type(rng).__name__, "pass a numpy.random.Generator, e.g. np.random.default_rng(1)")
     _check_rcs(rcs_m2)
     if not (pip_dt_s > 0 and math.isfinite(pip_dt_s)):
-        raise InputError("--pip-dt-s", pip_dt_s, "give a positive PIP interval in seconds, e.g. 10")
+        raise InputError("pip_dt_s", pip_dt_s, "give a positive PIP interval in seconds, e.g. 10")
     sensors = default_sensors(truth, rcs_m2) if sensors is None else list(sensors)
     g_sense, g_feed = rng.spawn(2)
     res = detection.detect_all(sensors, truth.t_s, truth.r_ecef, truth.v_ecef, rng=g_sense, rcs_m2=rcs_m2,
@@ -284,7 +327,7 @@ def observe_threat(truth: Truth, sensors=None, *, rng: np.random.Generator, rcs_
         summaries.append(SensorSummary(
             name=s.name, kind=d.kind, first_visible_t_s=float(d.t_first_visible_s), cue_t_s=float(d.t_cue_s),
             first_detection_t_s=float(d.t_first_detection_s), track_established_t_s=float(d.t_track_s),
-            report_t_s=float(d.t_report_s), unseen_ground_range_km=float(unseen),
+            report_t_s=float(d.t_report_s), undetectable_ground_range_km=float(unseen),
             visible_ground_range_km=_range_at(truth, d.t_first_visible_s),
             detected_ground_range_km=_range_at(truth, d.t_first_detection_s), measurements=len(d.measurements)))
     radars = [s for s in sensors if isinstance(s, Radar)]
@@ -394,7 +437,8 @@ def _rl(a, nd=3):
 
 
 def _sensor_dict(s) -> dict:
-    keys = ("first_detection_t_s", "track_established_t_s", "unseen_ground_range_km")
+    keys = ("first_detection_t_s", "track_established_t_s",
+            "undetectable_ground_range_km" if isinstance(s, SensorSummary) else "unseen_ground_range_km")
     out = {k: _r(getattr(s, k), 2 if k.endswith("_s") else 1) for k in keys}
     if isinstance(s, SensorSummary):
         out.update(kind=s.kind, first_visible_t_s=_r(s.first_visible_t_s, 2), cue_t_s=_r(s.cue_t_s, 2),
@@ -423,12 +467,10 @@ def observation_dict(obs: ThreatObservation) -> dict:
                    "impact_latitude_deg": _r(tr.impact_latitude_deg, 5),
                    "impact_longitude_deg": _r(tr.impact_longitude_deg, 5), "miss_m": _r(tr.miss_m, 1)},
         "sensors": {s.name: _sensor_dict(s) for s in obs.sensors},
-        "unseen": None if obs.unseen is None else {
-            "radar": obs.unseen.radar or None, "t_s": _r(obs.unseen.t_first_seen_s, 2),
-            "unseen_ground_range_km": _r(obs.unseen.ground_range_km, 1) if math.isfinite(
-                obs.unseen.t_first_seen_s) else None,
-            "total_ground_range_km": _r(obs.unseen.total_ground_range_m / 1e3, 1)},
-        "track": {"start_t_s": _r(obs.track_start_t_s, 2),
+        "unseen": None if not any(d.kind == "radar" for d in obs.detections) else {
+            k: (_r(v, 2 if k.endswith("_s") else 1) if isinstance(v, float) else v)
+            for k, v in asdict(unseen_flight(obs)).items() if k != "threat"},
+        "track": {"fused_track_start_t_s": _r(obs.track_start_t_s, 2),
                   "updates": 0 if obs.track is None else int(obs.track.t_s.size),
                   "uses_reports_after_t_s": _r(tr.t_burnout_s, 2),
                   "final_pip_error_km": _r(obs.pip_error_km[-1]) if obs.pip_error_km.size else None,

@@ -20,11 +20,77 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bmdsim.core.records import flag, integer, real, table, text
 from bmdsim.sensing.feed import Feed, FeedSpec, ObserverPips, infer
 
-__all__ = ["ObservedSensor", "ObserverView", "observer_view", "first_within", "step_values", "MILESTONES_KM"]
+__all__ = ["ObservedSensor", "ObserverView", "observer_view", "first_within", "step_values", "MILESTONES_KM",
+           "SharedFeed", "SharedFeedSensor", "SharedFeedPip"]
 
 MILESTONES_KM = (100.0, 10.0, 1.0)
+
+
+@table("shared_feed", "What each observer learns from its shared radar feed, per threat, next to the defense "
+       "(bmdsim.sensing.feed.share, bmdsim.analysis.sharing.observer_view). The messages themselves are in "
+       "feed-OBSERVER.jsonl.")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SharedFeed:
+    observer: str = text("observer name")
+    threat: str = text("raid name")
+    feedspec: str = text("the feed as a FEEDSPEC string (bmdsim track --share grammar)")
+    content: str = text("what is shared: detections, tracks, pips")
+    feed_from: str = text("radars shared (their detections, and the track fused from their reports)")
+    latency_s: float = real("validity to reception (s)")
+    interval_s: float = real("at most one message per stream per interval (s); 0 = all")
+    noise_m: float = real("added 1-sigma error on shared positions (m)")
+    noise_mps: float = real("added 1-sigma error on shared track velocities (m/s)")
+    blank_regions: int = integer("regions held back")
+    source: str = text("what the observer's PIPs come from: pips | tracks | detections | none")
+    detection_messages: int = integer("detections received")
+    track_messages: int = integer("track states")
+    pip_messages: int = integer("predicted impact points received")
+    removed_by_blanking: int = integer("messages the blanked regions held back")
+    first_received_t_s: float = real("first message reaching the observer")
+    first_received_after_launch_s: float = real("the same, s after the threat's launch")
+    defense_final_pip_error_km: float = real("the defense's last PIP error (km)")
+    observer_final_pip_error_km: float = real("the observer's last PIP error (km)")
+    defense_stays_within_100_km_t_s: float = real("from when the defense's PIP stays within 100 km of the true "
+                                                  "impact")
+    observer_stays_within_100_km_t_s: float = real("the same for the observer (reception time)")
+    observer_delay_100_km_s: float = real("observer minus defense (s)")
+    defense_stays_within_10_km_t_s: float = real("... within 10 km")
+    observer_stays_within_10_km_t_s: float = real("")
+    observer_delay_10_km_s: float = real("")
+    defense_stays_within_1_km_t_s: float = real("... within 1 km (NULL where the PIP's vacuum bias alone exceeds "
+                                                "1 km, as for several ICBMs)")
+    observer_stays_within_1_km_t_s: float = real("")
+    observer_delay_1_km_s: float = real("")
+    reveals_impact_area: bool = flag("the observer's PIP comes within 10 km and stays there before impact")
+
+
+@table("shared_feed_sensors", "Per observer, threat and shared radar: the radar as the observer sees it.")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SharedFeedSensor:
+    observer: str = text("observer name")
+    threat: str = text("raid name")
+    sensor: str = text("radar")
+    messages: int = integer("messages naming this radar")
+    first_received_t_s: float = real("reception of its first message")
+    track_established_t_s: float = real("reception of its first message valid at or after the defense "
+                                        "established its track with it")
+    unseen_ground_range_km: float = real("ground range from launch at the validity of its first message: the part "
+                                         "of the flight the feed never shows from it")
+
+
+@table("shared_feed_pips", "The observer's predicted impact points over time, per observer and threat.")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SharedFeedPip:
+    observer: str = text("observer name")
+    threat: str = text("raid name")
+    k: int = integer("index")
+    valid_t_s: float = real("validity")
+    received_t_s: float = real("reception")
+    pip_error_km: float = real("distance to the true impact point (km)")
+    pip_sigma_km: float = real("1-sigma semi-major axis of its ellipse (km)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

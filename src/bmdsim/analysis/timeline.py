@@ -11,15 +11,36 @@ opportunities against the delay and gives, per shot, the largest delay that stil
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from bmdsim.analysis.engage import fan_at, fly_threats, interceptor_for, sensor_timeline
+from bmdsim.core.records import real, table, text
 from bmdsim.engagement import defenses
 from bmdsim.engagement.fan import FanSettings
 from bmdsim.engagement.firecontrol import windows
 from bmdsim.errors import InputError
 
-__all__ = ["timeline", "timeline_figure", "EVENTS"]
+__all__ = ["timeline", "timeline_figure", "EVENTS", "DecisionTime"]
+
+
+@table("decision_times", "Warning and decision time per threat and interceptor site (times from the epoch, "
+       "durations in s).")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionTime:
+    threat: str = text("raid name")
+    site: str | None = text("interceptor site (NULL if none)")
+    readiness: str | None = text("on-alert | delayed")
+    active_from_t_s: float = real("site active from")
+    launch_t_s: float = real("threat launch")
+    impact_t_s: float = real("threat impact")
+    first_report_t_s: float = real("first report of the launch by any sensor")
+    first_radar_track_t_s: float = real("first confirmed radar track (sensor_detections.track_t_s)")
+    warning_s: float = real("impact minus first report")
+    radar_track_to_impact_s: float = real("impact minus first radar track")
+    decision_window_s: float = real("impact minus max(first radar track, site active)")
+    lost_to_activation_s: float = real("part of the window lost because the site was not yet active")
 
 EVENTS = ("launch", "burnout", "detection", "track", "commit", "interceptor_launch", "intercept", "kill_assessment",
           "second_shot_launch", "second_intercept", "impact")
@@ -40,12 +61,12 @@ def timeline(launch: tuple[float, float], target: tuple[float, float], missile: 
     v = interceptor_for(interceptor, interceptor_speed_mps, site=site)
     th, miss = fly_threats(missile, launch[0], launch[1], target[0], target[1], dense_dt_s=dense_dt_s)
     if not miss[0] < 1000.0:
-        raise InputError("--to", target, f"{missile} cannot be aimed there; choose a closer target")
+        raise InputError("target", target, f"{missile} cannot be aimed there; choose a closer target")
     t0 = float(th.t_launch_s[0])
     tl = sensor_timeline(th, site, seed=seed)
     delay = d.activation_delay_s if activation_delay_s is None else float(activation_delay_s)
     if not delay >= 0:
-        raise InputError("--activation-delay-s", delay, "give zero or more seconds")
+        raise InputError("activation_delay_s", delay, "give zero or more seconds")
     base = float(tl.t_earliest_launch_s[0])
     c = max(base, t0 + delay)
     fan = fan_at(v, site, settings=settings)

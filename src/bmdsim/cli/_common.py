@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 import typer
@@ -48,3 +50,77 @@ def _default(o):
 
 def echo_json(obj) -> None:
     typer.echo(json.dumps(clean(obj), default=_default, indent=None))
+
+
+def check_output_file(field: str, path, suffixes: tuple[str, ...], inputs=()) -> Path:
+    """Check an output file name before any work: a supported extension, an existing writable folder, not a
+    folder itself and not one of the ``inputs``. Returns the path; raises :class:`InputError` naming ``field``.
+
+    >>> try:
+    ...     check_output_file("--png", "/nonexistent-dir/x.png", (".png",))
+    ... except InputError as e:
+    ...     print(e.hint)
+    the folder /nonexistent-dir does not exist; create it or give another file name
+    """
+    p = Path(path)
+    text = str(path)
+    if not text.strip():
+        raise InputError(field, text, "give a file name")
+    if p.suffix.lower() not in suffixes:
+        raise InputError(field, text, "give a file name ending in " + " or ".join(suffixes))
+    if len(p.name.encode()) > 255:
+        raise InputError(field, text[:80] + "...", "the file name is longer than 255 bytes; give a shorter one")
+    try:
+        folder = p.parent if str(p.parent) else Path(".")
+        if p.is_dir():
+            raise InputError(field, text, "this is a folder; give a file name")
+        if not folder.is_dir():
+            raise InputError(field, text, f"the folder {folder} does not exist; create it or give another file name")
+        if not os.access(folder, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
+            raise InputError(field, text, f"cannot write in {folder} (permission denied or read-only); give "
+                             "another file name")
+        for i in inputs:
+            if i is not None and Path(i).exists() and p.exists() and p.resolve() == Path(i).resolve():
+                raise InputError(field, text, "this is also an input file; give another name for the output")
+    except OSError as exc:   # e.g. a name too long for the file system, a loop of links
+        raise InputError(field, text[:200], f"cannot use this file name ({exc.strerror or exc})") from None
+    return p
+
+
+#: the Python parameter named by an error of the layers below -> the command-line flag that sets it
+PARAMETER_FLAGS = {
+    "rcs_m2": "--rcs-m2", "pip_dt_s": "--pip-dt-s", "dt_s": "--dt-s", "launch": "--from", "target": "--to",
+    "sensors": "--radars", "radar": "--radar", "missile": "--missile",
+    "interceptor": "--interceptor", "interceptor_speed_mps": "--interceptor-speed-mps",
+    "commit_delay_s": "--commit-delay-s", "activation_delay_s": "--activation-delay-s",
+}
+
+
+def in_cli_words(exc: Exception) -> str:
+    """The message of ``exc`` with a Python parameter it names replaced by its flag (:data:`PARAMETER_FLAGS`)."""
+    field = getattr(exc, "field", None)
+    if isinstance(exc, InputError) and field in PARAMETER_FLAGS:
+        v = exc.value
+        return (f"{PARAMETER_FLAGS[field]} = {v!r}: {exc.hint}" if not isinstance(v, int | float) else
+                f"{PARAMETER_FLAGS[field]} = {v}: {exc.hint}")
+    return str(exc)
+
+
+def check_number(field: str, value, lo: float | None = None, hi: float | None = None, *, hint: str = "",
+                 lo_open: bool = False) -> None:
+    """A CLI number must be finite and in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``); ``None`` passes (the
+    option was not given).
+
+    >>> check_number("--commit-delay-s", -5, 0, 86_400, hint="give seconds after the threat's launch")
+    Traceback (most recent call last):
+    ...
+    bmdsim.errors.InputError: --commit-delay-s = -5: give seconds after the threat's launch (between 0 and 86400)
+    """
+    if value is None:
+        return
+    x = float(value)
+    ok = math.isfinite(x) and (lo is None or (x > lo if lo_open else x >= lo)) and (hi is None or x <= hi)
+    if not ok:
+        rng = (f"between {lo:g} and {hi:g}" if lo is not None and hi is not None else
+               f"{'above' if lo_open else 'at least'} {lo:g}" if lo is not None else f"at most {hi:g}")
+        raise InputError(field, value, f"{hint} ({rng})" if hint else f"give a finite number {rng}")

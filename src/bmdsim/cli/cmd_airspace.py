@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from bmdsim.cli._common import echo_json, parse_latlon
+from bmdsim.cli._common import check_output_file, echo_json, parse_latlon
 from bmdsim.errors import InputError
 
 
@@ -41,6 +41,8 @@ def register(app: typer.Typer) -> None:
         and how unusual was its route?"""
         from bmdsim import airspace as asp
 
+        if png is not None:
+            check_output_file("--png", png, (".png",), inputs=(tracks,))
         pois = [_parse_poi(p) for p in poi]
         if str(tracks) == "tu160":
             tracks = asp.bundled_track_path("tu160-2007-10-25")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import typer
 
-from bmdsim.cli._common import echo_json
+from bmdsim.cli._common import check_number, check_output_file, echo_json
 from bmdsim.errors import InputError, UnknownNameError
 from bmdsim.flight import catalog, sites
 
@@ -39,7 +41,7 @@ def _region(text: str | None):
     except ValueError:
         raise InputError("--region", text, "give LON0,LAT0,LON1,LAT1 in degrees, e.g. -80,30,40,70") from None
     lon0, lat0, lon1, lat1 = vals
-    if not (-90 <= lat0 < lat1 <= 90 and lon0 < lon1 and lon1 - lon0 <= 360):
+    if not all(math.isfinite(v) for v in vals) or not (-90 <= lat0 < lat1 <= 90 and lon0 < lon1 and lon1 - lon0 <= 360):
         raise InputError("--region", text, "need LAT0 < LAT1 within [-90, 90] and LON0 < LON1")
     return lon0, lat0, lon1, lat1
 
@@ -54,9 +56,29 @@ def _working(what: str):
 
 def _print(d: dict) -> None:
     for k, v in d.items():
+        if k == "commit_curve":
+            continue
         if isinstance(v, float):
             v = f"{v:.6g}"
         typer.echo(f"{k:>32}: {v}")
+    cc = d.get("commit_curve")
+    if cc:
+        typer.echo(f"threshold against commit time (chase's commit {cc['chase_commit_t_s']:.0f} s: "
+                   f"{cc['commit_time_source']}):")
+        typer.echo(f"{'commit s':>10} {'threshold m/s':>14} {'not at m/s':>11} {'ideal m/s':>10}")
+        for r in cc["rows"]:
+            def f(x):
+                return "-" if x is None else f"{x:.0f}"
+            typer.echo(f"{r['commit_t_s']:10.0f} {f(r['threshold_mps']):>14} {f(r['bracket_low_mps']):>11} "
+                       f"{f(r['ideal_mps']):>10}")
+
+
+def _min_alt(km: float | None) -> float | None:
+    if km is None:
+        return None
+    if not 0 <= km <= 2000:
+        raise InputError("--min-altitude-km", km, "give a minimum intercept altitude between 0 and 2,000 km")
+    return 1e3 * km
 
 
 def register(app: typer.Typer) -> None:
@@ -71,20 +93,66 @@ def register(app: typer.Typer) -> None:
         commit_delay_s: float = typer.Option(None, help="Earliest interceptor launch, s after the threat's launch "
                                              "(default: from the sensor timeline)."),
         min_altitude_km: float = typer.Option(None, help="Minimum intercept altitude, km (default: the site's)."),
-        no_threshold: bool = typer.Option(False, help="Skip the bisection for the minimum burnout speed."),
+        no_threshold: bool = typer.Option(False, help="Skip the search for the minimum burnout speed (grid, then "
+                                          "bisection of every crossing) and the commit-time curve."),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ):
-        """Can the site's interceptors catch this flight? Where, when, head-on or tail chase, and the minimum
-        burnout speed that makes an intercept possible."""
+        """Can the site's interceptors catch this flight? Where, when, head-on or tail chase, the minimum
+        burnout speed that makes an intercept possible (every engaging speed interval), the ideal impulsive bound
+        beside it, and the threshold against the commit time."""
         from bmdsim.analysis.chase import chase
 
+        check_number("--interceptor-speed-mps", interceptor_speed_mps, 0, 20_000, lo_open=True,
+                     hint="give a burnout speed in m/s")
+        check_number("--commit-delay-s", commit_delay_s, 0, 86_400, hint="give seconds after the threat's launch")
+        check_number("--min-altitude-km", min_altitude_km, 0, 5_000, hint="give an intercept altitude in km")
         with _working("chase: building fly-out fans and searching interceptor launch times..."):
             res = chase(sites.resolve("--from", from_), sites.resolve("--to", to), _missile(missile), site=_site(site),
                         interceptor=_interceptor(interceptor), interceptor_speed_mps=interceptor_speed_mps,
                         earliest_launch_after_threat_s=commit_delay_s,
-                        min_intercept_altitude_m=None if min_altitude_km is None else 1e3 * min_altitude_km,
+                        min_intercept_altitude_m=_min_alt(min_altitude_km),
                         threshold=not no_threshold)
         (echo_json if json_out else _print)(res.to_dict())
+
+    @app.command("chase-table")
+    def chase_table_cmd(
+        to: str = typer.Option(..., help="Target LAT,LON or a site name."),
+        missile: str = typer.Option(..., help="Threat missile (see `bmdsim missiles`)."),
+        fields: str = typer.Option(None, help="Comma-separated launch sites (default: every ICBM field in "
+                                   "`bmdsim sites`)."),
+        site: str = typer.Option("redzikowo", help="Defense site (interceptor site)."),
+        commit_delay_s: float = typer.Option(None, help="Earliest interceptor launch, s after the threat's launch "
+                                             "(default: from each flight's sensor timeline)."),
+        min_altitude_km: float = typer.Option(None, help="Minimum intercept altitude, km (default: the site's)."),
+        json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    ):
+        """`chase` from several fields with the five disputed variants: verdicts, threshold (every engaging speed
+        interval), the ideal impulsive bound and whether the verdicts agree with the threshold."""
+        from bmdsim.analysis.chase import VARIANTS, chase_table
+
+        check_number("--commit-delay-s", commit_delay_s, 0, 86_400, hint="give seconds after the threat's launch")
+        check_number("--min-altitude-km", min_altitude_km, 0, 2_000, hint="give an intercept altitude in km")
+        names = ([n for n, s in sites.all_sites().items() if s.kind == "icbm-field"] if fields is None
+                 else [x.strip() for x in fields.split(",") if x.strip()])
+        fl = [(n, sites.resolve("--fields", n)) for n in names]
+        with _working("chase-table: fans for every variant and the speed search per field..."):
+            rows = chase_table(fl, sites.resolve("--to", to), _missile(missile), site=_site(site),
+                               earliest_launch_after_threat_s=commit_delay_s,
+                               min_intercept_altitude_m=_min_alt(min_altitude_km))
+        if json_out:
+            echo_json({"rows": rows})
+            return
+
+        def f(x):
+            return "-" if x is None else f"{x:,.0f}"
+        typer.echo(f"{'field':>14} " + " ".join(f"{v[5:]:>4}" for v in VARIANTS)
+                   + f" {'threshold':>9} {'ideal':>6} {'ideal+burn':>10} {'commit s':>8}  engaging intervals, m/s")
+        for r in rows:
+            typer.echo(f"{r['field']:>14} " + " ".join(f"{'yes' if r['verdicts'][v] else 'no':>4}" for v in VARIANTS)
+                       + f" {f(r['min_burnout_speed_mps']):>9} {f(r['ideal_speed_mps']):>6} "
+                       f"{f(r['ideal_speed_delayed_mps']):>10} {r['earliest_launch_t_s']:8.0f}  "
+                       + ", ".join(f"{lo:,.0f}-{hi:,.0f}" for lo, hi in r["engaging_speed_intervals_mps"])
+                       + ("" if r["consistent"] else "  INCONSISTENT"))
 
     @app.command("sites")
     def sites_cmd(json_out: bool = typer.Option(False, "--json", help="Print one JSON object.")):
@@ -108,27 +176,42 @@ def register(app: typer.Typer) -> None:
         commit_delay_s: float = typer.Option(None, help="Earliest interceptor launch, s after the threat's launch "
                                              "(default: from the sensor timeline)."),
         salvo: int = typer.Option(1, help="Interceptors per shot opportunity."),
+        min_altitude_km: float = typer.Option(None, help="Minimum intercept altitude, km (default: the site's)."),
+        verify: int = typer.Option(0, help="Check this many cells' verdicts by flying (boundary both sides, far "
+                                   "cells); the agreement goes in the output."),
+        cells: bool = typer.Option(False, "--cells", help="With --json: include the per-cell results."),
         png: str = typer.Option(None, help="Write the map to this PNG file."),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ):
         """Which aimpoints the site defends against launches from an area: shots and probability of no leak."""
         from bmdsim.analysis.footprint import footprint
 
+        check_number("--commit-delay-s", commit_delay_s, 0, 86_400, hint="give seconds after the threat's launch")
+        check_number("--salvo", salvo, 1, 10, hint="give interceptors per shot opportunity")
+        check_number("--min-altitude-km", min_altitude_km, 0, 2_000, hint="give an intercept altitude in km")
+        check_number("--verify", verify, 0, 10_000, hint="give the number of cells to check by flying")
         if not 0.05 <= grid_deg <= 30:
             raise InputError("--grid-deg", grid_deg, "give a grid spacing between 0.05 and 30 degrees")
+        if png is not None:
+            check_output_file("--png", png, (".png",))
         with _working("footprint: aiming the threats and looking them up in the fly-out fan..."):
             res = footprint(sites.resolve("--launch", launch), _missile(missile), site=_site(site),
                             interceptor=_interceptor(interceptor), grid_deg=grid_deg, region=_region(region),
-                            earliest_launch_after_threat_s=commit_delay_s, salvo=salvo)
+                            earliest_launch_after_threat_s=commit_delay_s, salvo=salvo,
+                            min_intercept_altitude_m=_min_alt(min_altitude_km), verify=verify)
         if png:
             fig = res.figure()
             fig.savefig(png, dpi=120)
-        d = res.to_dict(cells=False)
+        d = res.to_dict(cells=cells)
         if json_out:
             echo_json(d)
         else:
-            for k in ("cells", "reachable_cells", "defended_fraction", "commit_time_source"):
+            for k in ("cells", "reachable_cells", "defended_cells", "defended_fraction", "commit_time_source",
+                      "min_intercept_altitude_km"):
                 typer.echo(f"{k:>20}: {d[k]}")
+            if d["verification"]:
+                vf = d["verification"]
+                typer.echo(f"{'verification':>20}: {vf['agree']} of {vf['checked']} verdicts hold when flown")
             for c in d["cities"]:
                 typer.echo(f"{c['name']:>20}: defended={c['defended']} shots={c['shots']} "
                            f"p_no_leak={c['p_no_leak']}")
@@ -148,6 +231,8 @@ def register(app: typer.Typer) -> None:
         assessment, second shot, impact; and which activation delays make each shot impossible."""
         from bmdsim.analysis.timeline import timeline
 
+        check_number("--activation-delay-s", activation_delay_s, 0, 86_400,
+                     hint="give seconds after the threat's launch")
         with _working("timeline: sensors, fire control and the activation-delay table..."):
             res = timeline(sites.resolve("--from", from_), sites.resolve("--to", to), _missile(missile),
                            site=_site(site), interceptor=_interceptor(interceptor),

@@ -8,31 +8,37 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from bmdsim.cli._common import check_lat, echo_json
+from bmdsim.cli._common import check_lat, check_number, check_output_file, echo_json
 from bmdsim.core import kepler
 from bmdsim.core.constants import R_SPHERE_M
 from bmdsim.errors import DataError, InputError, UnreachableError
 from bmdsim.flight import catalog, sites
 from bmdsim.flight.fly import Flights, Options, fly_ballistic
-from bmdsim.flight.targeting import PROFILES, solve
+from bmdsim.flight.targeting import PROFILES, burnout_inertial, solve
+
+_RESULT_FIELDS = ("range_km", "time_of_flight_s", "apogee_km", "burnout_speed_mps", "burnout_time_s",
+                  "burnout_altitude_km", "impact_latitude_deg", "impact_longitude_deg", "burnout_speed_inertial_mps",
+                  "burnout_flight_path_angle_deg_inertial", "burnout_flight_path_angle_deg_earth_relative")
 
 
 def _columns(f: Flights) -> dict:
-    """The contract's result fields, one array per field over all flights."""
-    return {
-        "range_km": f.range_m / 1e3,
-        "time_of_flight_s": f.time_of_flight_s,
-        "apogee_km": f.apogee_m / 1e3,
-        "burnout_speed_mps": f.burnout_speed_mps,
-        "burnout_time_s": f.t_burnout_s - f.t_launch_s,
-        "burnout_altitude_km": f.burnout_altitude_m / 1e3,
-        "impact_latitude_deg": f.impact_latitude_deg,
-        "impact_longitude_deg": f.impact_longitude_deg,
-    }
+    """The contract's result fields, one array per field over all flights. Burnout speed and flight-path angle
+    come in both frames, named as such: Earth-relative (``burnout_speed_mps``, ``..._earth_relative``) and
+    inertial (what the minimum-energy ellipse of Bate, Mueller & White ch. 6 is about)."""
+    speed_i, gamma_i, _ = burnout_inertial(f)
+    return dict(zip(_RESULT_FIELDS, (
+        f.range_m / 1e3, f.time_of_flight_s, f.apogee_m / 1e3, f.burnout_speed_mps, f.t_burnout_s - f.t_launch_s,
+        f.burnout_altitude_m / 1e3, f.impact_latitude_deg, f.impact_longitude_deg, speed_i, np.degrees(gamma_i),
+        np.degrees(f.burnout_gamma_rad)), strict=True))
 
 
 def _summary(f: Flights, i: int = 0) -> dict:
-    return {k: v[i] for k, v in _columns(f).items()}
+    """Row ``i`` of :func:`_columns`, the two burnout flight-path angles as one field
+    ``burnout_flight_path_angle_deg: {inertial, earth_relative}``."""
+    out = {k: v[i] for k, v in _columns(f).items()}
+    out["burnout_flight_path_angle_deg"] = {frame: out.pop(f"burnout_flight_path_angle_deg_{frame}")
+                                            for frame in ("inertial", "earth_relative")}
+    return out
 
 
 def _write_table(path: Path, table: dict) -> None:
@@ -75,6 +81,11 @@ def register(app: typer.Typer) -> None:
         if earth not in ("wgs84", "sphere"):
             raise InputError("--earth", earth, "use wgs84 or sphere")
         check_lat("--latitude-deg", latitude_deg)
+        check_number("--longitude-deg", longitude_deg, -360, 360, hint="give a longitude in degrees")
+        check_number("--azimuth-deg", azimuth_deg, -360, 360, hint="give a direction in degrees from north")
+        check_number("--beta-kg-m2", beta_kg_m2, 0, 1e7, lo_open=True, hint="give a ballistic coefficient")
+        check_number("--speed-mps", speed_mps, 0, 20_000, lo_open=True, hint="give a positive speed in m/s")
+        check_number("--altitude-m", altitude_m, 0, 2e6, hint="give a burnout altitude in m")
         if altitude_m < 0 or not np.isfinite(altitude_m):
             raise InputError("--altitude-m", altitude_m, "give a burnout altitude of zero or more metres")
         radius = R_SPHERE_M + altitude_m
@@ -140,9 +151,14 @@ def register(app: typer.Typer) -> None:
         vehicle = catalog.get(missile)
         if profile not in PROFILES:
             raise InputError("--profile", profile, "use one of " + ", ".join(PROFILES))
+        check_number("--apogee-km", apogee_km, 0, 10_000, lo_open=True, hint="give an apogee in km")
+        check_number("--burnout-gamma-deg", burnout_gamma_deg, 0, 90, lo_open=True,
+                     hint="give a flight-path angle in degrees")
         apogee_m = None if apogee_km is None else apogee_km * 1e3
         if apogee_m is not None and not apogee_m > 0:
             raise InputError("--apogee-km", apogee_km, "give a positive apogee in km")
+        if trajectory is not None:
+            check_output_file("--trajectory", trajectory, (".csv", ".parquet"))
         if pairs is not None:
             _fly_pairs(vehicle, pairs, out, profile, apogee_m, json_out, burnout_gamma_deg)
             return
@@ -163,7 +179,6 @@ def register(app: typer.Typer) -> None:
                 f"{float(dist) / 1000:.0f} km away and the missile reaches about {reach / 1000:.0f} km in that "
                 "direction on the turning Earth; choose a closer target or another missile")
         res = _summary(sol.flights) | {"miss_m": sol.miss_m[0], "azimuth_deg": sol.azimuth_deg[0],
-                                       "burnout_gamma_deg": np.degrees(sol.flights.burnout_gamma_rad[0]),
                                        "kick_deg": sol.kick_deg[0], "cutoff_s": sol.cutoff_s[0],
                                        "missile": missile, "profile": profile}
         if trajectory is not None:
@@ -230,6 +245,14 @@ def _central_angle(lat1, lon1, lat2, lon2):
     return np.degrees(np.arccos(np.clip(c, -1, 1)))
 
 
+MAX_PAIRS = 1_000_000
+PAIR_REACHED_M = 100.0  #: a batch row counts as reached when the impact lies within this of the target
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
 _PAIR_COLS = ("launch_latitude_deg", "launch_longitude_deg", "target_latitude_deg", "target_longitude_deg")
 
 
@@ -239,8 +262,7 @@ def _fly_pairs(vehicle, pairs: Path, out: Path | None, profile: str, apogee_m, j
 
     if out is None:
         raise InputError("--out", None, "give a results file (.csv or .parquet) for --pairs")
-    if out.suffix not in (".csv", ".parquet"):
-        raise InputError("--out", str(out), "use a .csv or .parquet file name")
+    check_output_file("--out", out, (".csv", ".parquet"), inputs=(pairs,))
     try:
         df = pd.read_parquet(pairs) if pairs.suffix == ".parquet" else pd.read_csv(pairs)
     except (OSError, ValueError) as exc:
@@ -250,26 +272,52 @@ def _fly_pairs(vehicle, pairs: Path, out: Path | None, profile: str, apogee_m, j
     if missing:
         raise DataError(f"--pairs {pairs}: missing column(s) {', '.join(missing)}; the file needs "
                         + ", ".join(_PAIR_COLS))
-    vals = df[list(_PAIR_COLS)].apply(pd.to_numeric, errors="coerce").to_numpy()
-    bad = np.flatnonzero(~np.all(np.isfinite(vals), axis=1) | (np.abs(vals[:, 0]) > 90) | (np.abs(vals[:, 2]) > 90))
+    if len(df) == 0:
+        raise DataError(f"--pairs {pairs}: the file has a header but no rows; add one row per launch-target pair")
+    if len(df) > MAX_PAIRS:
+        raise DataError(f"--pairs {pairs}: {len(df):,} rows; give at most {MAX_PAIRS:,} per batch (split the file)")
+    vals = df[list(_PAIR_COLS)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.all(np.isfinite(vals), axis=1) | (np.abs(vals[:, 0]) > 90) | (np.abs(vals[:, 2]) > 90)
+                         | (np.abs(vals[:, 1]) > 180) | (np.abs(vals[:, 3]) > 180))
     if bad.size:
         raise DataError(f"--pairs {pairs}: rows {', '.join(str(b + 2) for b in bad[:10])} (file lines) have "
                         "missing, non-numeric or out-of-range coordinates; fix or remove them")
+    from bmdsim.core import geodesy
+    from bmdsim.flight.targeting import MIN_RANGE_M, within_reach
+
+    dist, _ = geodesy.inverse(vals[:, 0], vals[:, 1], vals[:, 2], vals[:, 3])
+    close = np.asarray(dist) < MIN_RANGE_M          # rows too short to aim or beyond reach are marked, not flown
+    ok = ~close & within_reach(vehicle, dist)
     t = time.perf_counter()
-    sol = solve(vehicle, vals[:, 0], vals[:, 1], vals[:, 2], vals[:, 3], profile=profile, apogee_m=apogee_m,
-                burnout_gamma_deg=burnout_gamma_deg)
-    seconds = time.perf_counter() - t
-    f = sol.flights
     table = {c: vals[:, i] for i, c in enumerate(_PAIR_COLS)}
-    table.update(_columns(f))
-    table["miss_m"] = sol.miss_m
-    table["reached"] = sol.miss_m < 100.0
+    miss = np.full(len(vals), np.nan)
+    table.update({k: np.full(len(vals), np.nan) for k in _RESULT_FIELDS})
+    if ok.any():
+        sol = solve(vehicle, *(vals[ok, i] for i in range(4)), profile=profile, apogee_m=apogee_m,
+                    burnout_gamma_deg=burnout_gamma_deg)
+        for k, v in _columns(sol.flights).items():
+            table[k][ok] = v
+        miss[ok] = sol.miss_m
+    seconds = time.perf_counter() - t
+    reached = miss < PAIR_REACHED_M
+    status = np.where(close, "too-close", np.where(reached, "reached", "unreachable"))
+    table["miss_m"] = miss
+    table["reached"] = reached
+    table["status"] = status
     _write_table(out, table)
-    summary = {"count": int(len(f)), "seconds": seconds, "trajectories_per_second": len(f) / seconds,
-               "reached": int(np.sum(sol.miss_m < 100.0)), "max_miss_m_of_reached":
-               float(np.max(sol.miss_m, initial=0.0, where=sol.miss_m < 100.0)), "out": str(out)}
+    n_flown = int(ok.sum())
+    summary = {"count": int(len(vals)), "flown": n_flown, "seconds": seconds,
+               "trajectories_per_second": n_flown / seconds if seconds > 0 else None,
+               "reached": int(reached.sum()), "max_miss_m_of_reached":
+               float(np.max(miss, initial=0.0, where=reached)), "out": str(out),
+               "not_reached_rows": [int(i) + 2 for i in np.flatnonzero(~reached)[:20]]}
     if json_out:
         echo_json(summary)
-    else:
-        typer.echo(f"{summary['count']} flights in {seconds:.2f} s -> {out}; {summary['reached']} reached their "
-                   f"targets within 100 m (the others lie beyond reach: see the miss_m column)")
+        return
+    typer.echo(f"{summary['count']} {_plural(summary['count'], 'pair')} from {pairs}: {n_flown} flown in "
+               f"{seconds:.2f} s -> {out}; {summary['reached']} reached their targets within "
+               f"{PAIR_REACHED_M:.0f} m")
+    if summary["not_reached_rows"]:
+        typer.echo(f"not reached (file lines {', '.join(map(str, summary['not_reached_rows']))}"
+                   f"{', ...' if (~reached).sum() > 20 else ''}): see the status and miss_m columns "
+                   f"(too-close: under {MIN_RANGE_M / 1e3:.0f} km; unreachable: beyond the missile's reach)")

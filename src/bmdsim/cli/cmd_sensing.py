@@ -8,11 +8,14 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from bmdsim.cli._common import echo_json
+from bmdsim.cli._common import check_output_file, echo_json
 from bmdsim.core import radar as rq
 from bmdsim.errors import InputError
 from bmdsim.sensing import catalog, coverage
 from bmdsim.sensing.radar import REFRACTION_MODELS
+
+MAX_ALTITUDES = 50
+MAX_ALTITUDE_KM = 100_000.0
 
 
 def _parse_altitudes_km(text: str) -> list[float]:
@@ -23,10 +26,15 @@ def _parse_altitudes_km(text: str) -> list[float]:
             from None
     if not vals:
         raise InputError("--altitude-km", text, "give at least one target altitude in km, e.g. 100,500")
+    if len(vals) > MAX_ALTITUDES:
+        raise InputError("--altitude-km", f"{len(vals)} values", f"give at most {MAX_ALTITUDES} altitudes")
     for v in vals:
         if not math.isfinite(v) or v < 0.0:
             raise InputError("--altitude-km", v, "a target altitude below ground (< 0 km) cannot be seen; give "
                              "altitudes of 0 km or more above the ellipsoid")
+        if v > MAX_ALTITUDE_KM:
+            raise InputError("--altitude-km", v, f"give target altitudes up to {MAX_ALTITUDE_KM:,.0f} km (beyond "
+                             "any radar's reach)")
     return vals
 
 
@@ -67,7 +75,15 @@ def register(app: typer.Typer) -> None:
             rows.append({"name": r.name, "latitude_deg": r.latitude_deg, "longitude_deg": r.longitude_deg,
                          "altitude_m": r.altitude_m, "frequency_hz": r.frequency_hz, "source": r.source,
                          "label": r.label, "needs_cue": r.needs_cue, "faces": len(r.faces),
-                         "peak_power_kw": r.peak_power_w / 1e3, "average_power_kw": r.average_power_w / 1e3})
+                         "peak_power_kw": r.peak_power_w / 1e3, "average_power_kw": r.average_power_w / 1e3,
+                         # the limits that shape its coverage (bmdsim coverage)
+                         "min_elevation_deg": math.degrees(r.min_elevation_rad), "max_range_km": r.max_range_m / 1e3,
+                         "pd_design": r.pd_design, "searches": r.searches,
+                         "fields_of_regard": [{"boresight_azimuth_deg": math.degrees(f.azimuth_rad),
+                                               "tilt_deg": math.degrees(f.tilt_rad),
+                                               "azimuth_half_width_deg": math.degrees(f.azimuth_half_width_rad),
+                                               "max_elevation_deg": math.degrees(f.max_elevation_rad)}
+                                              for f in r.faces]})
         aliases = {k: catalog.resolve_name(k) for k in catalog.radar_names(with_aliases=True)
                    if k not in catalog.radar_names()}
         if json_out:
@@ -91,15 +107,19 @@ def register(app: typer.Typer) -> None:
         png: Path = typer.Option(None, help="Draw the footprints to this PNG file."),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ):
-        """Horizon ground range per target altitude, detection range for an RCS (track mode, radar equation
-        only) and the covered area (horizon, field of regard, instrumented and detection range)."""
+        """Per target altitude: the line-of-sight horizon ground range, the ground range above the radar's minimum
+        elevation, the detection ground range for an RCS (track mode, radar equation only) and the covered area
+        (minimum elevation, field of regard, instrumented and detection range)."""
         r = catalog.radar(radar)
-        if not (math.isfinite(rcs_m2) and rcs_m2 > 0):
-            raise InputError("--rcs-m2", rcs_m2, "give a positive radar cross-section in m^2, e.g. 0.1")
+        if not (math.isfinite(rcs_m2) and 0 < rcs_m2 <= 1e6):
+            raise InputError("--rcs-m2", rcs_m2, "give a positive radar cross-section in m^2 (at most 1e6), e.g. 0.1")
         if refraction not in REFRACTION_MODELS:
             raise InputError("--refraction", refraction, "use none or 4/3")
         alts = _parse_altitudes_km(altitude_km)
+        if png is not None:
+            check_output_file("--png", png, (".png",))
         h_m = np.asarray(alts) * 1e3
+        los = coverage.horizon_ground_range_m(r, h_m, refraction=refraction, use_min_elevation=False)
         horizon = coverage.horizon_ground_range_m(r, h_m, refraction=refraction)
         det_ground = coverage.detection_ground_range_m(r, h_m, rcs_m2, refraction=refraction)
         prints = [coverage.footprint(r, h, rcs_m2, refraction=refraction) for h in h_m]
@@ -108,7 +128,9 @@ def register(app: typer.Typer) -> None:
             "longitude_deg": r.longitude_deg, "altitude_m": r.altitude_m, "rcs_m2": rcs_m2,
             "refraction": refraction, "altitude_km": alts,
             "azimuth_deg": math.degrees(coverage.default_azimuth_rad(r)),
-            "horizon_ground_range_km": (horizon / 1e3).tolist(),
+            "min_elevation_deg": math.degrees(r.min_elevation_rad),
+            "line_of_sight_horizon_ground_range_km": (los / 1e3).tolist(),
+            "min_elevation_ground_range_km": (horizon / 1e3).tolist(),
             "detection_range_km": float(r.detection_range_m(rcs_m2)) / 1e3,
             "search_detection_range_km": (float(r.detection_range_m(rcs_m2, mode="search")) / 1e3
                                           if r.searches else None),
@@ -127,5 +149,7 @@ def register(app: typer.Typer) -> None:
                    f"detection range {out['detection_range_km']:,.0f} km (track, Pd {r.pd_design:g}, "
                    f"SNR {out['snr_required_db']:.1f} dB)")
         for i, h in enumerate(alts):
-            typer.echo(f"  {h:7.0f} km: horizon {out['horizon_ground_range_km'][i]:7.0f} km, detected to "
+            typer.echo(f"  {h:7.0f} km: line-of-sight horizon {out['line_of_sight_horizon_ground_range_km'][i]:7.0f} "
+                       f"km, above {out['min_elevation_deg']:g} deg elevation to "
+                       f"{out['min_elevation_ground_range_km'][i]:7.0f} km, detected to "
                        f"{out['detection_ground_range_km'][i]:7.0f} km, area {out['covered_area_km2'][i]:12,.0f} km^2")

@@ -10,7 +10,7 @@ import numpy as np
 import typer
 
 from bmdsim.analysis import observe
-from bmdsim.cli._common import echo_json
+from bmdsim.cli._common import check_output_file, echo_json
 from bmdsim.errors import InputError
 from bmdsim.flight import catalog as flight_catalog
 from bmdsim.flight import sites
@@ -38,18 +38,21 @@ def _print_track(d: dict) -> None:
     f = d["flight"]
     typer.echo(f"{d['missile']}: {f['range_km']:,.0f} km in {f['time_of_flight_s']:,.0f} s, burnout at "
                f"{f['burnout_t_s']:.0f} s, apogee {f['apogee_km']:,.0f} km; RCS {d['rcs_m2']:g} m^2")
-    typer.echo(f"{'sensor':<24}{'1st detect s':>13}{'track s':>10}{'unseen km':>11}{'visible km':>12}{'reports':>9}")
+    typer.echo(f"{'sensor':<24}{'1st detect s':>13}{'track s':>10}{'undetect. km':>13}{'visible km':>12}{'reports':>9}")
     for name, s in d["sensors"].items():
         typer.echo(f"{name:<24}{_fmt(s['first_detection_t_s'], nd=1):>13}{_fmt(s['track_established_t_s'], nd=1):>10}"
-                   f"{_fmt(s['unseen_ground_range_km']):>11}{_fmt(s['visible_ground_range_km']):>12}"
+                   f"{_fmt(s['undetectable_ground_range_km']):>13}{_fmt(s['visible_ground_range_km']):>12}"
                    f"{s['measurements']:>9}")
     u = d["unseen"]
     if u:
-        typer.echo(f"no radar could detect the first {_fmt(u['unseen_ground_range_km'])} km of "
-                   f"{_fmt(u['total_ground_range_km'])} km (first: {u['radar'] or '-'})")
+        typer.echo(f"unseen: the first {_fmt(u['unseen_ground_range_km'])} km of {_fmt(u['total_ground_range_km'])} km "
+                   f"(first radar detection {_fmt(u['first_detection_t_s'], ' s', 1)} by "
+                   f"{u['first_detection_radar'] or '-'}); no radar could detect the first "
+                   f"{_fmt(u['undetectable_ground_range_km'])} km at its design SNR "
+                   f"(first: {u['first_detectable_radar'] or '-'})")
     t = d["track"]
-    typer.echo(f"fused track from {_fmt(t['start_t_s'], ' s', 1)} ({t['updates']} updates): PIP stays within "
-               "100/10/1 km from "
+    typer.echo(f"fused track from {_fmt(t['fused_track_start_t_s'], ' s', 1)} ({t['updates']} updates): PIP "
+               "stays within 100/10/1 km from "
                + "/".join(_fmt(t[f"pip_stays_within_{km}_km_t_s"]) for km in (100, 10, 1)) +
                f" s; final error {_fmt(t['final_pip_error_km'], ' km', 2)} (sigma "
                f"{_fmt(t['final_pip_sigma_km'], ' km', 2)}; vacuum-model bias "
@@ -72,9 +75,13 @@ def _print_track(d: dict) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("track")
     def track_cmd(
-        missile: str = typer.Option(..., help="Catalog missile (see `bmdsim missiles`)."),
-        from_: str = typer.Option(..., "--from", help="Launch point: LAT,LON in degrees or a site name."),
-        to: str = typer.Option(..., help="Target: LAT,LON in degrees or a site name."),
+        missile: str = typer.Option(None, help="Catalog missile (see `bmdsim missiles`)."),
+        from_: str = typer.Option(None, "--from", help="Launch point: LAT,LON in degrees or a site name."),
+        to: str = typer.Option(None, help="Target: LAT,LON in degrees or a site name."),
+        scenario: str = typer.Option(None, help="Instead of --missile/--from/--to: a scenario (bundled name or "
+                                     "YAML file) and its --threat, observed exactly as `bmdsim run` does (same "
+                                     "flight, sensors and random stream)."),
+        threat: str = typer.Option(None, help="The raid of --scenario to observe."),
         radars: str = typer.Option(None, help="Sensors, comma-separated (radars, variants, ew-satellites; see "
                                    "`bmdsim radars`). Default: ew-satellites (the cue), the early-warning radars "
                                    "of the 2007 system that could detect this flight (fylingdales, thule), and "
@@ -93,16 +100,36 @@ def register(app: typer.Typer) -> None:
         predicted impact point (PIP) as the track matures; with --share, what an observer of the shared feed
         sees.
 
-        JSON: flight; sensors (per sensor: first_detection_t_s, track_established_t_s, unseen_ground_range_km, ...).
+        JSON: flight; sensors (per sensor: first_detection_t_s, track_established_t_s,
+        undetectable_ground_range_km: ground range before the radar could detect it at its design SNR, cued radars
+        cued, ...).
 
-        unseen_ground_range_km: ground range before the radar could detect it (design Pd; cued radars cued).
-
-        unseen (all radars); track; timeline; pip_t_s, pip_error_km (to the true impact), pip_sigma_km (1 sigma).
+        unseen: the run's unseen record (first radar detection and the ground range flown before it; the capability
+        figures first_detectable_t_s, undetectable_ground_range_km); track; timeline; pip_t_s, pip_error_km (to
+        the true impact), pip_sigma_km (1 sigma).
 
         With --share: observer, the same fields as the observer sees them (reception times), and a comparison.
 
         Times are seconds after launch.
         """
+        if scenario is not None:
+            from bmdsim.scenario.load import load_scenario
+            from bmdsim.scenario.sensing import observe_scenario_threat
+
+            if threat is None:
+                raise InputError("--threat", None, "name the raid of the scenario to observe (bmdsim run's "
+                                 "threat_flights.threat)")
+            scn = load_scenario(scenario).scenario
+            obs = observe_scenario_threat(scn, threat)
+            out = {"scenario": scn.name, "seed": scn.seed, **observe.observation_dict(obs)}
+            if json_out:
+                echo_json(out)
+            else:
+                _print_track(out)
+            return
+        for flag, value in (("--missile", missile), ("--from", from_), ("--to", to)):
+            if value is None:
+                raise InputError(flag, None, "give --missile, --from and --to (or --scenario and --threat)")
         vehicle = flight_catalog.get(missile)
         if profile not in PROFILES:
             raise InputError("--profile", profile, "use one of " + ", ".join(PROFILES))
@@ -113,13 +140,17 @@ def register(app: typer.Typer) -> None:
                              "warhead")
         if not (math.isfinite(dt_s) and 0 < dt_s <= 30):
             raise InputError("--dt-s", dt_s, "give a truth sampling interval between 0 and 30 s, e.g. 2")
-        if seed < 0:
-            raise InputError("--seed", seed, "give a seed of zero or more")
+        from bmdsim.scenario.schema import MAX_SEED
+
+        if not 0 <= seed <= MAX_SEED:
+            raise InputError("--seed", seed, f"give a seed between 0 and {MAX_SEED} (2**63 - 1)")
+        if not (math.isfinite(pip_dt_s) and 0.5 <= pip_dt_s <= 600):
+            raise InputError("--pip-dt-s", pip_dt_s, "give a PIP interval between 0.5 and 600 s, e.g. 10")
         spec = FeedSpec.parse(share) if share is not None else None
         if feed_out is not None and spec is None:
             raise InputError("--feed-out", str(feed_out), "add --share FEEDSPEC to say what the feed carries")
-        if feed_out is not None and not str(feed_out).endswith(".jsonl"):
-            raise InputError("--feed-out", str(feed_out), "give a file name ending in .jsonl")
+        if feed_out is not None:
+            check_output_file("--feed-out", feed_out, (".jsonl",))
         sensors = observe.resolve_sensors(_split(radars)) if radars is not None else None
         p0 = sites.resolve("--from", from_)
         p1 = sites.resolve("--to", to)

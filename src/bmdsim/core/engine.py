@@ -10,7 +10,11 @@ vehicle flies alone with a constant ballistic coefficient ``beta = m / (C_D A)``
 Steering: vertical rise until ``t_vertical``, then the thrust turns at a constant rate to ``kick`` from vertical
 over ``t_kick`` in the launch plane (the great circle through the launch point along the launch azimuth, fixed to
 the Earth), then a gravity turn (thrust along the air-relative velocity). A tabulated pitch program (angle from
-vertical against time since launch) replaces the whole sequence when given.
+vertical against time since launch) replaces the whole sequence when given. A steering row of seven columns
+``(t_vertical, t_kick, kick, t_switch, tan_a, tan_b, t_end)`` with ``t_switch > 0`` adds linear-tangent steering
+from ``t_switch`` on (above the dense air): the thrust's elevation above the local horizontal, in the launch
+plane, is ``atan(tan_a + (tan_b - tan_a) min(1, (t - t_switch) / (t_end - t_switch)))`` (the optimal thrust
+direction in a uniform field: Bryson & Ho, "Applied Optimal Control", 1975, sec. 2.7; see docs/design.md).
 
 Integrator: Dormand-Prince 5(4) with local error control, one trajectory per thread (``numba.prange``), steps
 forced to end on every discontinuity (stage burnouts, cut-off, the end of vertical rise and of the kick). Events
@@ -270,6 +274,11 @@ def rhs(t, y, out, i, phase, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, 
                     j += 1
                 w = (trel - pitch_t[i, j]) / (pitch_t[i, j + 1] - pitch_t[i, j])
                 pitch = pitch_rad[i, j] * (1.0 - w) + pitch_rad[i, j + 1] * w
+        elif steer.shape[1] >= 7 and steer[i, 3] > 0.0 and trel >= steer[i, 3]:
+            # linear-tangent steering after the switch: tan(elevation above the horizontal) linear in time
+            ts, te = steer[i, 3], steer[i, 6]
+            w = 1.0 if te <= ts else min(1.0, (trel - ts) / (te - ts))
+            pitch = 0.5 * math.pi - math.atan(steer[i, 4] + (steer[i, 5] - steer[i, 4]) * w)
         else:
             tv, tk, kick = steer[i, 0], steer[i, 1], steer[i, 2]
             if trel < tv:
@@ -360,13 +369,18 @@ def _integrate(y0, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, p
         t = t0[i]
         ns = n_stages[i]
         # breakpoints relative to launch: end of vertical rise, end of kick, each burnout, cut-off
-        bps = np.empty(ns + 3)
+        bps = np.empty(ns + 5)
         nb_ = 0
         if n_pitch[i] == 0 and ns > 0:
             bps[nb_] = steer[i, 0]
             nb_ += 1
             bps[nb_] = steer[i, 0] + steer[i, 1]
             nb_ += 1
+            if steer.shape[1] >= 7 and steer[i, 3] > 0.0:   # linear-tangent switch and its end
+                bps[nb_] = steer[i, 3]
+                nb_ += 1
+                bps[nb_] = steer[i, 6]
+                nb_ += 1
         for s_ in range(ns):
             bps[nb_] = min(stg[i, s_, 0], t_cutoff[i])
             nb_ += 1

@@ -13,9 +13,19 @@ Models
   ``max_step_s``; for the EKF the state-transition matrix ``Phi`` integrates the variational equations
   ``Phi' = [[0, I], [G(r), 0]] Phi`` (``G`` the gravity gradient) with the *same* RK4 steps, which makes
   ``Phi`` the exact Jacobian of the discrete RK4 map.
+- Motion with drag (a 7-element state ``(r, v, s)``, chosen by the state's length): ``s = ln(1 / beta)`` with
+  ``beta = m / (C_D A)`` (kg/m2) the ballistic coefficient, constant but for a random walk;
+  ``r'' = g(r) - 1/2 rho(h) e^s |w| w`` with ``w = v - omega x r`` the velocity through the air (which turns
+  with the Earth) and ``rho`` the US Standard Atmosphere 1976 at the geodetic height (the flight engine's
+  model; Zarchan & Musoff, *Fundamentals of Kalman Filtering* (AIAA), estimate beta of a falling object
+  the same way, and Farina, Ristic & Benvenuti, IEEE TAES 38(3), 2002, of a ballistic target; here in its
+  logarithm so that sigma points never make drag negative). The variational
+  equations add ``d a / d r`` (density gradient along the local vertical, the air's turning), ``d a / d v``
+  and ``d a / d s = a_drag``.
 - Process noise: continuous white-noise acceleration of spectral density ``q`` (m2/s3) on each axis
   (Bar-Shalom, Li & Kirubarajan 2001, sec. 6.2.2): ``Q = q [[dt3/3 I, dt2/2 I], [dt2/2 I, dt I]]``, added
   after the propagation (not mapped through the dynamics).
+  With drag, ``s`` walks with density :data:`DRAG_Q_PER_S` (1/s): ``Q_ss = q_s dt``.
 - Measurement: a radar at ``site_r`` (velocity ``site_v``) with local east-north-up axes ``enu`` (rows E, N, U
   expressed in the filter frame) measures ``z = (range_m, azimuth_rad, elevation_rad[, range_rate_mps])``,
   azimuth clockwise from north in ``[0, 2 pi)``, elevation above the local horizontal. Residuals of azimuth
@@ -36,15 +46,19 @@ True
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
-from bmdsim.core import frames
+from bmdsim.core import atmosphere, frames
 from bmdsim.core.constants import GM_EARTH_M3_S2, J2_EARTH, OMEGA_EARTH_RAD_S, WGS84_A_M
 from bmdsim.core.gravity import acceleration
 
 __all__ = [
     "gravity_gradient",
     "propagate_ballistic",
+    "with_drag_state",
+    "DRAG_Q_PER_S",
     "cwna_noise",
     "cv_transition",
     "predict_linear",
@@ -97,17 +111,77 @@ def gravity_gradient(r, *, j2: bool = True, mu: float = GM_EARTH_M3_S2):
     return g
 
 
+#: random walk of the drag state ``s = ln(1/beta)``, 1/s: 0.1 (10 % in beta) rms over 100 s
+DRAG_Q_PER_S = 1e-4
+_OMEGA_X = np.array([[0.0, -OMEGA_EARTH_RAD_S, 0.0], [OMEGA_EARTH_RAD_S, 0.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+@lru_cache(maxsize=1)
+def _air_table():
+    alt, logrho, _, _ = atmosphere.table()
+    return alt, logrho, np.gradient(logrho, alt)
+
+
+def _drag(x):
+    """Drag acceleration ``(M, 3)`` of 7-element states, the density and its log-slope along the vertical."""
+    alt, logrho, slope = _air_table()
+    h = frames.geodetic_altitude(x[:, :3])
+    rho = np.where(h < alt[-1], np.exp(np.interp(h, alt, logrho)), 0.0)
+    w = x[:, 3:6] - x[:, :3] @ _OMEGA_X.T
+    wn = np.linalg.norm(w, axis=-1, keepdims=True)
+    k = (0.5 * rho * np.exp(x[:, 6]))[:, None]
+    return -k * wn * w, k, w, wn, np.interp(h, alt, slope)
+
+
 def _deriv(x, j2):
-    return np.concatenate([x[:, 3:], acceleration(x[:, :3], j2=j2)], axis=-1)
+    a = acceleration(x[:, :3], j2=j2)
+    if x.shape[1] == 6:
+        return np.concatenate([x[:, 3:], a], axis=-1)
+    return np.concatenate([x[:, 3:6], a + _drag(x)[0], np.zeros((x.shape[0], 1))], axis=-1)
 
 
 def _dphi(x, phi, j2):
-    """``A(x) Phi`` with ``A = [[0, I], [G, 0]]``."""
-    return np.concatenate([phi[:, 3:, :], gravity_gradient(x[:, :3], j2=j2) @ phi[:, :3, :]], axis=1)
+    """``A(x) Phi`` with ``A = [[0, I], [G, 0]]`` (with drag, the 7 x 7 Jacobian of :func:`_deriv`)."""
+    g = gravity_gradient(x[:, :3], j2=j2)
+    if x.shape[1] == 6:
+        return np.concatenate([phi[:, 3:, :], g @ phi[:, :3, :]], axis=1)
+    ad, k, w, wn, dlnrho = _drag(x)
+    safe = np.maximum(wn, 1e-9)[..., None]
+    da_dv = -k[..., None] * (safe * np.eye(3) + w[:, :, None] * w[:, None, :] / safe)
+    up = x[:, :3] / np.linalg.norm(x[:, :3], axis=-1, keepdims=True)     # the height's gradient (to 0.2 deg)
+    da_dr = g + dlnrho[:, None, None] * ad[:, :, None] * up[:, None, :] - da_dv @ _OMEGA_X
+    acc = da_dr @ phi[:, :3, :] + da_dv @ phi[:, 3:6, :] + ad[:, :, None] * phi[:, 6:7, :]
+    return np.concatenate([phi[:, 3:6, :], acc, np.zeros_like(phi[:, 6:7, :])], axis=1)
+
+
+def with_drag_state(x, P, *, beta_kg_m2: float = 5000.0, sigma_ln_beta: float = 1.5):
+    """Append the drag state ``s = ln(1/beta)`` to 6-element states ``(M, 6)`` and covariances: prior beta
+    ``beta_kg_m2`` with a 1-sigma factor ``exp(sigma_ln_beta)`` (the defaults span about 1,100-22,000 kg/m2,
+    light decoys to heavy reentry vehicles, at 1 sigma), uncorrelated with the kinematic state."""
+    x = np.asarray(x, dtype=float)
+    P = np.asarray(P, dtype=float)
+    m = x.shape[0]
+    x7 = np.concatenate([x, np.full((m, 1), -np.log(beta_kg_m2))], axis=-1)
+    P7 = np.zeros((m, 7, 7))
+    P7[:, :6, :6] = P
+    P7[:, 6, 6] = sigma_ln_beta**2
+    return x7, P7
+
+
+def _noise(dt, q, n):
+    """Process noise ``(M, n, n)``: white-noise acceleration, and the drag state's random walk."""
+    q6 = cwna_noise(dt, q)
+    if n == 6:
+        return q6
+    out = np.zeros(q6.shape[:-2] + (n, n))
+    out[..., :6, :6] = q6
+    out[..., 6, 6] = DRAG_Q_PER_S * np.asarray(dt, dtype=float)
+    return out
 
 
 def propagate_ballistic(x, dt_s, *, j2: bool = True, max_step_s: float = 5.0, stm: bool = False):
-    """Propagate ECI states ``(M, 6)`` by ``dt_s`` (scalar or ``(M,)``, may be negative) under gravity.
+    """Propagate ECI states ``(M, 6)`` by ``dt_s`` (scalar or ``(M,)``, may be negative) under gravity, or
+    states ``(M, 7)`` under gravity and drag (see the module's models).
 
     Fixed RK4 with ``n = ceil(max |dt| / max_step_s)`` equal sub-steps per trial. With ``stm=True`` also
     returns the state-transition matrices ``(M, 6, 6)``. Sanity: RK4 with 5 s steps on a 10 min arc errs by
@@ -118,7 +192,8 @@ def propagate_ballistic(x, dt_s, *, j2: bool = True, max_step_s: float = 5.0, st
     dt = np.broadcast_to(np.asarray(dt_s, dtype=float), (m,))
     n = max(int(np.ceil(np.max(np.abs(dt), initial=0.0) / max_step_s)), 1) if m else 1
     h = (dt / n)[:, None]
-    phi = np.broadcast_to(np.eye(6), (m, 6, 6)).copy() if stm else None
+    nx = x.shape[1]
+    phi = np.broadcast_to(np.eye(nx), (m, nx, nx)).copy() if stm else None
     if not np.any(dt):
         return (x, phi) if stm else x
     hh = h[:, :, None]
@@ -174,11 +249,12 @@ def predict_linear(x, P, F, Q):
 
 
 def ekf_predict_ballistic(x, P, dt_s, q, *, j2: bool = True, max_step_s: float = 5.0):
-    """EKF prediction of ECI states under gravity: mean by RK4, covariance ``Phi P Phi^T + Q(dt, q)``."""
+    """EKF prediction of ECI states under gravity (and drag for 7-element states): mean by RK4, covariance
+    ``Phi P Phi^T + Q(dt, q)``."""
     x1, phi = propagate_ballistic(x, dt_s, j2=j2, max_step_s=max_step_s, stm=True)
     m = x1.shape[0]
     dt = np.broadcast_to(np.asarray(dt_s, dtype=float), (m,))
-    return x1, _sym(phi @ P @ np.swapaxes(phi, -1, -2) + cwna_noise(np.abs(dt), q))
+    return x1, _sym(phi @ P @ np.swapaxes(phi, -1, -2) + _noise(np.abs(dt), q, x1.shape[1]))
 
 
 # ------------------------------------------------------------------------------------------ measurement
@@ -217,13 +293,13 @@ def radar_measure(x, site_r, enu, site_v=None, *, range_rate: bool = False):
     el = np.arctan2(u, np.hypot(e, n))
     out = [rho, az, el]
     if range_rate:
-        w = x[..., 3:] - (0.0 if site_v is None else site_v)
+        w = x[..., 3:6] - (0.0 if site_v is None else site_v)
         out.append(np.einsum("...i,...i", w, d) / rho)
     return np.stack(out, axis=-1)
 
 
 def radar_jacobian(x, site_r, enu, site_v=None, *, range_rate: bool = False):
-    """Jacobian ``(M, nz, 6)`` of :func:`radar_measure` with respect to the state."""
+    """Jacobian ``(M, nz, n)`` of :func:`radar_measure` with respect to the state (``n`` = 6, or 7 with drag)."""
     x = np.asarray(x, dtype=float)
     d = x[..., :3] - site_r
     enu = np.broadcast_to(enu, d.shape[:-1] + (3, 3))
@@ -239,14 +315,14 @@ def radar_jacobian(x, site_r, enu, site_v=None, *, range_rate: bool = False):
     d_el = np.stack([-e * u / (rho2 * h), -n * u / (rho2 * h), h / rho2], axis=-1)
     rows = np.stack([d_rho, d_az, d_el], axis=-2) @ enu                      # (M, 3, 3) w.r.t. position
     nz = 4 if range_rate else 3
-    jac = np.zeros(d.shape[:-1] + (nz, 6))
+    jac = np.zeros(d.shape[:-1] + (nz, x.shape[-1]))
     jac[..., :3, :3] = rows
     if range_rate:
-        w = x[..., 3:] - (0.0 if site_v is None else site_v)
+        w = x[..., 3:6] - (0.0 if site_v is None else site_v)
         rdot = np.einsum("...i,...i", w, d) / rho
         los = d / rho[..., None]
         jac[..., 3, :3] = (w - rdot[..., None] * los) / rho[..., None]
-        jac[..., 3, 3:] = los
+        jac[..., 3, 3:6] = los
     return jac
 
 
@@ -334,7 +410,7 @@ def ukf_predict_ballistic(x, P, dt_s, q, *, j2: bool = True, max_step_s: float =
     Y = propagate_ballistic(X.reshape(-1, n), np.repeat(dt, 2 * n + 1), j2=j2,
                             max_step_s=max_step_s).reshape(X.shape)
     mean, _, cov = _ut_moments(Y, wm, wc)
-    return mean, _sym(cov + cwna_noise(np.abs(dt), q))
+    return mean, _sym(cov + _noise(np.abs(dt), q, n))
 
 
 def ukf_update_radar(x, P, z, sigma, site_r, enu, site_v=None, valid=None, **ut):

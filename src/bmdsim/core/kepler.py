@@ -11,6 +11,10 @@ trajectories"), with Q = v^2 r / mu:
 
       gamma = (pi - Psi) / 4,     Q = 2 sin(Psi/2) / (1 + sin(Psi/2))
 
+- minimum-energy ellipse between two points at any radii r1, r2 with chord c (section 6.2 / 5.3): semi-major axis
+  ``a_min = (r1 + r2 + c) / 4``, the empty focus on the chord at ``2 a_min - r1`` from the first point, and the
+  velocity at the first point along the tangent, which bisects the outer angle between the two focal radii
+  (the reflection property of the ellipse); speed from the vis-viva equation ``v^2 = mu (2/r1 - 1/a)``.
 - apogee radius a (1 + e) with a = r / (2 - Q), e^2 = 1 + Q (Q - 2) cos^2 gamma, and the time of flight from
   Kepler's equation between the symmetric true anomalies pi -+ Psi/2 (section 6.3).
 
@@ -23,7 +27,8 @@ import numpy as np
 
 from bmdsim.core.constants import GM_EARTH_M3_S2
 
-__all__ = ["range_angle", "minimum_energy", "apogee_radius", "time_of_flight", "burnout_speed_for_range"]
+__all__ = ["range_angle", "minimum_energy", "minimum_energy_between", "apogee_radius", "time_of_flight",
+           "burnout_speed_for_range"]
 
 
 def _q(v, r, mu):
@@ -52,6 +57,31 @@ def minimum_energy(psi_rad, r_m, mu: float = GM_EARTH_M3_S2):
     s = np.sin(psi / 2.0)
     q = 2.0 * s / (1.0 + s)
     return np.sqrt(q * mu / np.asarray(r_m, dtype=float)), (np.pi - psi) / 4.0
+
+
+def minimum_energy_between(r1_m, r2_m, mu: float = GM_EARTH_M3_S2):
+    """The minimum-energy ellipse from position ``r1_m`` to ``r2_m`` (inertial vectors ``(..., 3)``, the short way
+    round): speed (m/s), flight-path angle above the local horizontal (rad) and velocity ``(..., 3)`` at ``r1``.
+
+    With both points at the same radius this is BMW eqs. 6.2-15/16 (:func:`minimum_energy`).
+    """
+    p1, p2 = np.asarray(r1_m, dtype=float), np.asarray(r2_m, dtype=float)
+    n1, n2 = np.linalg.norm(p1, axis=-1), np.linalg.norm(p2, axis=-1)
+    chord = p2 - p1
+    c = np.linalg.norm(chord, axis=-1)
+    a = (n1 + n2 + c) / 4.0
+    focus2 = p1 + ((2.0 * a - n1) / c)[..., None] * chord
+    u1 = -p1 / n1[..., None]                                  # towards the Earth's centre (the occupied focus)
+    u2 = focus2 - p1
+    u2 = u2 / np.linalg.norm(u2, axis=-1, keepdims=True)
+    t = u1 - u2                                               # outer bisector: the tangent
+    t = t / np.linalg.norm(t, axis=-1, keepdims=True)
+    # the sense of motion: angular momentum along r1 x r2 (the short way round)
+    sense = np.einsum("...i,...i", np.cross(p1, t), np.cross(p1, p2))
+    t = np.where((sense < 0)[..., None], -t, t)
+    speed = np.sqrt(mu * (2.0 / n1 - 1.0 / a))
+    gamma = np.arcsin(np.clip(np.einsum("...i,...i", t, p1) / n1, -1.0, 1.0))
+    return speed, gamma, speed[..., None] * t
 
 
 def burnout_speed_for_range(psi_rad, gamma_rad, r_m, mu: float = GM_EARTH_M3_S2):

@@ -70,9 +70,13 @@ def rhs_numpy(t, y, i, phase, params, flags):
         p = float(np.exp(logp(hc))) if h < top else 0.0
         thrust = stg[i, phase, 3] - stg[i, phase, 4] * p
         up = r / np.linalg.norm(r)
-        tv, tk, kick = steer[i]
+        tv, tk, kick = steer[i, :3]
         if n_pitch[i] > 0:
             pitch, turn = float(np.interp(t_rel, pitch_t[i, :n_pitch[i]], pitch_rad[i, :n_pitch[i]])), False
+        elif steer.shape[1] >= 7 and steer[i, 3] > 0 and t_rel >= steer[i, 3]:
+            ts, tan_a, tan_b, te = steer[i, 3:7]
+            w = 1.0 if te <= ts else min(1.0, (t_rel - ts) / (te - ts))
+            pitch, turn = float(np.pi / 2 - np.arctan(tan_a + (tan_b - tan_a) * w)), False
         else:
             pitch = 0.0 if t_rel < tv else (kick * (t_rel - tv) / tk if t_rel < tv + tk else 0.0)
             turn = t_rel >= tv + tk
@@ -109,6 +113,8 @@ def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, stee
         bps = []
         if n_pitch[i] == 0 and ns > 0:
             bps += [steer[i, 0], steer[i, 0] + steer[i, 1]]
+            if steer.shape[1] >= 7 and steer[i, 3] > 0:
+                bps += [steer[i, 3], steer[i, 6]]
         bps += [min(stg[i, s, 0], cut) for s in range(ns)]
         bps = sorted({b for b in bps if b > 0})
         t, y = float(t0[i]), np.array(y0_eci[i], dtype=float)

@@ -66,6 +66,8 @@ def get(name: str) -> Defense:
     if name not in raw:
         raise UnknownNameError("defense site", name, raw)
     e = raw[name]
+    if "extends" in e:       # a variant of another site entry: its keys, with these replacing them
+        e = {**raw[e["extends"]], **{k: v for k, v in e.items() if k != "extends"}}
     s = sites.get(e.get("site", name))
     return Defense(name=name, latitude_deg=s.latitude_deg, longitude_deg=s.longitude_deg,
                    inventory=int(e["inventory"]), interceptor=e["interceptor"], variants=tuple(e["variants"]),

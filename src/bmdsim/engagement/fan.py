@@ -20,6 +20,13 @@ burn. Kicks past the horizontal (up to 100 deg from vertical at the end of the p
 gravity turn follows the velocity) let it fly as flat as a slower variant does with a kick below 90 deg. With
 both, a faster variant can do what a slower one does, so the reachable set grows with the burnout speed (tested).
 
+Beside the kick family, each sector flies linear-tangent families (:attr:`FanSettings.lt_families`): the gravity
+turn through the dense air up to the first-stage burnout, then linear-tangent steering to an end elevation
+(:mod:`bmdsim.core.engine`; docs/design.md, "Interceptor steering to design speed"), which burns out flat and high
+near the design speed where the kick family burns out low in the atmosphere. Each cell records which family
+(``tab_family``: 0 kicks, f >= 1 linear tangent), parameter and cut-off is fastest there; aiming flies that
+family (:meth:`Fan.steering`).
+
 Per azimuth sector the table holds, on a (ground angle, altitude) grid, the minimum time of flight over the fan
 to reach that cell. For each range cell the crossing of each trajectory (the first time it reaches that ground
 angle) is found; between two neighbouring kicks the altitude and time at the crossing are interpolated linearly,
@@ -77,6 +84,13 @@ class FanSettings:
     n_kick: int = 100
     #: burnout speeds, as fractions of full burn, of the cut-off families flown besides full burn
     speed_fractions: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7, 0.6, 0.45, 0.3)
+    #: linear-tangent families (docs/design.md, "Interceptor steering to design speed"): per family the kick of
+    #: the gravity turn through the dense air and the thrust elevation (deg above the horizontal) at the switch
+    #: (first-stage burnout); each family is flown over the end elevations ``lt_end_deg`` (min, max, count)
+    lt_families: tuple[tuple[float, float], ...] = ((20.0, 20.0), (20.0, 45.0), (45.0, 20.0))
+    lt_end_deg: tuple[float, float, int] = (-45.0, 30.0, 31)
+    #: burnout-speed fractions (of full burn) flown with each linear-tangent family
+    lt_speed_fractions: tuple[float, ...] = (1.0, 0.8)
     range_step_m: float = 10_000.0
     altitude_step_m: float = 10_000.0
     max_altitude_m: float = 3_000_000.0
@@ -173,12 +187,13 @@ def _coords(r, s, e, n, ang, az, h):
 
 # ------------------------------------------------------------------------------------------- table build
 @_jit
-def _reduce_sector(t, ang, h, kicks, cutoff, d_ang, d_h, tab_t, tab_k, tab_c):
-    """Fill one sector's (angle, altitude) table with the minimum time over the kick family.
+def _reduce_sector(t, ang, h, kicks, cutoff, family, d_ang, d_h, tab_t, tab_k, tab_c, tab_f):
+    """Fill one sector's (angle, altitude) table with the minimum time over one steering family.
 
-    ``t (K,)`` time since launch of the dense samples; ``ang, h (J, K)`` per kick (NaN after impact);
-    ``tab_t, tab_k, tab_c (R, H)`` are updated in place where this family (one cut-off) is faster: min time, and
-    the kick and cut-off of that minimum."""
+    ``t (K,)`` time since launch of the dense samples; ``ang, h (J, K)`` per member of the family (ordered by
+    its steering parameter ``kicks (J,)``: the kick, or a linear-tangent end elevation; NaN after impact);
+    ``tab_t, tab_k, tab_c, tab_f (R, H)`` are updated in place where this family (one cut-off) is faster: min
+    time, and the steering parameter, cut-off and family index of that minimum."""
     nj, nk = ang.shape
     nr, nh = tab_t.shape
     ct = np.full((nj, nr), np.nan)
@@ -215,15 +230,18 @@ def _reduce_sector(t, ang, h, kicks, cutoff, d_ang, d_h, tab_t, tab_k, tab_c):
                     tab_t[ri, hi_] = tt
                     tab_k[ri, hi_] = kicks[j] + w * (kicks[j + 1] - kicks[j])
                     tab_c[ri, hi_] = cutoff
+                    tab_f[ri, hi_] = family
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
-def _lookup(r, s, e, n, tab_t, tab_k, tab_c, d_az, d_ang, d_h, out_t, out_k, out_c, out_ang, out_az, out_h):
+def _lookup(r, s, e, n, tab_t, tab_k, tab_c, tab_f, d_az, d_ang, d_h, out_t, out_k, out_c, out_f, out_ang, out_az,
+            out_h):
     na, nr, nh = tab_t.shape
     for i in nb.prange(r.shape[0]):
         out_t[i] = np.nan
         out_k[i] = np.nan
         out_c[i] = np.nan
+        out_f[i] = -1
         if math.isnan(r[i, 0]):
             out_ang[i] = np.nan
             out_az[i] = np.nan
@@ -265,6 +283,7 @@ def _lookup(r, s, e, n, tab_t, tab_k, tab_c, d_az, d_ang, d_h, out_t, out_k, out
             h_n = ih + (1 if wh >= 0.5 else 0)
             out_k[i] = tab_k[a_n, r_n, h_n]
             out_c[i] = tab_c[a_n, r_n, h_n]
+            out_f[i] = tab_f[a_n, r_n, h_n]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -272,9 +291,11 @@ class FanLookup:
     """Result of :meth:`Fan.lookup`, every array shaped like the query points without their last axis.
 
     ``t_flight_s``: minimum interceptor time of flight to the point (NaN: not reachable within the fan);
-    ``kick_deg``, ``cutoff_s``: the steering of the fastest trajectory in the nearest cell (a starting guess for
-    aiming; the launch azimuth is about ``azimuth_deg``); ``ground_range_m``, ``altitude_m``: the point from the
-    site."""
+    ``kick_deg``, ``cutoff_s``, ``family``: the steering of the fastest trajectory in the nearest cell (a starting
+    guess for aiming; the launch azimuth is about ``azimuth_deg``): ``family`` 0 is the kick / gravity-turn
+    family (``kick_deg`` its kick), ``f >= 1`` the linear-tangent family ``FanSettings.lt_families[f - 1]``
+    (``kick_deg`` then holds its end elevation; :meth:`Fan.steering` turns both into flight arguments);
+    ``ground_range_m``, ``altitude_m``: the point from the site."""
 
     t_flight_s: np.ndarray
     kick_deg: np.ndarray
@@ -282,6 +303,7 @@ class FanLookup:
     azimuth_deg: np.ndarray
     ground_range_m: np.ndarray
     altitude_m: np.ndarray
+    family: np.ndarray | int = 0
 
 
 class Fan:
@@ -316,7 +338,12 @@ class Fan:
         self.tab_t = np.full((st.n_azimuth, nr, nh), np.nan, dtype=np.float64)
         self.tab_kick = np.full((st.n_azimuth, nr, nh), np.nan, dtype=np.float32)
         self.tab_cutoff = np.full((st.n_azimuth, nr, nh), np.nan, dtype=np.float32)
+        self.tab_family = np.full((st.n_azimuth, nr, nh), -1, dtype=np.int8)
         self.cutoffs_s = _cutoffs_for(interceptor, st.speed_fractions)
+        self.lt_cutoffs_s = _cutoffs_for(interceptor, st.lt_speed_fractions) if st.lt_families else np.zeros(0)
+        #: linear-tangent switch: first-stage burnout (staging, above the dense air)
+        self.t_switch_s = float(interceptor.stages[0].burn_time_s) if len(interceptor.stages) > 1 else 0.0
+        self.lt_end_deg = np.linspace(*st.lt_end_deg[:2], int(st.lt_end_deg[2]))
         self.built = np.zeros(st.n_azimuth, dtype=bool)
         self.n_flights = 0
 
@@ -332,20 +359,23 @@ class Fan:
         idx = idx[~self.built[idx]]
         if idx.size == 0:
             return self
-        nk = self.kicks_deg.size
-        nc = self.cutoffs_s.size
+        fams = self.families()
+        per_sector = sum(p.size for _, _, p in fams)
         n_dense = int(np.floor(st.max_flight_time_s / st.dense_dt_s)) + 1
         opts = Options(max_time_s=st.max_flight_time_s, dense_dt_s=st.dense_dt_s, dense_n=n_dense, rtol=st.rtol,
                        atol_m=0.1)
         # a few sectors per engine call keeps memory bounded (dense states are (rows, n_dense, 3))
-        per_call = max(1, 3000 // (nk * nc))
+        per_call = max(1, 3000 // per_sector)
+        fam_id = np.concatenate([np.full(p.size, f) for f, _, p in fams])
+        fam_par = np.concatenate([p for _, _, p in fams])
+        fam_cut = np.concatenate([np.full(p.size, c) for _, c, p in fams])
         for c0 in range(0, idx.size, per_call):
             chunk = idx[c0:c0 + per_call]
-            az = np.repeat(np.degrees(self.d_az * chunk), nk * nc)
-            kick = np.tile(self.kicks_deg, chunk.size * nc)
-            cut = np.tile(np.repeat(self.cutoffs_s, nk), chunk.size)
-            f = fly(self.interceptor, self.latitude_deg, self.longitude_deg, az, kick, altitude_m=self.altitude_m,
-                    cutoff_s=cut, target_altitude_m=self.altitude_m, options=opts, integrator=st.integrator)
+            az = np.repeat(np.degrees(self.d_az * chunk), per_sector)
+            kw = self.steering(np.tile(fam_id, chunk.size), np.tile(fam_par, chunk.size),
+                               np.tile(fam_cut, chunk.size))
+            f = fly(self.interceptor, self.latitude_deg, self.longitude_deg, az, altitude_m=self.altitude_m,
+                    target_altitude_m=self.altitude_m, options=opts, integrator=st.integrator, **kw)
             self.n_flights += az.size
             m = f.r_ecef.shape[0] * f.r_ecef.shape[1]
             ang, azp, h = (np.empty(m) for _ in range(3))
@@ -354,13 +384,42 @@ class Fan:
             h = h.reshape(az.size, -1)
             t_rel = f.t_s[0] - f.t_s[0, 0]
             for q, sec in enumerate(chunk):
-                for c in range(nc):
-                    rows = slice((q * nc + c) * nk, (q * nc + c + 1) * nk)
+                r0 = q * per_sector
+                for fid, cut, par in fams:
+                    rows = slice(r0, r0 + par.size)
+                    r0 += par.size
                     _reduce_sector(t_rel, np.ascontiguousarray(ang[rows]), np.ascontiguousarray(h[rows]),
-                                   self.kicks_deg, self.cutoffs_s[c], self.d_ang, st.altitude_step_m,
-                                   self.tab_t[sec], self.tab_kick[sec], self.tab_cutoff[sec])
+                                   par, cut, fid, self.d_ang, st.altitude_step_m, self.tab_t[sec],
+                                   self.tab_kick[sec], self.tab_cutoff[sec], self.tab_family[sec])
                 self.built[sec] = True
         return self
+
+    def families(self) -> list[tuple[int, float, np.ndarray]]:
+        """The steering families flown per sector: ``(family index, cut-off s, ordered parameters)``; family 0
+        (kicks) at every cut-off of :attr:`cutoffs_s`, then each linear-tangent family (end elevations) at every
+        cut-off of :attr:`lt_cutoffs_s` that comes after the switch."""
+        out = [(0, float(c), self.kicks_deg) for c in self.cutoffs_s]
+        if self.t_switch_s > 0:
+            for j in range(len(self.settings.lt_families)):
+                out += [(j + 1, float(c), self.lt_end_deg) for c in self.lt_cutoffs_s if c > self.t_switch_s + 1.0]
+        return out
+
+    def steering(self, family, parameter, cutoff_s) -> dict:
+        """Keyword arguments of :func:`~bmdsim.flight.fly.fly` (``kick_deg``, ``cutoff_s``, ``linear_tangent``)
+        for rows of (family, steering parameter, cut-off): family 0 flies the kick ``parameter``; family ``f >= 1``
+        the gravity turn with ``lt_families[f - 1]``'s kick to the switch, then linear-tangent steering from its
+        start elevation to the end elevation ``parameter``, reached at the cut-off (or burnout)."""
+        fam, par, cut = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, dtype=float)) for a in (family, parameter,
+                                                                                                   cutoff_s)))
+        lt = np.asarray(self.settings.lt_families, dtype=float).reshape(-1, 2)
+        is_lt = fam >= 1
+        j = np.clip(fam.astype(int) - 1, 0, max(lt.shape[0] - 1, 0))
+        kick = np.where(is_lt, lt[j, 0] if lt.size else 0.0, par)
+        t_end = np.minimum(cut, self.interceptor.burn_time_s)
+        ts = np.where(is_lt, self.t_switch_s, 0.0)
+        ea = np.where(is_lt, lt[j, 1] if lt.size else 0.0, 0.0)
+        eb = np.where(is_lt, par, 0.0)
+        return {"kick_deg": kick, "cutoff_s": cut, "linear_tangent": (ts, ea, eb, t_end)}
 
     # --------------------------------------------------------------------------------------------- lookup
     def lookup(self, r_ecef, *, min_altitude_m: float = -np.inf) -> FanLookup:
@@ -372,7 +431,7 @@ class Fan:
         shape = r.shape[:-1]
         flat = np.ascontiguousarray(r.reshape(-1, 3))
         m = flat.shape[0]
-        out = [np.empty(m) for _ in range(6)]
+        out = [np.empty(m) for _ in range(7)]
         # which sectors do the points fall in? build those (and their neighbours used by interpolation)
         ang, az, h = (np.empty(m) for _ in range(3))
         _coords(flat, self._s, self._e, self._n, ang, az, h)
@@ -383,11 +442,11 @@ class Fan:
         if ok.any():
             sec = np.unique(np.floor(az[ok] / self.d_az).astype(int) % self.settings.n_azimuth)
             self.build(np.unique(np.concatenate([sec, (sec + 1) % self.settings.n_azimuth])))
-        _lookup(flat, self._s, self._e, self._n, self.tab_t, self.tab_kick, self.tab_cutoff, self.d_az,
-                self.d_ang, self.settings.altitude_step_m, *out)
-        out[3:] = [ang, az, h]
-        t, k, c, a, z, hh = (o.reshape(shape) for o in out)
-        return FanLookup(t_flight_s=t, kick_deg=k, cutoff_s=c, azimuth_deg=np.degrees(z),
+        _lookup(flat, self._s, self._e, self._n, self.tab_t, self.tab_kick, self.tab_cutoff, self.tab_family,
+                self.d_az, self.d_ang, self.settings.altitude_step_m, *out)
+        out[4:] = [ang, az, h]
+        t, k, c, fm, a, z, hh = (o.reshape(shape) for o in out)
+        return FanLookup(t_flight_s=t, kick_deg=k, cutoff_s=c, family=fm.astype(int), azimuth_deg=np.degrees(z),
                          ground_range_m=a * R_SPHERE_M, altitude_m=hh)
 
     def time_of_flight(self, ground_range_m, altitude_m, azimuth_deg) -> np.ndarray:

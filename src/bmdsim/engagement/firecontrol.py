@@ -201,6 +201,9 @@ class Shot:
     aim_error_m: float
     miss_m: float
     iterations: int
+    #: steering family of the fan (0: kick / gravity turn, ``kick_deg`` the kick; f >= 1: linear tangent,
+    #: ``kick_deg`` its end elevation; see :meth:`~bmdsim.engagement.fan.Fan.steering`)
+    family: int = 0
 
 
 def _crossing(fan: Fan, f: Flights, ang_target: float):
@@ -226,16 +229,19 @@ def _crossing(fan: Fan, f: Flights, ang_target: float):
 
 def aim(fan: Fan, r_point_ecef, t_intercept_s: float, *, kick0_deg: float | None = None,
         azimuth0_deg: float | None = None, tol_m: float = 20.0, max_iter: int = 12, dense_dt_s: float = 0.5,
-        threat: tuple | None = None) -> Shot:
+        threat: tuple | None = None, family0: int | None = None, cutoff0_s: float | None = None) -> Shot:
     """Fly ``fan``'s interceptor through the ECEF point ``r_point_ecef`` so that it is there at
     ``t_intercept_s``: Newton on (launch azimuth, kick) against (altitude error, cross-range error) at the
     point's ground range, finite-difference Jacobian; the launch time follows from the time of flight.
 
-    ``threat = (t_grid, r_ecef, v_ecef)`` of the threat (optional) gives ``miss_m`` at the intercept time."""
+    ``threat = (t_grid, r_ecef, v_ecef)`` of the threat (optional) gives ``miss_m`` at the intercept time.
+    The starting steering comes from the fan's table unless given (``family0``, ``kick0_deg``, ``cutoff0_s``:
+    an independent search that does not read the table passes all three)."""
     r_p = np.asarray(r_point_ecef, dtype=float)
     look = fan.lookup(r_p)
     k0 = float(look.kick_deg) if kick0_deg is None else kick0_deg
-    cut = float(look.cutoff_s)
+    cut = float(look.cutoff_s) if cutoff0_s is None else float(cutoff0_s)
+    fam = int(look.family) if family0 is None else int(family0)
     a0 = float(look.azimuth_deg) if azimuth0_deg is None else azimuth0_deg
     if not np.isfinite(k0):
         raise InputError("r_point_ecef", "outside the fan", "aim only at points the fan reaches")
@@ -246,7 +252,8 @@ def aim(fan: Fan, r_point_ecef, t_intercept_s: float, *, kick0_deg: float | None
     nrm /= np.linalg.norm(nrm)
     tmax = fan.settings.max_flight_time_s
     opts = Options(max_time_s=tmax, dense_dt_s=dense_dt_s, dense_n=int(tmax / dense_dt_s) + 1)
-    k_hi = max(89.95, fan.settings.kick_max_deg)   # the fan's kicks may pitch past the horizontal
+    # the fan's kicks may pitch past the horizontal; a linear-tangent end elevation lies within +-80 deg
+    k_lo, k_hi = (0.05, max(89.95, fan.settings.kick_max_deg)) if fam == 0 else (-80.0, 80.0)
     x = np.array([a0, k0])
     steps = np.array([0.01, 0.01])
     err = np.inf
@@ -254,9 +261,9 @@ def aim(fan: Fan, r_point_ecef, t_intercept_s: float, *, kick0_deg: float | None
     t_cross = np.nan
     for it in range(1, max_iter + 1):  # noqa: B007 (reported)
         az = np.array([x[0], x[0] + steps[0], x[0]])
-        kk = np.clip(np.array([x[1], x[1], x[1] + steps[1]]), 0.05, k_hi)
-        f = fly(fan.interceptor, fan.latitude_deg, fan.longitude_deg, az, kk, altitude_m=fan.altitude_m,
-                cutoff_s=cut, target_altitude_m=fan.altitude_m, options=opts)
+        kk = np.clip(np.array([x[1], x[1], x[1] + steps[1]]), k_lo, k_hi)
+        f = fly(fan.interceptor, fan.latitude_deg, fan.longitude_deg, az, altitude_m=fan.altitude_m,
+                target_altitude_m=fan.altitude_m, options=opts, **fan.steering(fam, kk, cut))
         tc, rc = _crossing(fan, f, ang_p)
         res = np.column_stack([frames.geodetic_altitude(rc) - h_p, rc @ nrm])
         if not np.all(np.isfinite(res)):
@@ -276,18 +283,18 @@ def aim(fan: Fan, r_point_ecef, t_intercept_s: float, *, kick0_deg: float | None
             break
         x = x - np.clip(dx, -2.0, 2.0)
     t_launch = t_intercept_s - t_cross
-    f = fly(fan.interceptor, fan.latitude_deg, fan.longitude_deg, x[0], np.clip(x[1], 0.05, k_hi),
-            t_launch_s=t_launch, cutoff_s=cut, altitude_m=fan.altitude_m, target_altitude_m=fan.altitude_m,
-            options=opts)
+    f = fly(fan.interceptor, fan.latitude_deg, fan.longitude_deg, x[0], t_launch_s=t_launch,
+            altitude_m=fan.altitude_m, target_altitude_m=fan.altitude_m, options=opts,
+            **fan.steering(fam, np.clip(x[1], k_lo, k_hi), cut))
     r_i, v_i = hermite_at(f.t_s[0], f.r_ecef[0], f.v_ecef[0], t_intercept_s)
     miss = np.nan
     if threat is not None:
         r_t, _ = hermite_at(threat[0], threat[1], threat[2], t_intercept_s)
         miss = float(np.linalg.norm(r_i - r_t))
-    return Shot(azimuth_deg=float(x[0]), kick_deg=float(np.clip(x[1], 0.05, k_hi)), cutoff_s=cut,
+    return Shot(azimuth_deg=float(x[0]), kick_deg=float(np.clip(x[1], k_lo, k_hi)), cutoff_s=cut,
                 t_launch_s=float(t_launch),
                 t_flight_s=float(t_cross), t_intercept_s=float(t_intercept_s), r_ecef=r_i, v_ecef=v_i,
-                aim_error_m=err, miss_m=miss, iterations=it)
+                aim_error_m=err, miss_m=miss, iterations=it, family=fam)
 
 
 def refine_earliest(fan: Fan, threats: Threats, i: int, t_guess_s: float, t_launch_min_s: float, *,

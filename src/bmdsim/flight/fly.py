@@ -163,13 +163,17 @@ def _results(out, t0, lat, lon, options: Options) -> Flights:
 
 def fly(vehicles: Vehicle | list[Vehicle], latitude_deg, longitude_deg, azimuth_deg, kick_deg, *,
         t_launch_s=0.0, altitude_m=0.0, cutoff_s=np.inf, target_altitude_m=0.0, pitch_program=None,
-        options: Options | None = None, integrator="engine") -> Flights:
+        linear_tangent=None, options: Options | None = None, integrator="engine") -> Flights:
     """Fly a batch of powered flights, one per row; every argument broadcasts to the batch size ``N``.
 
     ``azimuth_deg`` is the launch azimuth (clockwise from north); ``kick_deg`` the pitch-over angle from vertical
     at the end of the kick, after which the vehicle flies a gravity turn; ``cutoff_s`` ends thrust early (energy
     management), measured from launch. ``pitch_program`` = ``(t_s, pitch_deg)`` arrays ``(N, P)`` replaces the
     vertical-rise/kick/gravity-turn sequence with a tabulated pitch angle from vertical in the launch plane.
+    ``linear_tangent`` = ``(t_switch_s, elevation_start_deg, elevation_end_deg, t_end_s)`` (each broadcast to
+    ``N``; times from launch) switches, at ``t_switch_s > 0``, from the gravity turn to linear-tangent steering:
+    the thrust's elevation above the local horizontal has a tangent linear in time from the start to the end
+    value, held after ``t_end_s`` (see :mod:`bmdsim.core.engine`).
     ``integrator="oracle"`` flies the same equations with ``scipy.integrate.solve_ivp`` (slow; for checks); a
     callable with the signature of :func:`bmdsim.core.engine.integrate` is used as given (e.g. the oracle with
     other tolerances, ``functools.partial(oracle.integrate, rtol=1e-10)``).
@@ -190,6 +194,12 @@ def fly(vehicles: Vehicle | list[Vehicle], latitude_deg, longitude_deg, azimuth_
     _check_latlon(lat, lon, "launch_")
     stg, n_st, cd, beta, times = pack(vehicles)
     steer = np.column_stack([times, np.radians(kick)])
+    if linear_tangent is not None:
+        ts, ea, eb, te = np.broadcast_arrays(*(np.asarray(a, dtype=float) * np.ones(n) for a in linear_tangent))
+        if np.any(~np.isfinite(ts)) or np.any(np.abs(ea) >= 90) or np.any(np.abs(eb) >= 90):
+            raise InputError("linear_tangent", (ts[:1], ea[:1], eb[:1]), "give finite times and elevations "
+                             "between -90 and 90 degrees")
+        steer = np.column_stack([steer, ts, np.tan(np.radians(ea)), np.tan(np.radians(eb)), te])
     if pitch_program is not None:
         pt = np.atleast_2d(np.asarray(pitch_program[0], dtype=float)) * np.ones((n, 1))
         pr = np.radians(np.atleast_2d(np.asarray(pitch_program[1], dtype=float))) * np.ones((n, 1))

@@ -3,13 +3,15 @@ cities. Every entry carries its source and label (docs/sources.md)."""
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 import yaml
 
-from bmdsim.errors import InputError, UnknownNameError
+from bmdsim.errors import BmdsimWarning, InputError, UnknownNameError
 
 __all__ = ["Site", "get", "all_sites", "resolve"]
 
@@ -43,6 +45,37 @@ def get(name: str) -> Site:
     return sites[name]
 
 
+def _nearest(lat: float, lon: float) -> tuple[float, str]:
+    """Great-circle distance (km, spherical) to the nearest catalog site, and its name."""
+    la, lo = math.radians(lat), math.radians(lon)
+    best = (math.inf, "")
+    for s in all_sites().values():
+        la2, lo2 = math.radians(s.latitude_deg), math.radians(s.longitude_deg)
+        c = math.sin(la) * math.sin(la2) + math.cos(la) * math.cos(la2) * math.cos(lo2 - lo)
+        best = min(best, (6371.0 * math.acos(max(-1.0, min(1.0, c))), s.name))
+    return best
+
+
+def _warn_if_swapped(field: str, text: str, lat: float, lon: float) -> None:
+    """Warn when LAT,LON lies far from every known place but LON,LAT is one (``--to 13.4,52.52`` for Berlin
+    flies to the Arabian Sea)."""
+    if abs(lon) > 90 or lat == lon:
+        return
+    d, _ = _nearest(lat, lon)
+    if d < SWAP_FAR_KM:
+        return
+    d_swapped, name = _nearest(lon, lat)
+    if d_swapped <= SWAP_NEAR_KM:
+        warnings.warn(BmdsimWarning(
+            f"{field} {text} is read as latitude {lat:g}, longitude {lon:g} (LAT,LON), {d:,.0f} km from any known "
+            f"place; {lon:g},{lat:g} would be {name}: if you meant that, give {field} {lon:g},{lat:g} or "
+            f"{field} {name}"), stacklevel=3)
+
+
+SWAP_FAR_KM = 300.0   #: a point this far from every catalog site is unusual enough to check the other order
+SWAP_NEAR_KM = 25.0   #: ...and the swapped point lies this close to one: then warn
+
+
 def resolve(field: str, text: str) -> tuple[float, float]:
     """A site name or ``LAT,LON`` in degrees to ``(lat, lon)``.
 
@@ -60,8 +93,9 @@ def resolve(field: str, text: str) -> tuple[float, float]:
             raise InputError(field, text, "give LAT,LON in degrees or a site name (bmdsim sites)") from None
         if not -90 <= lat <= 90:
             raise InputError(field, text, "latitude must lie between -90 and 90 degrees")
-        if not -360 <= lon <= 360:
+        if not -180 <= lon <= 180:
             raise InputError(field, text, "longitude must lie between -180 and 180 degrees")
+        _warn_if_swapped(field, text, lat, lon)
         return lat, lon
     s = get(text)
     return s.latitude_deg, s.longitude_deg

@@ -86,13 +86,13 @@ def _protects(r: RunResult, maps: dict) -> str:
     out = []
     if r.outcomes:
         for b in r.battle or []:
-            out.append(f'<p class="key">{_e(b["site"])} ({b["inventory"]} x {_e(b["interceptor"])}, '
-                       f'{_e(b["doctrine"])}, Pssk {b["pssk"]:g}) against {b["warheads"]} warheads and '
-                       f'{b["decoys"]} decoys: {b["leakers_mean"]:.2f} expected leakers (± {b["leakers_se"]:.2f}), '
-                       f'probability of no leak {b["p_no_leak"]:.2f}, {b["interceptors_fired_mean"]:.1f} '
-                       f"interceptors fired on average ({b['trials']} seeded trials).</p>")
-        rows = [[_e(o["threat"]), _e(o["site"]), _e(o["outcome"]), _n(o.get("shots")), _n(o["p_kill"], "{:.2f}"),
-                 _e(o.get("reason") or "")] for o in r.outcomes]
+            out.append(f'<p class="key">{_e(b.site)} ({b.inventory} x {_e(b.interceptor)}, '
+                       f'{_e(b.doctrine)}, Pssk {b.pssk:g}) against {b.warheads} warheads and '
+                       f'{b.decoys} decoys: {b.leakers_mean:.2f} expected leakers (± {b.leakers_se:.2f}), '
+                       f'probability of no leak {b.p_no_leak:.2f}, {b.interceptors_fired_mean:.1f} '
+                       f"interceptors fired on average ({b.trials} seeded trials).</p>")
+        rows = [[_e(o.threat), _e(o.site), _e(o.outcome), _n(o.shots), _n(o.p_kill, "{:.2f}"),
+                 _e(o.reason or "")] for o in r.outcomes]
         out.append("<p>Per threat: the outcome of one seeded realisation, and the kill probability over all "
                    "trials:</p>")
         out.append(_table(["threat", "site", "outcome", "shot opportunities", "P(kill)", "why"], rows))
@@ -104,19 +104,23 @@ def _protects(r: RunResult, maps: dict) -> str:
     if r.footprint:
         fp = r.footprint
         out.append(_img(maps.get("footprint"), "defended footprint map"))
-        rows = [[_e(x["site"]), _e(x["variant"]), _e(x["launch_site"]), _n(x["reachable_cells"]),
-                 _n(x["defended_cells"]), _n(100 * x["defended_fraction"], "{:.0f} %")] for x in fp["summaries"]]
-        out.append(f"<p>Aimpoints on a {fp['grid_step_deg']:g}° grid of land cells over the region "
-                   f"{_e(fp['region_deg'])} (lon/lat bounds), {_e(fp['missile'])} aimed at each "
+        rows = [[_e(x.site), _e(x.variant), _e(x.launch_site), _n(x.reachable_cells),
+                 _n(x.defended_cells), _n(100 * x.defended_fraction, "{:.0f} %")] for x in fp.summaries]
+        out.append(f"<p>Aimpoints on a {fp.grid_step_deg:g}° grid of land cells over the region "
+                   f"{_e(list(fp.region_deg))} (lon/lat bounds), {_e(fp.missile)} aimed at each "
                    "(minimum-energy), the site's fire control deciding whether any interceptor can reach it:</p>")
         out.append(_table(["site", "interceptor", "launched from", "reachable cells", "defended cells",
                            "defended share"], rows))
+        srcs = sorted({x.commit_time_source for x in fp.summaries})
+        out.append(f"<p class=\"small\">Commit time in the footprint: {_e('; '.join(srcs))}. The engagements "
+                   "above commit on the run's own reported radar tracks (outcomes.commit_source), so a city's "
+                   "shots can differ between the two.</p>")
         main = {x.name: x.interceptor for x in s.interceptor_sites}
-        crow = [[_e(c["name"]), "yes" if c["defended"] else "no", _n(c["shots"]), _n(c["p_no_leak"], "{:.2f}")]
-                for c in fp["cities"] if main.get(c["site"]) == c["variant"] and c["reachable"]]
+        crow = [[_e(c.name), "yes" if c.defended else "no", _n(c.shots), _n(c.p_no_leak, "{:.2f}")]
+                for c in fp.cities if main.get(c.site) == c.variant and c.reachable]
         if crow:
             out.append(f'<p class="key">With {_e(", ".join(sorted(set(main.values()))))}, the defended cities '
-                       f"are: {_e(', '.join(fp['defended_cities']) or 'none')}.</p>")
+                       f"are: {_e(', '.join(fp.defended_cities) or 'none')}.</p>")
             out.append(_table(["city", "defended", "shots", "P(no leak), one threat"], crow))
     elif "footprint" in r.unavailable:
         out.append(_note(r.unavailable["footprint"] + "."))
@@ -149,19 +153,20 @@ def _threatens(r: RunResult) -> str:
 
     out = []
     if r.chase:
-        variants = list(dict.fromkeys(c["variant"] for c in r.chase))
-        flights = list(dict.fromkeys(c["threat"] for c in r.chase))
-        by = {(c["threat"], c["variant"]): c for c in r.chase}
-        head = ["ICBM flight"] + [f"{v} ({_n(by[(flights[0], v)]['burnout_speed_mps'] / 1e3, '{:.1f}')} km/s)"
+        variants = list(dict.fromkeys(c.variant for c in r.chase))
+        flights = list(dict.fromkeys(c.threat for c in r.chase))
+        by = {(c.threat, c.variant): c for c in r.chase}
+        head = ["ICBM flight"] + [f"{v} ({_n(by[(flights[0], v)].burnout_speed_mps / 1e3, '{:.1f}')} km/s)"
                                   for v in variants]
-        rows = [[_e(f)] + ["<b>yes</b>" if by[(f, v)]["engageable"] else "no" for v in variants] for f in flights]
-        rows.append(["<b>flights reachable</b>"] + [f"<b>{sum(1 for f in flights if by[(f, v)]['engageable'])} of "
+        rows = [[_e(f)] + ["<b>yes</b>" if by[(f, v)].engageable else "no" for v in variants] for f in flights]
+        rows.append(["<b>flights reachable</b>"] + [f"<b>{sum(1 for f in flights if by[(f, v)].engageable)} of "
                                                     f"{len(flights)}</b>" for v in variants])
-        out.append("<p>Could the interceptors reach each ICBM flight at all (site on alert, commit from the "
-                   "sensor timeline)?</p>")
+        out.append("<p>Could the interceptors reach each ICBM flight at all (site on alert; commit from the "
+                   "site's own sensor timeline, not the run's tracks: "
+                   f"{_e(r.chase[0].commit_time_source or 'see the chase table')})?</p>")
         out.append(_table(head, rows))
         out.append(_table(["flight", "interceptor", "could reach", "why"],
-                          [[_e(c["threat"]), _e(c["variant"]), "yes" if c["engageable"] else "no", _e(c["reason"])]
+                          [[_e(c.threat), _e(c.variant), "yes" if c.engageable else "no", _e(c.reason)]
                            for c in r.chase]))
         if "chase" in r.unavailable:
             out.append(_note(r.unavailable["chase"] + "."))
@@ -169,7 +174,7 @@ def _threatens(r: RunResult) -> str:
         out.append(_note(r.unavailable["chase"] + ". The numbers that question turns on are listed below."))
     icbm = [t for t in r.threats if t.is_icbm]
     rows = [[_e(t.name), _e(t.launch), _e(t.target), _n(t.burnout_speed_mps / 1e3, "{:.2f}"),
-             _n(t.burnout_time_s), _n(t.apogee_km), _min(t.time_of_flight_s)] for t in icbm]
+             _n(t.burnout_after_launch_s), _n(t.apogee_km), _min(t.time_of_flight_s)] for t in icbm]
     out.append("<p>ICBM flights of the scenario:</p>")
     out.append(_table(["flight", "from", "to", "burnout km/s", "burnout s", "apogee km", "flight min"], rows))
     rows = []
@@ -201,11 +206,16 @@ def _sees(r: RunResult, maps: dict) -> str:
                 for c in r.coverage]
         out.append(_table(["radar", "target altitude km", "RCS m²", "covered area M km²"], rows))
     if r.unseen:
-        rows = [[_e(k), _e(u["radar"] or "none"), _n(u["unseen_ground_range_km"]), _n(u["total_ground_range_km"]),
-                 _n(u["first_seen_altitude_km"])] for k, u in r.unseen.items()]
-        out.append("<p>How far each threat flies before any radar could detect it (the reported '245, 450 or "
-                   "850 km could not be seen' claim):</p>")
-        out.append(_table(["threat", "first radar", "unseen km", "total km", "altitude when first seen km"], rows))
+        rows = [[_e(u.threat), _e(u.first_detection_radar or "none"), _min(u.first_detection_after_launch_s),
+                 _n(u.unseen_ground_range_km), _n(u.first_detection_altitude_km), _n(u.total_ground_range_km),
+                 _e(u.first_detectable_radar or "none"), _n(u.undetectable_ground_range_km)] for u in r.unseen]
+        out.append("<p>How far each threat flies before it is seen (the reported '245, 450 or 850 km could not be "
+                   "seen' claim): before the first radar detection of this run, and, as a capability, before any "
+                   "radar could detect it at its design SNR (a fluctuating target is sometimes detected "
+                   "earlier):</p>")
+        out.append(_table(["threat", "first radar detection", "min after launch", "unseen km",
+                           "altitude then km", "total km", "first radar able (design SNR)", "undetectable km"],
+                          rows))
     sensors = [s.name for s in r.sensors]
     by = {(d.threat, d.sensor): d for d in r.detections}
     rows = []
@@ -213,15 +223,15 @@ def _sees(r: RunResult, maps: dict) -> str:
         row = [_e(t.name)]
         for s in sensors:
             d = by.get((t.name, s))
-            if d is None or not np.isfinite(d.t_track_s):
+            if d is None or not np.isfinite(d.track_t_s):
                 row.append("–")
             else:
-                row.append(f"{(d.t_track_s - t.launch_time_s) / 60:.1f}")
+                row.append(f"{(d.track_t_s - t.launch_t_s) / 60:.1f}")
         tr = r.tracks.get(t.name)
         if tr is not None:
             fin = tr.pip_error_km[np.isfinite(tr.pip_error_km)]
             t10 = tr.pip_stays_within_t_s(10.0)
-            row += [_min(t10 - t.launch_time_s) if np.isfinite(t10) else "–",
+            row += [_min(t10 - t.launch_t_s) if np.isfinite(t10) else "–",
                     _n(fin[-1] if fin.size else None, "{:.2f}")]
         else:
             row += ["–", "–"]
@@ -249,16 +259,16 @@ def _decision(r: RunResult, maps: dict) -> str:
     out = [_img(maps.get("timeline"), "timeline")]
     rows = []
     for d in r.decision:
-        rows.append([_e(d["threat"]), _e(d["site"] or "–"), _e(d["readiness"] or "–"), _min(d["warning_time_s"]),
-                     _min(d["radar_track_to_impact_s"]), _min(d["decision_window_s"]),
-                     _min(d["lost_to_activation_s"])])
+        rows.append([_e(d.threat), _e(d.site or "–"), _e(d.readiness or "–"), _min(d.warning_s),
+                     _min(d.radar_track_to_impact_s), _min(d.decision_window_s),
+                     _min(d.lost_to_activation_s)])
     out.append(_table(["threat", "site", "readiness", "warning min (first report to impact)",
                        "radar track to impact min", "decision window min", "lost to late activation min"], rows))
     delayed = [x for x in r.scenario.interceptor_sites if x.readiness.state == "delayed"]
     if delayed:
-        lost = [d for d in r.decision if d["site"] in {x.name for x in delayed} and d["lost_to_activation_s"]
-                and np.isfinite(d["lost_to_activation_s"]) and d["lost_to_activation_s"] > 0]
-        gone = [d for d in lost if not (d["decision_window_s"] > 0)]
+        lost = [d for d in r.decision if d.site in {x.name for x in delayed} and d.lost_to_activation_s
+                and np.isfinite(d.lost_to_activation_s) and d.lost_to_activation_s > 0]
+        gone = [d for d in lost if not (d.decision_window_s > 0)]
         out.append(f'<p class="key">A delayed activation of {", ".join(_e(x.name) for x in delayed)} '
                    f"({_min(delayed[0].readiness.activation_delay_s)} min after the first launch) cuts into the "
                    f"decision window of {len(lost)} of {len(r.threats)} threats and leaves no window at all for "
@@ -267,11 +277,11 @@ def _decision(r: RunResult, maps: dict) -> str:
         out.append("<p>All interceptor sites are on alert; run <code>bmdsim run europe-2007-delayed</code> to see "
                    "what a delayed activation costs.</p>")
     if r.outcomes and delayed:
-        lost = [o for o in r.outcomes if o["shots_on_alert"] > o["shots"]]
-        n_lost = sum(o["shots_on_alert"] - o["shots"] for o in lost)
+        lost = [o for o in r.outcomes if o.shots_on_alert > o.shots]
+        n_lost = sum(o.shots_on_alert - o.shots for o in lost)
         out.append(f'<p class="key">In engagements, the delay costs {n_lost} '
                    f"shot opportunities over {len(lost)} threats; "
-                   f"{sum(1 for o in r.outcomes if o['shots'] == 0 and o['shots_on_alert'] > 0)} threats that an "
+                   f"{sum(1 for o in r.outcomes if o.shots == 0 and o.shots_on_alert > 0)} threats that an "
                    "on-alert site could engage cannot be engaged at all.</p>")
     elif "engagements" in r.unavailable:
         out.append(_note(r.unavailable["engagements"]))
@@ -287,43 +297,43 @@ def _sharing(r: RunResult) -> str:
         return "<p>The scenario has no observers.</p>"
     if not r.sharing:
         return "<p>The sharing analysis did not run (disabled, or no sensors).</p>"
-    launch = {t.name: t.launch_time_s for t in r.threats}
+    launch = {t.name: t.launch_t_s for t in r.threats}
 
     def after(d, key):
-        x = d[key]
-        return _min(x - launch[d["threat"]]) if x is not None and np.isfinite(x) else "never"
+        x = getattr(d, key)
+        return _min(x - launch[d.threat]) if x is not None and np.isfinite(x) else "never"
 
     def delay(x):
         return _n(x, "{:+.0f}")
 
     out = []
     for o in r.scenario.observers:
-        mine = [d for d in r.sharing if d["observer"] == o.name]
+        mine = [d for d in r.sharing if d.observer == o.name]
         if not mine:
             continue
-        heard = sum(1 for d in mine if np.isfinite(d["t_first_received_s"]))
-        n10 = sum(1 for d in mine if np.isfinite(d["observer_stays_within_10_km_t_s"]))
-        n1 = sum(1 for d in mine if np.isfinite(d["observer_stays_within_1_km_t_s"]))
-        d10 = [d["observer_delay_10_km_s"] for d in mine if np.isfinite(d["observer_delay_10_km_s"])]
+        heard = sum(1 for d in mine if np.isfinite(d.first_received_t_s))
+        n10 = sum(1 for d in mine if np.isfinite(d.observer_stays_within_10_km_t_s))
+        n1 = sum(1 for d in mine if np.isfinite(d.observer_stays_within_1_km_t_s))
+        d10 = [d.observer_delay_10_km_s for d in mine if np.isfinite(d.observer_delay_10_km_s)]
         lag = f" (median {np.median(d10):+.0f} s after the defense)" if d10 else ""
-        out.append(f'<p class="key"><b>{_e(o.name)}</b> receives <code>{_e(mine[0]["feedspec"])}</code>. It hears of '
+        out.append(f'<p class="key"><b>{_e(o.name)}</b> receives <code>{_e(mine[0].feedspec)}</code>. It hears of '
                    f"{heard} of {len(mine)} threats; its predicted impact point stays within 10 km of the impact for "
                    f"{n10}{lag}, within 1 km for {n1}. The messages are in <code>feed-{_e(o.name)}.jsonl</code>."
                    "</p>")
-        rows = [[_e(d["threat"]), _e(d["source"]),
-                 _n(d["detection_messages"] + d["track_messages"] + d["pip_messages"]),
-                 after(d, "t_first_received_s"),
+        rows = [[_e(d.threat), _e(d.source),
+                 _n(d.detection_messages + d.track_messages + d.pip_messages),
+                 after(d, "first_received_t_s"),
                  after(d, "defense_stays_within_10_km_t_s"), after(d, "observer_stays_within_10_km_t_s"),
-                 delay(d["observer_delay_10_km_s"]),
+                 delay(d.observer_delay_10_km_s),
                  after(d, "defense_stays_within_1_km_t_s"), after(d, "observer_stays_within_1_km_t_s"),
-                 delay(d["observer_delay_1_km_s"]),
-                 _n(d["defense_final_pip_error_km"], "{:.2f}"), _n(d["observer_final_pip_error_km"], "{:.2f}")]
+                 delay(d.observer_delay_1_km_s),
+                 _n(d.defense_final_pip_error_km, "{:.2f}"), _n(d.observer_final_pip_error_km, "{:.2f}")]
                 for d in mine]
         out.append(_table(["threat", "observer's PIPs from", "messages", "first message (min after launch)",
                            "defense PIP stays < 10 km (min)", "observer (min)", "observer delay s",
                            "defense PIP stays < 1 km (min)", "observer (min)", "observer delay s",
                            "defense last PIP error km", "observer last PIP error km"], rows))
-        held = sum(d["removed_by_blanking"] for d in mine)
+        held = sum(d.removed_by_blanking for d in mine)
         if held:
             out.append(f"<p>The blanked regions held back {held} messages.</p>")
     out.append(_assume([
@@ -378,8 +388,8 @@ def _airspace(r: RunResult, maps: dict) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ public
-def render_report(result: RunResult, *, scenario_text: str, scenario_sha256: str, scenario_source: str,
-                  files: list[str] | None = None, progress: Callable[[str, int, int], None] | None = None) -> str:
+def render_report(result: RunResult, *, files: list[str] | None = None,
+                  progress: Callable[[str, int, int], None] | None = None) -> str:
     """The report as one HTML string (maps rendered here; takes a few seconds)."""
     from bmdsim import __version__
     from bmdsim.report import maps as m
@@ -394,6 +404,7 @@ def render_report(result: RunResult, *, scenario_text: str, scenario_sha256: str
         images[k] = f(result) if f else None
         progress("drawing maps", i + 1, len(steps))
     s = result.scenario
+    scenario_text, scenario_sha256, scenario_source = result.provenance()
     n_thr = sum(t.count for t in result.threats)
     icbm = sum(1 for t in result.threats if t.is_icbm)
     bodies = {

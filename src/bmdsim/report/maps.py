@@ -246,18 +246,18 @@ def timeline_chart(result: RunResult) -> bytes:
     plt = _plt()
     threats = result.threats
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(threats) + 1.8))
-    dec = {d["threat"]: d for d in result.decision}
+    dec = {d.threat: d for d in result.decision}
     for i, t in enumerate(threats):
         y = len(threats) - 1 - i
-        ax.plot([t.launch_time_s / 60, t.impact_time_s / 60], [y, y], color=_color(result, t.name), lw=5,
+        ax.plot([t.launch_t_s / 60, t.impact_t_s / 60], [y, y], color=_color(result, t.name), lw=5,
                 alpha=0.45, solid_capstyle="butt", label="flight (launch to impact)" if i == 0 else None)
         d = dec.get(t.name)
         if d:
-            if np.isfinite(d["t_first_report_s"]):
-                ax.plot(d["t_first_report_s"] / 60, y, "o", color="#e69f00", ms=6,
+            if np.isfinite(d.first_report_t_s):
+                ax.plot(d.first_report_t_s / 60, y, "o", color="#e69f00", ms=6,
                         label="first report (any sensor)" if i == 0 else None)
-            if np.isfinite(d["t_first_radar_track_s"]):
-                ax.plot(d["t_first_radar_track_s"] / 60, y, "D", color="#0072b2", ms=5,
+            if np.isfinite(d.first_radar_track_t_s):
+                ax.plot(d.first_radar_track_t_s / 60, y, "D", color="#0072b2", ms=5,
                         label="first radar track" if i == 0 else None)
         tr = result.tracks.get(t.name)
         if tr is not None:
@@ -265,9 +265,9 @@ def timeline_chart(result: RunResult) -> bytes:
             if np.isfinite(t10):
                 ax.plot(t10 / 60, y, "*", color="k", ms=8, label="PIP stays within 10 km" if i == 0 else None)
     for site in result.scenario.interceptor_sites:
-        d = next((x for x in result.decision if x.get("site") == site.name), None)
-        if d and d["active_from_s"] > 0:
-            ax.axvline(d["active_from_s"] / 60, color="#009e73", ls="--", lw=1.2,
+        d = next((x for x in result.decision if x.site == site.name), None)
+        if d and d.active_from_t_s > 0:
+            ax.axvline(d.active_from_t_s / 60, color="#009e73", ls="--", lw=1.2,
                        label=f"{site.name} activated")
     ax.set_yticks(range(len(threats)))
     ax.set_yticklabels([t.name for t in reversed(threats)], fontsize=8)
@@ -289,9 +289,9 @@ def pip_chart(result: RunResult) -> bytes:
         if not ok.any():
             continue
         t = tmap[name]
-        ax.semilogy((t.impact_time_s - tr.t_s[ok]) / 60, np.maximum(tr.pip_error_km[ok], 1e-3), lw=1.1,
+        ax.semilogy((t.impact_t_s - tr.t_s[ok]) / 60, np.maximum(tr.pip_error_km[ok], 1e-3), lw=1.1,
                     color=_color(result, name), alpha=0.85)
-        ax.annotate(name, ((t.impact_time_s - tr.t_s[ok][0]) / 60, max(tr.pip_error_km[ok][0], 1e-3)), fontsize=6)
+        ax.annotate(name, ((t.impact_t_s - tr.t_s[ok][0]) / 60, max(tr.pip_error_km[ok][0], 1e-3)), fontsize=6)
     ax.invert_xaxis()
     ax.set_xlabel("minutes before impact")
     ax.set_ylabel("predicted impact point error (km)")
@@ -319,29 +319,29 @@ def aircraft_map(result: RunResult) -> bytes | None:
 def footprint_map(result: RunResult) -> bytes | None:
     """Defended footprint of each interceptor site's main variant: aimpoint cells by shot opportunities."""
     fp = result.footprint
-    if not fp or not fp.get("cells"):
+    if not fp or not fp.cells:
         return None
     plt = _plt()
     main = {x.name: x.interceptor for x in result.scenario.interceptor_sites}
-    cells = [c for c in fp["cells"] if main.get(c["site"]) == c["variant"]]
+    cells = [c for c in fp.cells if main.get(c.site) == c.variant]
     if not cells:
         return None
-    first_launch = cells[0]["launch_site"]
-    cells = [c for c in cells if c["launch_site"] == first_launch]
-    lo0, la0, lo1, la1 = fp["region_deg"]
+    first_launch = cells[0].launch_site
+    cells = [c for c in cells if c.launch_site == first_launch]
+    lo0, la0, lo1, la1 = fp.region_deg
     bounds = (lo0 - 5, la0 - 5, lo1 + 5, la1 + 5)
     proj = _Proj((la0 + la1) / 2, (lo0 + lo1) / 2)
     fig, ax = _base_map(plt, proj, bounds, (9, 7))
-    lat = np.array([c["latitude_deg"] for c in cells])
-    lon = np.array([c["longitude_deg"] for c in cells])
+    lat = np.array([c.latitude_deg for c in cells])
+    lon = np.array([c.longitude_deg for c in cells])
     x, y = proj(lon, lat)
-    reach = np.array([c["reachable"] for c in cells])
-    dfd = np.array([c["defended"] for c in cells])
-    shots = np.array([c["shots"] for c in cells])
+    reach = np.array([c.reachable for c in cells])
+    dfd = np.array([c.defended for c in cells])
+    shots = np.array([c.shots for c in cells])
     from matplotlib import colormaps
     from matplotlib.patches import Patch
 
-    g = fp["grid_step_deg"] / 2
+    g = fp.grid_step_deg / 2
     cmap = colormaps["Blues"]
     vmax = max(3, int(shots.max(initial=1)))
     edge = np.linspace(-1, 1, 9)
@@ -356,19 +356,19 @@ def footprint_map(result: RunResult) -> bytes | None:
     handles += [Patch(fc=cmap(0.35 + 0.65 * k / vmax), label=f"defended, {k} shot opportunit{'y' if k == 1 else 'ies'}")
                 for k in range(1, int(shots.max(initial=1)) + 1)]
     xs, ys = [x], [y]
-    for cty in fp["cities"]:
-        if main.get(cty["site"]) != cty["variant"] or cty["launch_site"] != first_launch:
+    for cty in fp.cities:
+        if main.get(cty.site) != cty.variant or cty.launch_site != first_launch:
             continue
-        cx, cy = proj([cty["longitude_deg"]], [cty["latitude_deg"]])
-        ax.plot(cx, cy, "o", ms=4, color="k" if cty["defended"] else "#d73220", zorder=8)
-        _label(ax, cx[0], cy[0], cty["name"])
+        cx, cy = proj([cty.longitude_deg], [cty.latitude_deg])
+        ax.plot(cx, cy, "o", ms=4, color="k" if cty.defended else "#d73220", zorder=8)
+        _label(ax, cx[0], cy[0], cty.name)
     _, ints = _fixed_points(result)
     for n, la, lo in ints:
         px, py = proj([lo], [la])
         ax.plot(px, py, "s", color="#009e73", ms=9, mec="k", zorder=11)
         _label(ax, px[0], py[0], n)
-    variant = cells[0]["variant"]
-    _frame(ax, xs, ys, f"Defended footprint: {fp['missile']} from {first_launch} vs {variant}", 500.0)
+    variant = cells[0].variant
+    _frame(ax, xs, ys, f"Defended footprint: {fp.missile} from {first_launch} vs {variant}", 500.0)
     ax.legend(handles=handles + [ax.plot([], [], "ok", ms=4, label="city, defended")[0],
                                  ax.plot([], [], "o", color="#d73220", ms=4, label="city, not defended")[0]],
               loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3, fontsize=7, frameon=False)

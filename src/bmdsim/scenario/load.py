@@ -28,6 +28,17 @@ __all__ = ["bundled_names", "load", "load_text", "Problem", "ScenarioError", "Lo
            "validate_text", "MAX_BYTES"]
 
 MAX_BYTES = 2_000_000  #: a scenario is a description, not a data file
+MAX_DEPTH = 20  #: nesting of mappings and lists (the schema needs 5); deeper is refused before parsing
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader without YAML's implicit timestamps: an epoch stays text for the schema to parse and check
+    with a positioned message (PyYAML's own conversion raises a bare ValueError on ``2007-13-45``)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,9 +214,26 @@ def _problems_from_validation(source: str, root, exc: ValidationError) -> list[P
     return out
 
 
+_OPEN = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken,
+         yaml.FlowSequenceStartToken)
+_CLOSE = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
 def _no_aliases(source: str, text: str) -> None:
+    """Refuse anchors, aliases, tags and nesting deeper than :data:`MAX_DEPTH`, from the token stream (the
+    scanner is iterative; PyYAML's composer recurses and would hit Python's recursion limit first)."""
+    depth = 0
     try:
         for tok in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(tok, _OPEN):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    m = tok.start_mark
+                    raise ScenarioError(source, [Problem(source, m.line + 1, m.column + 1, "", _MISSING,
+                                                         f"nested more than {MAX_DEPTH} levels deep; a scenario "
+                                                         "needs a few levels (see bmdsim/data/scenarios/)")])
+            elif isinstance(tok, _CLOSE):
+                depth -= 1
             if isinstance(tok, yaml.AliasToken | yaml.AnchorToken):
                 m = tok.start_mark
                 raise ScenarioError(source, [Problem(source, m.line + 1, m.column + 1, "", _MISSING,
@@ -220,6 +248,75 @@ def _no_aliases(source: str, text: str) -> None:
         return  # reported with its position by the parser below
 
 
+def _duplicate_keys(source: str, root) -> list[Problem]:
+    """A key given twice in one mapping (YAML would silently keep the last one)."""
+    out, stack = [], [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for k, v in node.value:
+                key = k.value if isinstance(k, yaml.ScalarNode) else None
+                sub = f"{path}.{key}" if path else str(key)
+                if key is not None and key in seen:
+                    line, col = _mark(k)
+                    out.append(Problem(source, line, col, sub, _MISSING, f"this key appears twice in this mapping "
+                                       f"(first on line {seen[key]}); keep one"))
+                elif key is not None:
+                    seen[key] = k.start_mark.line + 1
+                stack.append((v, sub))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node.value))
+    return sorted(out, key=lambda p: (p.line, p.column))
+
+
+def _runtime_problems(scn: Scenario, base_dir: Path | None):
+    """The checks ``run`` would otherwise fail on, made here so ``validate`` finds them: a raid's launch point
+    equal to its target, aircraft home countries that are not known, track files that hold no usable rows.
+    Yields ``(loc, value, message)``."""
+    from bmdsim.core import geodesy
+    from bmdsim.flight import sites
+    from bmdsim.flight.targeting import MIN_RANGE_M
+
+    local = {s.name: (s.latitude_deg, s.longitude_deg) for s in scn.sites}
+
+    def where(ref):
+        return local[ref] if ref in local else sites.resolve("site", ref)
+
+    for i, r in enumerate(scn.threats):
+        (la0, lo0), (la1, lo1) = where(r.launch), where(r.target)
+        d, _ = geodesy.inverse(la0, lo0, la1, lo1)
+        if float(d) < MIN_RANGE_M:
+            yield ("threats", i, "target"), r.target, (f"the target lies {float(d) / 1e3:.1f} km from the launch "
+                                                       f"point; give a target at least {MIN_RANGE_M / 1e3:.0f} km "
+                                                       "away")
+    air_space = None
+    for i, a in enumerate(scn.aircraft):
+        if a.home_countries:
+            from bmdsim.airspace import default_airspace
+
+            air_space = air_space or default_airspace()
+            for j, h in enumerate(a.home_countries):
+                try:
+                    air_space.index(h)
+                except InputError as exc:
+                    yield ("aircraft", i, "home_countries", j), h, "unknown country; " + exc.hint
+        if a.file is not None and base_dir is not None:
+            from bmdsim.airspace.tracks import read_tracks
+
+            try:
+                path = resolve_path(base_dir, a.file)
+            except InputError:
+                continue   # reported by the path check
+            try:
+                ok = bool(read_tracks(path).tracks)
+                msg = "the file holds no usable track rows (time, latitude, longitude)"
+            except (InputError, DataError) as exc:
+                ok, msg = False, f"cannot be used as a track: {exc}"
+            if not ok:
+                yield ("aircraft", i, "file"), a.file, msg
+
+
 def validate_text(source: str, text: str, *, base_dir: Path | None = None) -> Scenario:
     """Parse and validate scenario text; raise :class:`ScenarioError` listing every positioned problem."""
     if len(text.encode("utf-8")) > MAX_BYTES:
@@ -228,8 +325,11 @@ def validate_text(source: str, text: str, *, base_dir: Path | None = None) -> Sc
                                              "put data in track files it names")])
     _no_aliases(source, text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise ScenarioError(source, [Problem(source, 1, 1, "", _MISSING, "nested too deeply to read; a scenario "
+                                             "needs a few levels")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -239,6 +339,9 @@ def validate_text(source: str, text: str, *, base_dir: Path | None = None) -> Sc
     if not isinstance(data, dict) or root is None:
         raise ScenarioError(source, [Problem(source, 1, 1, "", _MISSING, "a scenario is a YAML mapping with keys "
                                              "name, epoch_utc, threats, ... (see bmdsim/data/scenarios/)")])
+    dups = _duplicate_keys(source, root)
+    if dups:
+        raise ScenarioError(source, dups)
     local_sites = set()
     for s in data.get("sites") or []:
         if isinstance(s, dict) and isinstance(s.get("name"), str):
@@ -250,7 +353,7 @@ def validate_text(source: str, text: str, *, base_dir: Path | None = None) -> Sc
         problems.sort(key=lambda p: (p.line, p.column))
         raise ScenarioError(source, problems) from None
     problems = []
-    for loc, value, msg in scn.cross_reference_problems():
+    for loc, value, msg in [*scn.cross_reference_problems(), *_runtime_problems(scn, base_dir)]:
         node, _, _ = _walk(root, loc)
         line, col = _mark(node)
         problems.append(Problem(source, line, col, _fmt_path(loc), value, msg))

@@ -19,17 +19,21 @@ may only name files relative to the scenario's folder, never absolute or with ``
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from difflib import get_close_matches
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from bmdsim.sensing.feed import LIMITS as _FEED_LIMITS
 
 __all__ = ["SCHEMA_VERSION", "Scenario", "Raid", "Sensor", "InterceptorSite", "Doctrine", "Readiness", "Observer",
            "BlankBox", "Aircraft", "Analyses", "SiteDef", "PROFILES"]
 
 SCHEMA_VERSION = 1
+MAX_SEED = 2**63 - 1  #: seeds are stored as a signed 64-bit integer (BIGINT in results.duckdb)
 PROFILES = ("minimum-energy", "lofted", "depressed", "maximum-range")
 
 
@@ -81,7 +85,15 @@ def _infrared_names() -> set[str]:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # every number of a scenario is finite: NaN and infinity are refused with the field's position
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+#: positive numeric radar fields: an override of zero or less would make a radar that silently never detects
+_POSITIVE_RADAR_FIELDS = ("peak_power_kw", "frequency_hz", "aperture_m2", "transmit_aperture_m2", "bandwidth_hz",
+                          "noise_temperature_k", "max_range_km", "beamwidth_deg", "duty_cycle")
+#: the years the time base holds (seconds from the epoch as float64 and numpy datetime64[ns] timestamps)
+EPOCH_YEARS = (1900, 2200)
 
 
 class SiteDef(_Strict):
@@ -105,7 +117,8 @@ class Sensor(_Strict):
     latitude_deg: float | None = Field(None, ge=-90.0, le=90.0)
     longitude_deg: float | None = Field(None, ge=-180.0, le=180.0)
     altitude_m: float | None = Field(None, ge=-500.0, le=10_000.0)
-    overrides: dict[str, float | int | str | bool] = Field(default_factory=dict)
+    # checked against the catalog field's type by _check_override (one message, not one per union member)
+    overrides: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("catalog")
     @classmethod
@@ -127,14 +140,45 @@ class Sensor(_Strict):
             raise ValueError("overrides are supported for radars only; remove 'overrides'")
         entry = sc.radar_entry(self.catalog)
         allowed = {k for k, v in entry.items() if isinstance(v, int | float | str | bool)} - {"name", "extends"}
-        for k in self.overrides:
+        for k, v in self.overrides.items():
             if k not in allowed:
                 raise ValueError(f"overrides: unknown radar field {k!r}; " + _did_you_mean(k, allowed))
+            _check_override(k, v, entry[k])
+        try:
+            radar = sc.radar_from_entry({**entry, **self.overrides})
+            ok = math.isfinite(float(radar.detection_range_m(1.0)))
+        except Exception as exc:  # noqa: BLE001 - any failure to build the radar is this override's fault
+            raise ValueError(f"overrides: these values do not make a working radar ({exc})") from None
+        if not ok:
+            raise ValueError("overrides: these values do not make a working radar (no finite detection range)")
         return self
 
     @property
     def label(self) -> str:
         return self.name or self.catalog
+
+
+def _check_override(key: str, value, catalog_value) -> None:
+    """An override has the catalog field's type; numbers are finite, and positive where the catalog's are."""
+    if isinstance(catalog_value, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"overrides: {key} = {value!r}: give true or false")
+    elif isinstance(catalog_value, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"overrides: {key} = {value!r}: give a plain number (the unit is in the key's name)")
+        if not math.isfinite(value) or abs(value) > 1e15:
+            raise ValueError(f"overrides: {key} = {value!r}: give a finite number")
+        if (key in _POSITIVE_RADAR_FIELDS or catalog_value > 0 and key.endswith(("_s", "_kw", "_hz"))) and \
+                not value > 0:
+            raise ValueError(f"overrides: {key} = {value!r}: must be positive (the catalog has {catalog_value})")
+        if key == "duty_cycle" and value > 1:
+            raise ValueError(f"overrides: duty_cycle = {value!r}: give a fraction between 0 and 1")
+        if key == "latitude_deg" and not -90 <= value <= 90 or key == "longitude_deg" and not -180 <= value <= 180:
+            raise ValueError(f"overrides: {key} = {value!r}: out of range")
+    elif not isinstance(value, str):
+        raise ValueError(f"overrides: {key} = {value!r}: give text")
+    if isinstance(value, str) and len(value) > 10_000:
+        raise ValueError(f"overrides: {key}: the text is too long")
 
 
 class Doctrine(_Strict):
@@ -282,11 +326,15 @@ class Observer(_Strict):
     feed_from: list[str] = Field(min_length=1, description="names of the scenario's radars")
     content: list[Literal["detections", "tracks", "pips"]] = Field(
         default_factory=lambda: ["tracks", "pips"], description="any of detections, tracks, pips")
-    latency_s: float = Field(0.0, ge=0.0, le=3600.0, description="validity to reception (s)")
-    interval_s: float = Field(0.0, ge=0.0, le=3600.0, description="at most one message per stream per interval "
+    latency_s: float = Field(0.0, ge=0.0, le=_FEED_LIMITS["latency_s"],
+                             description="validity to reception (s)")
+    interval_s: float = Field(0.0, ge=0.0, le=_FEED_LIMITS["interval_s"],
+                              description="at most one message per stream per interval "
                               "(s); 0 = all")
-    noise_m: float = Field(0.0, ge=0.0, le=1e6, description="added 1-sigma error on shared positions (m)")
-    noise_mps: float = Field(0.0, ge=0.0, le=1e4, description="added 1-sigma error on track velocities (m/s)")
+    noise_m: float = Field(0.0, ge=0.0, le=_FEED_LIMITS["noise_m"],
+                           description="added 1-sigma error on shared positions (m)")
+    noise_mps: float = Field(0.0, ge=0.0, le=_FEED_LIMITS["noise_mps"],
+                             description="added 1-sigma error on track velocities (m/s)")
     blank: list[BlankBox] = Field(default_factory=list, description="regions not shared")
 
     @field_validator("name")
@@ -386,6 +434,15 @@ class FootprintAnalysis(_Strict):
     def _sites(cls, v, info: ValidationInfo):
         return [_check_site_ref(x, info) for x in v]
 
+    @field_validator("region_deg")
+    @classmethod
+    def _region(cls, v):
+        lon0, lat0, lon1, lat1 = v
+        if not (-180 <= lon0 < lon1 <= 180 and -90 <= lat0 < lat1 <= 90):
+            raise ValueError("give [lon_min, lat_min, lon_max, lat_max] in degrees with lon_min < lon_max within "
+                             "[-180, 180] and lat_min < lat_max within [-90, 90], e.g. [-12, 34, 35, 66]")
+        return v
+
     @field_validator("missile")
     @classmethod
     def _missile(cls, v: str) -> str:
@@ -441,7 +498,7 @@ class Scenario(_Strict):
     name: str = Field(min_length=1, max_length=80)
     description: str = ""
     epoch_utc: datetime
-    seed: int = Field(0, ge=0, le=2**63 - 1)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     trajectory_step_s: float = Field(5.0, ge=0.5, le=60.0, description="spacing of stored trajectory samples")
     sites: list[SiteDef] = Field(default_factory=list)
     sensors: list[Sensor] = Field(default_factory=list)
@@ -458,14 +515,41 @@ class Scenario(_Strict):
             raise ValueError("give the time zone: UTC, e.g. 2007-10-25T12:00:00Z")
         if v.utcoffset().total_seconds() != 0:
             raise ValueError("the epoch must be in UTC (end it with Z)")
+        if not EPOCH_YEARS[0] <= v.year <= EPOCH_YEARS[1]:
+            raise ValueError(f"give an epoch between the years {EPOCH_YEARS[0]} and {EPOCH_YEARS[1]} (the range "
+                             "the time base and the exported timestamps hold)")
         return v.astimezone(UTC)
 
     def threat_names(self) -> list[str]:
         return [r.name or f"threat-{i}" for i, r in enumerate(self.threats)]
 
+    def _moved_defense_sites(self):
+        """A ``sites:`` entry that moves a place an interceptor site stands on: the engagement layer takes each
+        defense's fire control (fly-out fans, sensor timeline) from its catalog place, so the move would change
+        the maps and tables but not the engagements. Refused rather than half-applied."""
+        from bmdsim.core import geodesy
+        from bmdsim.engagement import defenses
+
+        used = {x.site for x in self.interceptor_sites}
+        for i, s in enumerate(self.sites):
+            if s.name not in used or s.name not in defenses.names():
+                continue
+            d = defenses.get(s.name)
+            moved, _ = geodesy.inverse(d.latitude_deg, d.longitude_deg, s.latitude_deg, s.longitude_deg)
+            if float(moved) > 1e3:
+                yield (("sites", i, "name"), s.name,
+                       f"this moves the interceptor site {s.name!r} by {float(moved) / 1e3:,.0f} km, but its fire "
+                       f"control (fly-out fans, sensor timeline) is computed at the catalog place "
+                       f"{d.latitude_deg:.2f},{d.longitude_deg:.2f}, so the engagements would not move with it; "
+                       "moving a defense site is not supported: remove this entry (see `bmdsim sites`)")
+
     def cross_reference_problems(self) -> list[tuple[tuple, object, str]]:
         """Checks across sections: ``(loc, value, message)`` for each problem (empty when consistent)."""
         out = []
+        if not self.threats:
+            out.append((("threats",), None, "a scenario needs at least one raid; add one under 'threats:', e.g. "
+                        "{missile: irbm-3700, launch: semnan, target: berlin}"))
+        out.extend(self._moved_defense_sites())
         labels = [s.label for s in self.sensors]
         for i, s in enumerate(self.sensors):
             if labels.index(s.label) != i:

@@ -126,7 +126,7 @@ def resolve_name(name: str) -> str:
         return key
     if key in defaults:
         return defaults[key]
-    raise UnknownNameError("--radar", name, [*entries, *defaults])
+    raise UnknownNameError("radar", name, [*entries, *defaults])
 
 
 def radar_names(*, with_aliases: bool = False) -> list[str]:

@@ -56,6 +56,8 @@ __all__ = ["CONTENTS", "BlankRegion", "FeedSpec", "SharedTracks", "SharedPips", 
 CONTENTS = ("detections", "tracks", "pips")
 _KEYS = ("content", "latency_s", "interval_s", "noise_m", "noise_mps", "blank", "sensors")
 _FIELD = "--share"
+#: the largest value of each numeric FEEDSPEC key (the scenario schema's observers use the same limits)
+LIMITS = {"latency_s": 3600.0, "interval_s": 3600.0, "noise_m": 1e6, "noise_mps": 1e4}
 _GRAMMAR = ("FEEDSPEC is key=value pairs separated by ';', e.g. "
             "content=tracks,pips;latency_s=10;interval_s=20;noise_m=500;blank=50,30,60,60")
 
@@ -120,6 +122,8 @@ def _nonneg(key, v) -> float:
         raise InputError(f"{_FIELD} {key}", v, f"give a number, e.g. {key}=10") from None
     if not (math.isfinite(x) and x >= 0.0):
         raise InputError(f"{_FIELD} {key}", x, f"{key} must be zero or a positive number, e.g. {key}=10")
+    if x > LIMITS[key]:
+        raise InputError(f"{_FIELD} {key}", x, f"{key} can be at most {LIMITS[key]:g}")
     return x
 
 
@@ -521,7 +525,7 @@ def write_jsonl(messages, path) -> Path:
     else:
         messages = [m for x in messages for m in (x.messages() if isinstance(x, Feed) else [x])]
     if path.parent and not path.parent.exists():
-        raise InputError("--feed-out", str(path), f"the folder {path.parent} does not exist; create it first")
+        raise InputError("path", str(path), f"the folder {path.parent} does not exist; create it first")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         with open(tmp, "w", encoding="utf-8") as fh:

@@ -7,6 +7,8 @@ the scenario epoch (the document clock runs from the epoch to the last event); K
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -32,8 +34,15 @@ def threat_color(result: RunResult, name: str) -> tuple[int, int, int, int]:
     return COLORS["other"]
 
 
+def _threat_description(t) -> str:
+    """The description of a threat flight, HTML-escaped: Google Earth and Cesium render descriptions as HTML, and
+    the names in it come from the scenario file."""
+    return html.escape(f"{t.missile} from {t.launch} to {t.target}: {t.range_km:,.0f} km, apogee "
+                       f"{t.apogee_km:,.0f} km, {t.time_of_flight_s / 60:.1f} min")
+
+
 def _site_points(result: RunResult):
-    """(kind, name, lat, lon, alt, description) of every fixed object."""
+    """(kind, name, lat, lon, alt, description) of every fixed object; descriptions HTML-escaped."""
     from bmdsim.flight import sites as fsites
 
     s = result.scenario
@@ -42,12 +51,12 @@ def _site_points(result: RunResult):
     for si in result.sensors:
         if si.kind == "radar":
             out.append(("sensor", si.name, si.latitude_deg, si.longitude_deg, si.altitude_m,
-                        f"radar {si.catalog} ({si.label})"))
+                        html.escape(f"radar {si.catalog} ({si.label})")))
     for site in s.interceptor_sites:
         lat, lon = ((local[site.site].latitude_deg, local[site.site].longitude_deg) if site.site in local
                     else fsites.resolve("site", site.site))
         out.append(("interceptor", site.name, lat, lon, 0.0,
-                    f"{site.inventory} x {site.interceptor}; readiness {site.readiness.state}"))
+                    html.escape(f"{site.inventory} x {site.interceptor}; readiness {site.readiness.state}")))
     return out
 
 
@@ -76,7 +85,7 @@ def write_czml(path: str | Path, result: RunResult) -> None:
     from czml3.types import TimeInterval
 
     s = result.scenario
-    t_end = max([t.impact_time_s for t in result.threats if np.isfinite(t.impact_time_s)]
+    t_end = max([t.impact_t_s for t in result.threats if np.isfinite(t.impact_t_s)]
                 + [float(a.t_s[-1]) for a in result.aircraft] + [60.0])
     t_start = min([0.0] + [float(a.t_s[0]) for a in result.aircraft])
     epoch = _iso(result, 0.0)
@@ -93,8 +102,7 @@ def write_czml(path: str | Path, result: RunResult) -> None:
         rgba = threat_color(result, t.name)
         packets.append(Packet(
             id=f"threat:{t.name}", name=t.name,
-            description=(f"{t.missile} from {t.launch} to {t.target}: {t.range_km:,.0f} km, apogee "
-                         f"{t.apogee_km:,.0f} km, {t.time_of_flight_s / 60:.1f} min"),
+            description=_threat_description(t),
             availability=TimeInterval(start=_iso(result, ts[0]), end=_iso(result, ts[-1])),
             position=Position(epoch=epoch, cartographicDegrees=samples, interpolationAlgorithm="LAGRANGE",
                               interpolationDegree=3),
@@ -154,7 +162,7 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
         if not pos:
             continue
         out.append({"id": f"track:{name}", "name": f"{name}: defense track",
-                    "description": f"the defense's fused radar track of {name} ({tr.t_s.size} updates)",
+                    "description": html.escape(f"the defense's fused radar track of {name} ({tr.t_s.size} updates)"),
                     "availability": avail(pos[0], pos[-4]),
                     "position": {"epoch": epoch, "cartographicDegrees": pos},
                     "point": {"pixelSize": 5, "color": {"rgba": rgba["track"]}},
@@ -165,8 +173,8 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
             t = tr.t_s[ok]
             axis = _samples(t, np.maximum(tr.pip_semi_major_km[ok], 0.05) * 1e3)
             out.append({"id": f"track:{name}:pip", "name": f"{name}: defense PIP",
-                        "description": f"the defense's predicted impact point of {name}, with a circle of its "
-                                       "1-sigma semi-major axis",
+                        "description": html.escape(f"the defense's predicted impact point of {name}, with a circle "
+                                                   "of its 1-sigma semi-major axis"),
                         "availability": avail(t[0], t_end),
                         "position": {"epoch": epoch, "cartographicDegrees": _samples(
                             t, tr.pip_longitude_deg[ok], tr.pip_latitude_deg[ok], np.zeros(t.size))},
@@ -183,29 +191,29 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
             if not pos:
                 continue
             out.append({"id": f"observer:{observer}:{f.object_id}", "name": f"{f.object_id}: PIP as {observer} sees it",
-                        "description": f"the predicted impact point of {f.object_id} that observer {observer} "
-                                       f"receives ({f.spec.text()}): {f.spec.latency_s:g} s late",
+                        "description": html.escape(f"the predicted impact point of {f.object_id} that observer "
+                                                   f"{observer} receives ({f.spec.text()}): "
+                                                   f"{f.spec.latency_s:g} s late"),
                         "availability": avail(pos[0], t_end),
                         "position": {"epoch": epoch, "cartographicDegrees": pos},
                         "point": {"pixelSize": 6, "color": {"rgba": rgba["observer"]}}})
     sites = {name: (lat, lon) for kind, name, lat, lon, _alt, _d in _site_points(result) if kind == "interceptor"}
     for e in result.engagements or []:
-        lat, lon, alt_km = e.get("intercept_latitude_deg"), e.get("intercept_longitude_deg"), \
-            e.get("intercept_altitude_km")
-        t_i = e.get("t_intercept_s")
-        if any(x is None or not np.isfinite(x) for x in (lat, lon, alt_km, t_i)):
+        lat, lon, alt_km, t_i = (e.intercept_latitude_deg, e.intercept_longitude_deg, e.intercept_altitude_km,
+                                 e.intercept_t_s)
+        if not np.isfinite([lat, lon, alt_km, t_i]).all():
             continue
-        key = f"{e['site']}:{e['threat']}:{e['shot']}"
-        desc = (f"{e['interceptor']} from {e['site']} at {e['threat']}, shot {e['shot']}: intercept at "
-                f"t = {t_i:,.0f} s, {alt_km:,.0f} km altitude")
+        key = f"{e.site}:{e.threat}:{e.shot}"
+        desc = html.escape(f"{e.interceptor} from {e.site} at {e.threat}, shot {e.shot}: intercept at "
+                           f"t = {t_i:,.0f} s, {alt_km:,.0f} km altitude")
         out.append({"id": f"intercept:{key}", "name": f"intercept {key}", "description": desc,
                     "availability": avail(t_i, t_end),
                     "position": {"cartographicDegrees": [lon, lat, alt_km * 1e3]},
                     "point": {"pixelSize": 9, "color": {"rgba": rgba["intercept"]},
                               "outlineColor": {"rgba": [255, 255, 255, 255]}, "outlineWidth": 2}})
-        t_l = e.get("t_launch_s")
-        if e["site"] in sites and t_l is not None and np.isfinite(t_l):
-            slat, slon = sites[e["site"]]
+        t_l = e.interceptor_launch_t_s
+        if e.site in sites and np.isfinite(t_l):
+            slat, slon = sites[e.site]
             out.append({"id": f"interceptor_flight:{key}", "name": f"fly-out {key}",
                         "description": desc + "; a straight line from the site to the intercept point (the "
                                               "flown path is not stored)",
@@ -213,23 +221,23 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
                         "polyline": {"positions": {"cartographicDegrees": [slon, slat, 0.0, lon, lat, alt_km * 1e3]},
                                      "width": 2, "arcType": "NONE", "material": {"polylineDash": {
                                          "color": {"rgba": rgba["intercept"]}}}}})
-    for c in (result.footprint or {}).get("cells", []):
-        if not c.get("defended"):
+    for c in (result.footprint.cells if result.footprint else []):
+        if not c.defended:
             continue
-        out.append({"id": f"footprint:{c['site']}:{c['variant']}:{c['launch_site']}:{c['latitude_deg']:g}:"
-                          f"{c['longitude_deg']:g}",
-                    "name": f"defended aimpoint {c['latitude_deg']:g}, {c['longitude_deg']:g}",
-                    "description": f"defended by {c['site']} ({c['variant']}) against launches from "
-                                   f"{c['launch_site']}: {c['shots']} shot opportunities",
-                    "position": {"cartographicDegrees": [c["longitude_deg"], c["latitude_deg"], 0.0]},
+        out.append({"id": f"footprint:{c.site}:{c.variant}:{c.launch_site}:{c.latitude_deg:g}:{c.longitude_deg:g}",
+                    "name": f"defended aimpoint {c.latitude_deg:g}, {c.longitude_deg:g}",
+                    "description": html.escape(f"defended by {c.site} ({c.variant}) against launches from "
+                                               f"{c.launch_site}: {c.shots} shot opportunities"),
+                    "position": {"cartographicDegrees": [c.longitude_deg, c.latitude_deg, 0.0]},
                     "point": {"pixelSize": 6, "color": {"rgba": rgba["footprint"]}}})
-    for a in result.aircraft:
-        for p in a.check.get("cpa", []):
-            out.append({"id": f"airspace:{a.name}:cpa:{p['poi']}", "name": f"{a.name}: closest to {p['poi']}",
-                        "description": f"closest approach of {a.name} to {p['poi']}: {p['distance_km']:,.1f} km at "
-                                       f"{p['time']}",
-                        "position": {"cartographicDegrees": [p["longitude_deg"], p["latitude_deg"], 0.0]},
-                        "point": {"pixelSize": 7, "color": {"rgba": rgba["airspace"]}}})
+    for ev in result.airspace:
+        if ev.event != "cpa" or not np.isfinite([ev.latitude_deg, ev.longitude_deg]).all():
+            continue
+        out.append({"id": f"airspace:{ev.aircraft}:cpa:{ev.subject}", "name": f"{ev.aircraft}: closest to {ev.subject}",
+                    "description": html.escape(f"closest approach of {ev.aircraft} to {ev.subject}: "
+                                               f"{ev.distance_km:,.1f} km at {ev.time_utc}"),
+                    "position": {"cartographicDegrees": [ev.longitude_deg, ev.latitude_deg, 0.0]},
+                    "point": {"pixelSize": 7, "color": {"rgba": rgba["airspace"]}}})
     return out
 
 
@@ -249,8 +257,7 @@ def write_kml(path: str | Path, result: RunResult) -> None:
         ts, la, lo, h = result.trajectories[t.name]
         ls = f_thr.newlinestring(name=t.name, coords=list(zip(lo.tolist(), la.tolist(), h.tolist(), strict=True)))
         ls.altitudemode = simplekml.AltitudeMode.absolute
-        ls.description = (f"{t.missile} from {t.launch} to {t.target}: {t.range_km:,.0f} km, apogee "
-                          f"{t.apogee_km:,.0f} km, {t.time_of_flight_s / 60:.1f} min")
+        ls.description = _threat_description(t)
         ls.style.linestyle.color = _kml_color(threat_color(result, t.name))
         ls.style.linestyle.width = 2
         p = f_thr.newpoint(name=f"{t.name} impact", coords=[(t.impact_longitude_deg, t.impact_latitude_deg)])
@@ -263,7 +270,7 @@ def write_kml(path: str | Path, result: RunResult) -> None:
         ls.style.linestyle.width = 2
         for c in a.check.get("cpa", []):
             f_air.newpoint(name=f"closest to {c['poi']}: {c['distance_km']:.0f} km",
-                           coords=[(c["longitude_deg"], c["latitude_deg"])], description=c["time"])
+                           coords=[(c["longitude_deg"], c["latitude_deg"])], description=html.escape(str(c["time"])))
     f_site = kml.newfolder(name="Sensors and interceptor sites")
     for kind, name, lat, lon, _alt, desc in _site_points(result):
         p = f_site.newpoint(name=name, coords=[(lon, lat)], description=desc)
@@ -273,7 +280,7 @@ def write_kml(path: str | Path, result: RunResult) -> None:
         ring = list(zip(np.append(r.longitude_deg, r.longitude_deg[0]).tolist(),
                         np.append(r.latitude_deg, r.latitude_deg[0]).tolist(), strict=True))
         ls = f_cov.newlinestring(name=f"{r.sensor} at {r.altitude_km:g} km", coords=ring)
-        ls.description = f"{r.rcs_m2:g} m2 target at {r.altitude_km:g} km; area {r.area_km2:,.0f} km2"
+        ls.description = html.escape(f"{r.rcs_m2:g} m2 target at {r.altitude_km:g} km; area {r.area_km2:,.0f} km2")
         ls.style.linestyle.color = _kml_color(COLORS["coverage"])
     Path(path).write_text(kml.kml(), encoding="utf-8")
 
@@ -293,7 +300,7 @@ def write_geojson(out_dir: str | Path, result: RunResult) -> list[str]:
         {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [_ring(r.latitude_deg, r.longitude_deg)]},
          "properties": {"sensor": r.sensor, "altitude_km": r.altitude_km, "rcs_m2": r.rcs_m2,
                         "area_km2": round(r.area_km2, 1)}} for r in result.coverage]}
-    cells = (result.footprint or {}).get("cells", [])
+    cells = [dataclasses.asdict(c) for c in (result.footprint.cells if result.footprint else [])]
     fp = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [c["longitude_deg"], c["latitude_deg"]]},
          "properties": {k: v for k, v in c.items() if k not in ("latitude_deg", "longitude_deg")}} for c in cells]}

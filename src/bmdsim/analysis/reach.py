@@ -1,0 +1,94 @@
+"""Records of what the defense can reach in a scenario run: the defended-footprint grid, its cities and its
+summary per site, variant and launch area (:func:`bmdsim.analysis.footprint.footprint`), and which ICBM flights
+each interceptor variant could reach (:func:`bmdsim.analysis.chase.chase`). Times relative to the threat's
+launch say so (``*_after_launch_s``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bmdsim.core.records import flag, integer, real, table, text
+
+__all__ = ["FootprintCell", "FootprintCity", "FootprintSummary", "FootprintAnalysis", "ChaseRow"]
+
+
+@table("footprint_cells", "Defended-footprint grid cells: per interceptor variant and launch area, can the missile "
+       "reach the cell and can the site engage it.")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FootprintCell:
+    site: str = text("interceptor site")
+    variant: str = text("interceptor variant")
+    launch_site: str = text("launch area")
+    latitude_deg: float = real("cell centre (aimpoint)")
+    longitude_deg: float = real("")
+    reachable: bool = flag("the missile can be aimed there")
+    defended: bool = flag("at least one shot opportunity")
+    shots: int = integer("shoot-look-shoot opportunities")
+    p_no_leak: float = real("probability the threat is killed (independent shots, one threat)")
+
+
+@table("footprint_cities", "Cities in the footprint region: defended or not, per variant and launch area.")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FootprintCity:
+    site: str = text("interceptor site")
+    variant: str = text("interceptor variant")
+    launch_site: str = text("launch area")
+    name: str = text("city")
+    latitude_deg: float = real("")
+    longitude_deg: float = real("")
+    reachable: bool = flag("the missile can be aimed there")
+    defended: bool = flag("at least one shot opportunity")
+    shots: int = integer("shoot-look-shoot opportunities")
+    p_no_leak: float = real("NULL where out of reach")
+    earliest_intercept_after_launch_s: float = real("s after the threat's launch")
+
+
+@table("footprint_summaries", "Per interceptor site, variant and launch area: the defended footprint in numbers, "
+       "and the commit-time assumption it used.")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FootprintSummary:
+    site: str = text("interceptor site")
+    variant: str = text("interceptor variant")
+    launch_site: str = text("launch area")
+    missile: str = text("catalog missile aimed at every cell")
+    cells: int = integer("grid cells")
+    reachable_cells: int = integer("cells the missile can be aimed at")
+    defended_cells: int = integer("cells with at least one shot opportunity")
+    defended_fraction: float = real("defended share of the reachable cells")
+    pssk: float = real("single-shot kill probability")
+    salvo: int = integer("interceptors per look")
+    commit_time_source: str = text("how the commit time was set (the footprint draws its own sensor timeline for "
+                                   "sampled aimpoints; the run's engagements use the run's reported tracks)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FootprintAnalysis:
+    """The footprint step of a run: its three tables and the cities the main variant of each site defends."""
+
+    cells: list[FootprintCell] = field(default_factory=list)
+    cities: list[FootprintCity] = field(default_factory=list)
+    summaries: list[FootprintSummary] = field(default_factory=list)
+    defended_cities: list[str] = field(default_factory=list)
+    missile: str = ""
+    grid_step_deg: float = 0.0
+    region_deg: tuple = ()
+
+
+@table("chase", "Which ICBM flights each interceptor variant could reach (site on alert).")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChaseRow:
+    threat: str = text("raid name")
+    site: str = text("interceptor site")
+    variant: str = text("interceptor variant")
+    burnout_speed_mps: float = real("claimed burnout speed of the variant")
+    engageable: bool = flag("an intercept above the minimum altitude exists")
+    interceptor_launch_after_launch_s: float = real("earliest interceptor launch, s after the threat's launch")
+    intercept_after_launch_s: float = real("earliest intercept, s after the threat's launch")
+    intercept_altitude_km: float = real("")
+    intercept_latitude_deg: float = real("")
+    intercept_longitude_deg: float = real("")
+    closing_speed_mps: float = real("interceptor-threat closing speed at the intercept")
+    tail_chase: bool | None = flag("the interceptor closes from behind")
+    commit_time_source: str = text("how the commit time was set")
+    reason: str = text("why (not)")

@@ -1,0 +1,238 @@
+"""Run steps 7-9, the defense: engagements (fire control and the battle manager), the chase analysis and the
+defended footprints. Where a capability is not available the result says so in ``unavailable``.
+
+Commit times: the run's engagements commit on the first radar track *the run reports* (``sensor_detections``,
+the same draws as the ``tracks`` table), through :func:`bmdsim.analysis.engage.commit_timeline`; ``chase`` and
+``footprint`` are capability analyses that draw their own sensor timeline for the site's catalog sensors
+(:func:`bmdsim.analysis.engage.sensor_timeline`). Every row names the assumption it used
+(``commit_source`` / ``commit_time_source``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from bmdsim.analysis.engage import Battle, Engagement, Outcome
+from bmdsim.analysis.reach import ChaseRow, FootprintAnalysis, FootprintCell, FootprintCity, FootprintSummary
+from bmdsim.scenario.flights import FlownThreats, ThreatFlight, site_lookup
+from bmdsim.scenario.schema import Scenario
+from bmdsim.scenario.sensing import SensorDetection, site_active_from_t_s
+
+__all__ = ["defense_sites", "engage", "chase_rows", "footprints", "N_TRIALS", "REPORTED_TRACKS"]
+
+N_TRIALS = 1000           #: Monte Carlo trials of the battle manager per site
+REPORTED_TRACKS = "run's reported tracks"
+
+
+def defense_sites(scn: Scenario, unavailable: dict, what: str):
+    """The scenario's interceptor sites that the engagement layer knows (its defenses catalog)."""
+    from bmdsim.engagement import defenses
+
+    known = defenses.names()
+    out = [x for x in scn.interceptor_sites if x.site in known]
+    missing = [x.name for x in scn.interceptor_sites if x.site not in known]
+    if missing:
+        unavailable[what] = (f"interceptor sites {missing} stand at places the engagement layer has no fire-control "
+                             f"data for (known: {', '.join(known)}); {what} covers only the others")
+    return out
+
+
+def _first_radar_tracks(threats: list[ThreatFlight], dets: list[SensorDetection]):
+    best = {t.name: (math.nan, None) for t in threats}
+    for d in dets:
+        if d.kind == "radar" and math.isfinite(d.track_t_s):
+            t0, _ = best[d.threat]
+            if not d.track_t_s >= t0:     # NaN or later
+                best[d.threat] = (d.track_t_s, d.sensor)
+    return (np.array([best[t.name][0] for t in threats]), [best[t.name][1] for t in threats])
+
+
+def engage(scn: Scenario, flown: FlownThreats, dets: list[SensorDetection], rng, progress, unavailable):
+    """The scenario's raids against each interceptor site: fire control on the flown trajectories (commit from
+    the first radar track the run reports, not before the site is active), then the battle manager's seeded Monte
+    Carlo over the inventory. One realisation (trial 0) gives the per-threat outcome; the Monte Carlo gives the
+    probabilities. One child of ``rng`` per site."""
+    from bmdsim.analysis.engage import commit_timeline, fan_at, interceptor_for
+    from bmdsim.core import frames
+    from bmdsim.engagement import defenses
+    from bmdsim.engagement.battle import Raid, fight
+    from bmdsim.engagement.doctrine import Doctrine
+    from bmdsim.engagement.firecontrol import Threats, windows
+
+    threats = flown.threats
+    sites_ = defense_sites(scn, unavailable, "engagements")
+    if not sites_ or not threats:
+        return None, None, None
+    order = [flown.where[t.name] for t in threats]
+    th = Threats(**{k: np.concatenate([getattr(flown.flights[g], k)[[j]] for g, j in order])
+                    for k in ("t_s", "r_ecef", "v_ecef", "t_launch_s", "t_burnout_s", "t_impact_s")})
+    t_track, who = _first_radar_tracks(threats, dets)
+    first_launch = min(t.launch_t_s for t in threats)
+    rngs = rng.spawn(len(sites_))
+    engagements, outcomes, battles = [], [], []
+    progress("engagements", 0, len(sites_))
+    for n, (site, g) in enumerate(zip(sites_, rngs, strict=True)):
+        d = defenses.get(site.site)
+        v = interceptor_for(site.interceptor, site=site.site)
+        tl = commit_timeline(th, site.site, t_track_s=t_track, tracking_sensor=who, how=REPORTED_TRACKS)
+        active = site_active_from_t_s(site, first_launch)
+        c = np.maximum(tl.t_earliest_launch_s, active)
+        fan = fan_at(v, site.site)
+        w = windows(fan, th, t_earliest_launch_s=c, min_intercept_altitude_m=d.min_intercept_altitude_m)
+        doc = site.doctrine
+        looks = doc.shots_per_threat if doc.mode == "shoot-look-shoot" else 1
+        salvo = 1 if doc.mode == "shoot-look-shoot" else doc.shots_per_threat
+        dc = Doctrine(salvo=salvo, looks=looks, assess_s=d.kill_assessment_s)
+        opp, t_int = w.opportunities(assess_s=dc.assess_s, max_shots=looks)
+        opp_alert = opp
+        if active > 0:   # what the same site would have had on alert
+            w0 = windows(fan, th, t_earliest_launch_s=tl.t_earliest_launch_s,
+                         min_intercept_altitude_m=d.min_intercept_altitude_m)
+            opp_alert, _ = w0.opportunities(assess_s=dc.assess_s, max_shots=looks)
+        # objects: every missile of every raid, each followed by its decoys
+        value, warhead, cluster, o_obj, raid_of = [], [], [], [], []
+        for i, t in enumerate(threats):
+            for _ in range(t.count):
+                head = len(value)
+                for k in range(1 + t.decoys):
+                    value.append(1.0)
+                    warhead.append(k == 0)
+                    cluster.append(head)
+                    o_obj.append(int(opp[i]))
+                    raid_of.append(i)
+        raid = Raid(value=np.array(value), warhead=np.array(warhead), cluster=np.array(cluster),
+                    opportunities=np.array(o_obj)[None, :], inventory=np.array([site.inventory]),
+                    pssk=np.array([doc.single_shot_kill_probability]))
+        res = fight(raid, dc, p_discrimination=1.0, n_trials=N_TRIALS, rng=g)
+        killed0 = res.warhead_killed[0]
+        p_kill = res.warhead_killed.mean(axis=0)
+        wh_raid = np.array(raid_of)[np.array(warhead)]
+        battles.append(Battle(site=site.name, interceptor=v.name, inventory=site.inventory,
+                              doctrine=f"{doc.mode}, {doc.shots_per_threat} per threat",
+                              pssk=doc.single_shot_kill_probability, active_from_t_s=active, trials=N_TRIALS,
+                              warheads=int(wh_raid.size), decoys=int(np.sum(~np.array(warhead))),
+                              leakers_mean=res.leakers_mean, leakers_se=res.leakers_se, p_no_leak=res.p_no_leak,
+                              interceptors_fired_mean=res.fired_mean))
+        eid = 0
+        for i, t in enumerate(threats):
+            mine = np.flatnonzero(wh_raid == i)
+            kills = int(killed0[mine].sum())
+            for s_ in range(int(opp[i])):
+                eid += 1
+                k_i = w.k_earliest[i]
+                lat = lon = alt = math.nan
+                if s_ == 0 and k_i >= 0:
+                    la, lo, h = frames.ecef_to_geodetic(th.r_ecef[i, k_i])
+                    lat, lon, alt = float(np.degrees(la)), float(np.degrees(lo)), float(h) / 1e3
+                engagements.append(Engagement(
+                    engagement_id=eid, site=site.name, interceptor=v.name, threat=t.name, shot=s_ + 1,
+                    interceptor_launch_t_s=float(c[i]) if s_ == 0 else math.nan, intercept_t_s=float(t_int[i, s_]),
+                    intercept_latitude_deg=lat, intercept_longitude_deg=lon, intercept_altitude_km=alt))
+            if opp[i] == 0:
+                outcome = "not-engaged"
+                why = (f"lost to the delayed activation ({int(opp_alert[i])} opportunities on alert)"
+                       if opp_alert[i] > 0 else "no intercept possible in the fan above the minimum altitude")
+            else:
+                outcome = "intercepted" if kills == mine.size else "leaked"
+                why = f"{int(opp[i])} shot opportunit{'y' if opp[i] == 1 else 'ies'}"
+                if opp_alert[i] > opp[i]:
+                    why += f" ({int(opp_alert[i] - opp[i])} lost to the delayed activation)"
+            outcomes.append(Outcome(threat=t.name, site=site.name, outcome=outcome, shots=int(opp[i]),
+                                    shots_on_alert=int(opp_alert[i]), warheads=int(mine.size),
+                                    killed_in_realisation=kills,
+                                    p_kill=float(p_kill[mine].mean()) if mine.size else math.nan, reason=why,
+                                    commit_source=tl.source[i]))
+        progress("engagements", n + 1, len(sites_))
+    return engagements, outcomes, battles
+
+
+def chase_rows(scn: Scenario, threats: list[ThreatFlight], progress, unavailable) -> list[ChaseRow]:
+    """Which ICBM flights each interceptor variant could reach (capability: the site on alert)."""
+    from bmdsim.analysis.chase import chase
+    from bmdsim.errors import BmdsimError
+
+    wanted = set(scn.analyses.chase.threats)
+    flights = [t for t in threats if (t.name in wanted if wanted else t.is_icbm)]
+    jobs = [(site, v, t) for site in defense_sites(scn, unavailable, "chase") for v in site.all_variants
+            for t in flights]
+    rows = []
+    nan = math.nan
+    progress("chase (ICBM x variant)", 0, max(len(jobs), 1))
+    for k, (site, v, t) in enumerate(jobs):
+        try:
+            c = chase((t.launch_latitude_deg, t.launch_longitude_deg), (t.target_latitude_deg, t.target_longitude_deg),
+                      t.missile, site=site.site, interceptor=v, threshold=False, seed=scn.seed)
+        except BmdsimError as exc:
+            rows.append(ChaseRow(threat=t.name, site=site.name, variant=v, burnout_speed_mps=nan, engageable=False,
+                                 interceptor_launch_after_launch_s=nan, intercept_after_launch_s=nan,
+                                 intercept_altitude_km=nan, intercept_latitude_deg=nan, intercept_longitude_deg=nan,
+                                 closing_speed_mps=nan, tail_chase=None, commit_time_source="",
+                                 reason=f"not computed: {exc}"))
+            continue
+        if c.engageable:
+            why = (f"{'tail chase' if c.tail_chase else 'head-on/crossing'} intercept at "
+                   f"{c.intercept_altitude_km:,.0f} km altitude, {c.earliest_intercept_t_s / 60:.1f} min after "
+                   f"launch, closing {c.closing_speed_mps / 1e3:.1f} km/s")
+        else:
+            why = (f"no intercept above {c.min_intercept_altitude_km:.0f} km within the fan "
+                   f"(interceptor leaves {c.earliest_launch_t_s / 60:.1f} min after the threat's launch)")
+
+        def f(x):
+            return nan if x is None else float(x)
+
+        rows.append(ChaseRow(threat=t.name, site=site.name, variant=v,
+                             burnout_speed_mps=c.interceptor_burnout_speed_mps, engageable=c.engageable,
+                             interceptor_launch_after_launch_s=f(c.earliest_launch_t_s),
+                             intercept_after_launch_s=f(c.earliest_intercept_t_s),
+                             intercept_altitude_km=f(c.intercept_altitude_km),
+                             intercept_latitude_deg=f(c.intercept_latitude_deg),
+                             intercept_longitude_deg=f(c.intercept_longitude_deg),
+                             closing_speed_mps=f(c.closing_speed_mps), tail_chase=c.tail_chase,
+                             commit_time_source=c.commit_time_source, reason=why))
+        progress("chase (ICBM x variant)", k + 1, max(len(jobs), 1))
+    return rows
+
+
+def footprints(scn: Scenario, progress, unavailable) -> FootprintAnalysis | None:
+    """Defended footprints per launch area and interceptor variant (fire control of the engagement layer)."""
+    from bmdsim.analysis.footprint import footprint
+    from bmdsim.errors import BmdsimError
+
+    a = scn.analyses.footprint
+    resolve = site_lookup(scn)
+    jobs = [(site, v, ls) for site in defense_sites(scn, unavailable, "footprint") for v in site.all_variants
+            for ls in a.launch_sites]
+    cells, cities, summaries = [], [], []
+    progress("defended footprints", 0, max(len(jobs), 1))
+    for k, (site, v, ls) in enumerate(jobs):
+        launch = resolve("analyses.footprint.launch_sites", ls)
+        try:
+            f = footprint(launch, a.missile, site=site.site, interceptor=v, grid_deg=a.grid_step_deg,
+                          region=tuple(a.region_deg), seed=scn.seed)
+        except BmdsimError as exc:
+            unavailable.setdefault("footprint", f"footprint for {v} from {ls} not computed: {exc}")
+            continue
+        key = dict(site=site.name, variant=v, launch_site=ls)
+        cells += [FootprintCell(**key, latitude_deg=float(f.latitude_deg[i]), longitude_deg=float(f.longitude_deg[i]),
+                                reachable=bool(f.reachable[i]), defended=bool(f.defended[i]), shots=int(f.shots[i]),
+                                p_no_leak=float(f.p_no_leak[i])) for i in range(f.latitude_deg.size)]
+        cities += [FootprintCity(**key, name=c["name"], latitude_deg=c["latitude_deg"],
+                                 longitude_deg=c["longitude_deg"], reachable=c["reachable"], defended=c["defended"],
+                                 shots=c["shots"],
+                                 p_no_leak=math.nan if c["p_no_leak"] is None else c["p_no_leak"],
+                                 earliest_intercept_after_launch_s=(math.nan if c["earliest_intercept_t_s"] is None
+                                                                    else c["earliest_intercept_t_s"]))
+                   for c in f.cities]
+        summaries.append(FootprintSummary(**key, missile=a.missile, cells=int(f.latitude_deg.size),
+                                          reachable_cells=int(f.reachable.sum()), defended_cells=int(f.defended.sum()),
+                                          defended_fraction=f.defended_fraction, pssk=f.pssk, salvo=f.salvo,
+                                          commit_time_source=f.commit_time_source))
+        progress("defended footprints", k + 1, max(len(jobs), 1))
+    if not summaries:
+        return None
+    main = {x.name: x.interceptor for x in scn.interceptor_sites}
+    defended = sorted({c.name for c in cities if c.defended and main.get(c.site) == c.variant})
+    return FootprintAnalysis(cells=cells, cities=cities, summaries=summaries, defended_cities=defended,
+                             missile=a.missile, grid_step_deg=a.grid_step_deg, region_deg=tuple(a.region_deg))

@@ -1,0 +1,228 @@
+"""Sweeps on real Dask clusters: identical rows for 1 and 2 local workers and an external `dask scheduler` /
+`dask worker` cluster started here; a worker killed mid-sweep and a sweep killed mid-way lose nothing and
+duplicate nothing (--resume); bad keys and values are refused (exit 2) before any work starts.
+
+The scenario is tests/data/sweep-tiny.yaml (a few seconds a run); 2 cases x 2 trials each sweep."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from bmdsim.cli import main
+from bmdsim.scenario.load import load_scenario
+from bmdsim.sweep import cases
+
+TINY = str(Path(__file__).parent / "data" / "sweep-tiny.yaml")
+SET = "interceptor_sites.0.interceptor=gbi2-8.3,gbi2-9.0"
+BIN = Path(sys.executable).parent
+
+
+def _trials(out: Path) -> pd.DataFrame:
+    with duckdb.connect(str(out / "sweep.duckdb"), read_only=True) as c:
+        return c.execute("SELECT * FROM trials ORDER BY case_index, trial").df()
+
+
+def _sweep(capsys, out, *extra):
+    code = main(["sweep", TINY, "--set", SET, "--trials", "2", "--out", str(out), "--json", *extra])
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    return json.loads(cap.out)
+
+
+# ------------------------------------------------------------------------------------------------ the plan
+def test_settings_parse_and_case_ids_do_not_depend_on_order():
+    a = cases.parse_setting("interceptor_sites[0].doctrine.single_shot_kill_probability=0.5,0.9")
+    assert a.path == ("interceptor_sites", 0, "doctrine", "single_shot_kill_probability") and a.kind == "float"
+    assert cases.case_id([("x", 1), ("y", "a")]) == cases.case_id([("y", "a"), ("x", 1)])
+    assert cases.case_id([("x", 1)]) != cases.case_id([("x", 1.5)])
+    # seeds: fixed by (scenario seed, case, trial) only; distinct across trials and cases
+    seeds = {cases.trial_seed(11, cases.case_id([("x", v)]), t) for v in (1, 2) for t in range(50)}
+    assert len(seeds) == 100 and all(0 <= s < 2**63 for s in seeds)
+
+
+def test_plan_validates_every_case_and_names_the_bad_one():
+    ls = load_scenario(TINY)
+    p = cases.plan(ls, TINY, [cases.parse_setting(SET),
+                              cases.parse_setting("interceptor_sites.0.doctrine.single_shot_kill_probability=0.5,0.9")],
+                   trials=3)
+    assert len(p.cases) == 4 and len(p.tasks()) == 12
+    assert "single_shot_kill_probability: 0.9" in p.cases[1].text
+    with pytest.raises(cases.InputError, match=r"--set interceptor_sites.0.interceptor.*gbi2-99.*unknown interceptor"):
+        cases.plan(ls, TINY, [cases.parse_setting("interceptor_sites.0.interceptor=gbi2-9.0,gbi2-99")], trials=1)
+    with pytest.raises(cases.InputError, match=r"did you mean 'single_shot_kill_probability'"):
+        cases.plan(ls, TINY, [cases.parse_setting("interceptor_sites.0.doctrine.single_shot_kill_prob=0.5")],
+                   trials=1)
+    with pytest.raises(cases.InputError, match=r"list of 1 items; give an index from 0 to 0"):
+        cases.plan(ls, TINY, [cases.parse_setting("interceptor_sites.3.interceptor=gbi2-9.0")], trials=1)
+    with pytest.raises(cases.InputError, match=r"less than or equal to 1"):
+        cases.plan(ls, TINY, [cases.parse_setting("interceptor_sites.0.doctrine.single_shot_kill_probability=1.5")],
+                   trials=1)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--set", "interceptor_sites.0.interceptr=gbi2-9.0"], "did you mean 'interceptor'"),
+    (["--set", "seed=1,2"], "--trials N"),
+    (["--set", "interceptor_sites.0.interceptor"], "KEY=V1,V2"),
+    (["--set", SET, "--trials", "0"], "--trials"),
+    (["--set", SET, "--workers", "0"], "--workers"),
+    (["--set", SET, "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "not both"),
+])
+def test_bad_input_exits_2_before_any_work(tmp_path, capsys, args, words):
+    out = tmp_path / "s"
+    code = main(["sweep", TINY, *args, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and words in err, err
+    assert not (out / "parts").exists() or not any((out / "parts").iterdir())
+
+
+def test_a_folder_of_other_files_or_another_sweep_is_refused(tmp_path, capsys):
+    (tmp_path / "x.txt").write_text("mine")
+    assert main(["sweep", TINY, "--set", SET, "--out", str(tmp_path)]) == 2
+    assert "holds other files" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------ real clusters
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The sweep on one local worker: the rows every other cluster must reproduce."""
+    out = tmp_path_factory.mktemp("sweep") / "one"
+    code = main(["sweep", TINY, "--set", SET, "--trials", "2", "--workers", "1", "--out", str(out), "--json"])
+    assert code == 0
+    return out
+
+
+def test_one_worker_writes_one_row_per_case_and_trial_and_figures(reference):
+    df = _trials(reference)
+    assert len(df) == 4 and not df.duplicated(["case_id", "trial"]).any()
+    assert list(df["interceptor_sites.0.interceptor"]) == ["gbi2-8.3", "gbi2-8.3", "gbi2-9.0", "gbi2-9.0"]
+    assert df["error"].isna().all()
+    assert set(df["interceptor_burnout_speed_mps"]) == {8300.0, 9000.0}
+    # the two trials of a case draw differently (seeded Monte Carlo) but stay near each other
+    assert df["seed"].nunique() == 4
+    assert (df["expected_leakers"].between(0, 2)).all()
+    assert (reference / "defended_area_vs_speed.png").stat().st_size > 10_000
+    assert (reference / "report.html").read_text().count("data:image/png") >= 2
+    parts = sorted((reference / "parts").glob("*.parquet"))
+    assert len(parts) == 4
+
+
+def test_two_local_workers_give_the_same_rows(reference, tmp_path, capsys):
+    s = _sweep(capsys, tmp_path / "two", "--workers", "2")
+    assert s["workers"] == 2 and s["rows"] == 4
+    pd.testing.assert_frame_equal(_trials(tmp_path / "two"), _trials(reference))
+    runs = duckdb.connect(str(tmp_path / "two" / "sweep.duckdb"), read_only=True).execute(
+        "SELECT count(DISTINCT worker) FROM trial_runs").fetchone()[0]
+    assert runs == 2
+
+
+def test_resume_runs_only_what_is_missing(reference, tmp_path, capsys):
+    out = tmp_path / "resumed"
+    shutil.copytree(reference, out)
+    victim = sorted((out / "parts").glob("*.parquet"))[1]
+    victim.unlink()
+    (out / "parts" / ".leftover.partial").write_bytes(b"half a file")   # debris of a kill mid-write
+    with pytest.raises(AssertionError):    # without --resume the folder is refused
+        _sweep(capsys, out, "--workers", "1")
+    s = _sweep(capsys, out, "--workers", "1", "--resume")
+    assert s["ran"] == 1 and s["resumed_from"] == 3 and s["rows"] == 4
+    pd.testing.assert_frame_equal(_trials(out), _trials(reference))
+    # another sweep into the same folder is refused
+    code = main(["sweep", TINY, "--set", "interceptor_sites.0.interceptor=gbi2-7.7", "--out", str(out), "--resume"])
+    assert code == 2 and "different sweep" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def external(tmp_path_factory):
+    """A real `dask scheduler` and two `dask worker` processes (no nanny: killing a worker's pid kills it)."""
+    d = tmp_path_factory.mktemp("dask")
+    sched_file = d / "scheduler.json"
+    env = dict(os.environ)
+    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--scheduler-file", str(sched_file), "--port", "0",
+                               "--no-dashboard"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    for _ in range(100):
+        if sched_file.exists() and sched_file.stat().st_size:
+            break
+        time.sleep(0.2)
+    address = json.loads(sched_file.read_text())["address"]
+
+    def worker():
+        p = subprocess.Popen([str(BIN / "dask"), "worker", address, "--nthreads", "1", "--no-nanny",
+                              "--no-dashboard"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(p)
+        return p
+
+    workers = [worker(), worker()]
+    from distributed import Client
+
+    with Client(address) as c:
+        c.wait_for_workers(2, timeout=120)
+    yield {"address": address, "workers": workers, "start_worker": worker}
+    for p in reversed(procs):     # only the processes this fixture started, by their pids
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def _wait_first_part(out: Path, proc, timeout_s=600):
+    t0 = time.time()
+    while time.time() - t0 < timeout_s:
+        parts = list((out / "parts").glob("*.parquet")) if (out / "parts").is_dir() else []
+        if parts:
+            return parts
+        assert proc.poll() is None, "the sweep ended before any result"
+        time.sleep(0.2)
+    raise AssertionError("no result in time")
+
+
+def test_external_scheduler_gives_the_same_rows(reference, external, tmp_path, capsys):
+    s = _sweep(capsys, tmp_path / "ext", "--scheduler", external["address"])
+    assert s["rows"] == 4 and s["workers"] >= 2
+    pd.testing.assert_frame_equal(_trials(tmp_path / "ext"), _trials(reference))
+
+
+def test_a_worker_killed_mid_sweep_loses_nothing(reference, external, tmp_path):
+    out = tmp_path / "killed-worker"
+    proc = subprocess.Popen([str(BIN / "bmdsim"), "sweep", TINY, "--set", SET, "--trials", "2", "--out", str(out),
+                             "--scheduler", external["address"], "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    _wait_first_part(out, proc)
+    victim = next(p for p in external["workers"] if p.poll() is None)
+    victim.send_signal(signal.SIGKILL)          # a worker dies with tasks in hand
+    so, se = proc.communicate(timeout=900)
+    assert proc.returncode == 0, se
+    assert json.loads(so)["rows"] == 4
+    df = _trials(out)
+    assert not df.duplicated(["case_id", "trial"]).any()
+    pd.testing.assert_frame_equal(df, _trials(reference))
+    external["workers"].remove(victim)
+    external["workers"].append(external["start_worker"]())
+
+
+def test_a_sweep_killed_mid_way_keeps_what_finished_and_resumes(reference, external, tmp_path, capsys):
+    out = tmp_path / "killed-sweep"
+    proc = subprocess.Popen([str(BIN / "bmdsim"), "sweep", TINY, "--set", SET, "--trials", "2", "--out", str(out),
+                             "--scheduler", external["address"]], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _wait_first_part(out, proc)
+    proc.send_signal(signal.SIGKILL)            # the sweep itself dies (no clean-up runs)
+    proc.wait(timeout=30)
+    kept = {p.name for p in (out / "parts").glob("*.parquet")}
+    assert 1 <= len(kept) <= 4
+    s = _sweep(capsys, out, "--scheduler", external["address"], "--resume")
+    assert s["ran"] == 4 - len(kept) and s["rows"] == 4
+    pd.testing.assert_frame_equal(_trials(out), _trials(reference))
