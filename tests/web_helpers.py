@@ -38,9 +38,9 @@ class Server:
     def _wait_url(self, timeout_s: float) -> str:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            m = re.search(r"listening on (http://\S+/)", self.log.read_text())
+            m = re.search(r'listening on (http://\S+/)|"url": "(http://[^"]+/)"', self.log.read_text())
             if m:
-                url = m.group(1).rstrip("/")
+                url = (m.group(1) or m.group(2)).rstrip("/")
                 while time.monotonic() < deadline:
                     try:
                         if httpx.get(url + "/api/health", timeout=5).status_code == 200:
