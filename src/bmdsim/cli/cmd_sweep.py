@@ -73,7 +73,7 @@ def _register_sweep(app: typer.Typer) -> None:
             echo_json(summary)
             return
         typer.echo(f"{summary['rows']} rows ({summary['cases']} cases x {summary['trials_per_case']} trials; "
-                   f"{summary['ran']} run now on {summary['workers']} workers in {summary['wall_s']:.1f} s, "
+                   f"{summary['ran']} run now on {summary['workers']} worker(s) in {summary['wall_s']:.1f} s, "
                    f"{summary['resumed_from']} already stored, {summary['errors']} failed) in {out}/{DATABASE}")
         typer.echo(plots.means_text(plan, df))
         typer.echo(f"figures: {', '.join(summary['figures']) or 'none'}; report: {out}/report.html")
