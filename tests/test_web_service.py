@@ -148,6 +148,21 @@ def test_past_runs_are_read_from_their_databases(service, cheap_run, tmp_path):
         assert st["summary"]["scenario"] == "cheap" and st["progress"] == 1.0
 
 
+def test_json_says_where_it_listens(tmp_path):
+    with Server(tmp_path / "runs", "--json") as s:
+        said = json.loads(s.log.read_text().splitlines()[0])
+        assert said["url"] == s.url + "/" and said["host"] == "127.0.0.1" and said["runs"] == str(s.runs_dir)
+        assert s.url.endswith(f":{said['port']}")
+
+
+def test_fresh_runs_folder_queues_the_default_scenario(tmp_path):
+    """``bmdsim serve`` on a fresh clone has something to show: the default scenario is queued at once."""
+    with Server(tmp_path / "runs", default_run=True) as s:
+        runs = httpx.get(f"{s.url}/api/runs").json()["runs"]
+        assert [(r["scenario"], r["state"] in ("queued", "running")) for r in runs] == [("europe-2007", True)]
+        assert "queued the bundled europe-2007 scenario" in s.log.read_text()
+
+
 # ------------------------------------------------------------------------------------------------ limits
 def _is_json_error(r, status):
     assert r.status_code == status, (r.status_code, r.text)

@@ -25,11 +25,11 @@ threats:
 class Server:
     """``bmdsim serve --port 0`` as a user starts it; ``url`` is where it says it listens."""
 
-    def __init__(self, runs_dir: Path, *args: str, scenarios_dir: Path | None = None):
+    def __init__(self, runs_dir: Path, *args: str, scenarios_dir: Path | None = None, default_run: bool = False):
         self.runs_dir = Path(runs_dir)
         self.log = self.runs_dir.parent / f"{self.runs_dir.name}-serve.log"
         cmd = [sys.executable, "-c", "import sys; from bmdsim.cli import main; sys.exit(main())", "serve",
-               "--port", "0", "--runs", str(runs_dir), "--no-default-run",
+               "--port", "0", "--runs", str(runs_dir), "--default-run" if default_run else "--no-default-run",
                "--scenarios", str(scenarios_dir or self.runs_dir.parent), *args]
         self._fh = open(self.log, "w")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(cmd, stdout=self._fh, stderr=subprocess.STDOUT)
@@ -38,9 +38,9 @@ class Server:
     def _wait_url(self, timeout_s: float) -> str:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            m = re.search(r"listening on (http://\S+/)", self.log.read_text())
+            m = re.search(r'listening on (http://\S+/)|"url": "(http://[^"]+/)"', self.log.read_text())
             if m:
-                url = m.group(1).rstrip("/")
+                url = (m.group(1) or m.group(2)).rstrip("/")
                 while time.monotonic() < deadline:
                     try:
                         if httpx.get(url + "/api/health", timeout=5).status_code == 200:

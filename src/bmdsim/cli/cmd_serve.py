@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from bmdsim.cli._common import echo_json
 from bmdsim.errors import InputError
 
 DEFAULT_SCENARIO = "europe-2007"
@@ -58,6 +59,8 @@ def register(app: typer.Typer) -> None:
         default_run: bool = typer.Option(True, "--default-run/--no-default-run",
                                          help=f"If the runs folder holds no run yet, queue the bundled "
                                          f"{DEFAULT_SCENARIO} scenario so the viewer has something to play."),
+        json_out: bool = typer.Option(False, "--json", help="Say where it listens as one JSON object on stdout "
+                                      "(url, host, port, runs) instead of a line of text on stderr."),
     ):
         """Serve the 3D globe viewer and the JSON API (OpenAPI spec at /openapi.json): pick a scenario, run it,
         watch its progress and play it on the globe; everything offline, on this machine."""
@@ -83,7 +86,10 @@ def register(app: typer.Typer) -> None:
         manager = web.state.manager
         shown = host if ":" not in host or host.startswith("[") else f"[{host}]"
         url = f"http://{shown}:{bound_port}/"
-        typer.echo(f"bmdsim serve: listening on {url} (runs in {manager.runs_dir}); Ctrl-C stops", err=True)
+        if json_out:
+            echo_json({"url": url, "host": host, "port": bound_port, "runs": str(manager.runs_dir)})
+        else:
+            typer.echo(f"bmdsim serve: listening on {url} (runs in {manager.runs_dir}); Ctrl-C stops", err=True)
         if not _is_loopback(host):
             typer.echo(f"warning: listening on {host}: every machine that can reach it may start runs", err=True)
         if default_run and not manager.list():

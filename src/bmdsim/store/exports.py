@@ -162,7 +162,7 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
         if not pos:
             continue
         out.append({"id": f"track:{name}", "name": f"{name}: defense track",
-                    "description": f"the defense's fused radar track of {name} ({tr.t_s.size} updates)",
+                    "description": html.escape(f"the defense's fused radar track of {name} ({tr.t_s.size} updates)"),
                     "availability": avail(pos[0], pos[-4]),
                     "position": {"epoch": epoch, "cartographicDegrees": pos},
                     "point": {"pixelSize": 5, "color": {"rgba": rgba["track"]}},
@@ -173,8 +173,8 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
             t = tr.t_s[ok]
             axis = _samples(t, np.maximum(tr.pip_semi_major_km[ok], 0.05) * 1e3)
             out.append({"id": f"track:{name}:pip", "name": f"{name}: defense PIP",
-                        "description": f"the defense's predicted impact point of {name}, with a circle of its "
-                                       "1-sigma semi-major axis",
+                        "description": html.escape(f"the defense's predicted impact point of {name}, with a circle "
+                                                   "of its 1-sigma semi-major axis"),
                         "availability": avail(t[0], t_end),
                         "position": {"epoch": epoch, "cartographicDegrees": _samples(
                             t, tr.pip_longitude_deg[ok], tr.pip_latitude_deg[ok], np.zeros(t.size))},
@@ -191,27 +191,28 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
             if not pos:
                 continue
             out.append({"id": f"observer:{observer}:{f.object_id}", "name": f"{f.object_id}: PIP as {observer} sees it",
-                        "description": f"the predicted impact point of {f.object_id} that observer {observer} "
-                                       f"receives ({f.spec.text()}): {f.spec.latency_s:g} s late",
+                        "description": html.escape(f"the predicted impact point of {f.object_id} that observer "
+                                                   f"{observer} receives ({f.spec.text()}): "
+                                                   f"{f.spec.latency_s:g} s late"),
                         "availability": avail(pos[0], t_end),
                         "position": {"epoch": epoch, "cartographicDegrees": pos},
                         "point": {"pixelSize": 6, "color": {"rgba": rgba["observer"]}}})
     sites = {name: (lat, lon) for kind, name, lat, lon, _alt, _d in _site_points(result) if kind == "interceptor"}
     for e in result.engagements or []:
-        lat, lon, alt_km = e.intercept_latitude_deg, e.intercept_longitude_deg, e.intercept_altitude_km
-        t_i = e.intercept_t_s
-        if any(x is None or not np.isfinite(x) for x in (lat, lon, alt_km, t_i)):
+        lat, lon, alt_km, t_i = (e.intercept_latitude_deg, e.intercept_longitude_deg, e.intercept_altitude_km,
+                                 e.intercept_t_s)
+        if not np.isfinite([lat, lon, alt_km, t_i]).all():
             continue
         key = f"{e.site}:{e.threat}:{e.shot}"
-        desc = (f"{e.interceptor} from {e.site} at {e.threat}, shot {e.shot}: intercept at "
-                f"t = {t_i:,.0f} s, {alt_km:,.0f} km altitude")
+        desc = html.escape(f"{e.interceptor} from {e.site} at {e.threat}, shot {e.shot}: intercept at "
+                           f"t = {t_i:,.0f} s, {alt_km:,.0f} km altitude")
         out.append({"id": f"intercept:{key}", "name": f"intercept {key}", "description": desc,
                     "availability": avail(t_i, t_end),
                     "position": {"cartographicDegrees": [lon, lat, alt_km * 1e3]},
                     "point": {"pixelSize": 9, "color": {"rgba": rgba["intercept"]},
                               "outlineColor": {"rgba": [255, 255, 255, 255]}, "outlineWidth": 2}})
         t_l = e.interceptor_launch_t_s
-        if e.site in sites and t_l is not None and np.isfinite(t_l):
+        if e.site in sites and np.isfinite(t_l):
             slat, slon = sites[e.site]
             out.append({"id": f"interceptor_flight:{key}", "name": f"fly-out {key}",
                         "description": desc + "; a straight line from the site to the intercept point (the "
@@ -220,25 +221,23 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
                         "polyline": {"positions": {"cartographicDegrees": [slon, slat, 0.0, lon, lat, alt_km * 1e3]},
                                      "width": 2, "arcType": "NONE", "material": {"polylineDash": {
                                          "color": {"rgba": rgba["intercept"]}}}}})
-    for c in (result.footprint.cells if result.footprint is not None else []):
+    for c in (result.footprint.cells if result.footprint else []):
         if not c.defended:
             continue
-        out.append({"id": f"footprint:{c.site}:{c.variant}:{c.launch_site}:{c.latitude_deg:g}:"
-                          f"{c.longitude_deg:g}",
+        out.append({"id": f"footprint:{c.site}:{c.variant}:{c.launch_site}:{c.latitude_deg:g}:{c.longitude_deg:g}",
                     "name": f"defended aimpoint {c.latitude_deg:g}, {c.longitude_deg:g}",
-                    "description": f"defended by {c.site} ({c.variant}) against launches from "
-                                   f"{c.launch_site}: {c.shots} shot opportunities",
+                    "description": html.escape(f"defended by {c.site} ({c.variant}) against launches from "
+                                               f"{c.launch_site}: {c.shots} shot opportunities"),
                     "position": {"cartographicDegrees": [c.longitude_deg, c.latitude_deg, 0.0]},
                     "point": {"pixelSize": 6, "color": {"rgba": rgba["footprint"]}}})
-    for a in result.aircraft:
-        for p in a.check.get("cpa", []):
-            out.append({"id": f"airspace:{a.name}:cpa:{p['poi']}", "name": f"{a.name}: closest to {p['poi']}",
-                        "description": f"closest approach of {a.name} to {p['poi']}: {p['distance_km']:,.1f} km at "
-                                       f"{p['time']}",
-                        "position": {"cartographicDegrees": [p["longitude_deg"], p["latitude_deg"], 0.0]},
-                        "point": {"pixelSize": 7, "color": {"rgba": rgba["airspace"]}}})
-    for packet in out:   # names from the scenario file; Cesium renders descriptions as HTML
-        packet["description"] = html.escape(packet["description"])
+    for ev in result.airspace:
+        if ev.event != "cpa" or not np.isfinite([ev.latitude_deg, ev.longitude_deg]).all():
+            continue
+        out.append({"id": f"airspace:{ev.aircraft}:cpa:{ev.subject}", "name": f"{ev.aircraft}: closest to {ev.subject}",
+                    "description": html.escape(f"closest approach of {ev.aircraft} to {ev.subject}: "
+                                               f"{ev.distance_km:,.1f} km at {ev.time_utc}"),
+                    "position": {"cartographicDegrees": [ev.longitude_deg, ev.latitude_deg, 0.0]},
+                    "point": {"pixelSize": 7, "color": {"rgba": rgba["airspace"]}}})
     return out
 
 

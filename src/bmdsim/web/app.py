@@ -320,27 +320,25 @@ def create_app(runs_dir: str | Path, *, scenarios_dir: str | Path | None = None,
             if req.scenario not in known:
                 return _error(404, "not_found", f"scenario = {req.scenario!r}: no such scenario; GET "
                               "/api/scenarios lists the names")
+            seed = req.seed
             ref = req.scenario if known[req.scenario]["origin"] == "bundled" else \
                 str(Path(scenarios_dir) / req.scenario)
             try:
                 ls = load_scenario(ref)
             except ScenarioError as exc:
                 return _error(422, "invalid", str(exc), problems=[problem_json(p) for p in exc.problems])
-            if req.seed is not None:
-                ls = LoadedScenario(ls.scenario.model_copy(update={"seed": req.seed}), ls.text, ls.sha256,
-                                    ls.source, ls.base_dir)
         elif ctype in _YAML_TYPES:
             text = read_text(body, "body")
             try:
                 scn = validate_text("request.yaml", text, base_dir=None)
             except ScenarioError as exc:
                 return _error(422, "invalid", str(exc), problems=[problem_json(p) for p in exc.problems])
-            ls = LoadedScenario(scn, text, hashlib.sha256(body).hexdigest(), "request.yaml", None)
+            ls, seed = LoadedScenario(scn, text, hashlib.sha256(body).hexdigest(), "request.yaml", None), None
         else:
             return _error(415, "unsupported_media_type", "send application/json ({\"scenario\": NAME}) or "
                           "application/yaml (a scenario file)")
         try:
-            st = manager.submit(ls)
+            st = manager.submit(ls, seed)
         except QueueFullError as exc:
             return _error(503, "busy", str(exc))
         return JSONResponse({"id": st.id, "state": st.state}, status_code=202)

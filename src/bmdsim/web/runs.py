@@ -1,7 +1,7 @@
 """The runs a service knows, and the bounded background worker that executes them.
 
 A run is one output folder directly inside the service's runs folder, written by the same code as ``bmdsim run``
-(:func:`bmdsim.scenario.run.run`, then the output writer of ``bmdsim run``: ``results.duckdb``, ``scene.czml``,
+(:func:`bmdsim.run`, then :meth:`bmdsim.RunResult.write`, as ``bmdsim run`` does: ``results.duckdb``, ``scene.czml``,
 ``report.html``, the GeoJSON files and ``summary.json``, moved into place only when complete). Past runs are the
 folders found there at start-up that carry the output marker and a results database; ``bmdsim run`` writes
 ``bmdsim-out/NAME``, so ``bmdsim serve`` (runs folder ``bmdsim-out``) shows them.
@@ -28,6 +28,8 @@ from pathlib import Path
 
 from bmdsim.errors import BmdsimError
 from bmdsim.scenario.load import LoadedScenario
+from bmdsim.store.outdir import MARKER as _OUTPUT_MARKER
+from bmdsim.store.outdir import slug
 
 __all__ = ["RunManager", "RunState", "QueueFullError", "STEPS", "RUN_FILES", "RUN_ID_PATTERN"]
 
@@ -40,7 +42,6 @@ RUN_FILES = {"scene.czml": ("scene.czml", "application/json"),
              "footprints.geojson": ("footprints.geojson", "application/geo+json")}
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
 _RUN_ID = re.compile(RUN_ID_PATTERN)
-_OUTPUT_MARKER = ".bmdsim-output"   # written by the output writer of bmdsim run
 
 
 class QueueFullError(BmdsimError):
@@ -113,11 +114,13 @@ def _read_past(folder: Path) -> RunState | None:
                     folder=folder)
 
 
-def _execute(ls: LoadedScenario, out: Path, progress) -> dict:
-    """Run the scenario and write its output folder exactly as ``bmdsim run`` does; return the summary."""
+def _execute(ls: LoadedScenario, seed: int | None, out: Path, progress) -> dict:
+    """Run the scenario and write its output folder exactly as ``bmdsim run`` does (the public API:
+    :func:`bmdsim.run`, :meth:`bmdsim.RunResult.write`); return the summary it wrote."""
     import bmdsim
 
-    bmdsim.run(ls, progress=progress).write(out, progress=progress)
+    result = bmdsim.run(ls, seed=seed, progress=progress)
+    result.write(out, progress=progress)
     return json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 
@@ -132,7 +135,7 @@ class RunManager:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._runs: dict[str, RunState] = {}
-        self._jobs: dict[str, LoadedScenario] = {}
+        self._jobs: dict[str, tuple[LoadedScenario, int | None]] = {}
         self._queue: queue.Queue[str | None] = queue.Queue(maxsize=max_queued)
         for folder in sorted(p for p in self.runs_dir.iterdir() if p.is_dir()):
             st = _read_past(folder)
@@ -180,23 +183,24 @@ class RunManager:
             return any(st.state in ("queued", "running") for st in self._runs.values())
 
     # ---------------------------------------------------------------------------------------------- submit
-    def submit(self, ls: LoadedScenario) -> RunState:
-        """Queue a validated scenario; raise :class:`QueueFullError` when ``max_queued`` runs wait already."""
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", ls.scenario.name).strip("-._")[:60] or "run"
+    def submit(self, ls: LoadedScenario, seed: int | None = None) -> RunState:
+        """Queue a validated scenario (``seed`` overrides its seed); raise :class:`QueueFullError` when
+        ``max_queued`` runs wait already."""
+        name = slug(ls.scenario.name)[:60]
         with self._lock:
             while True:
-                run_id = f"{slug}-{secrets.token_hex(3)}"
+                run_id = f"{name}-{secrets.token_hex(3)}"
                 if run_id not in self._runs and not (self.runs_dir / run_id).exists():
                     break
-            st = RunState(id=run_id, scenario=ls.scenario.name, seed=ls.scenario.seed, source=ls.source,
-                          created_utc=_now())
+            st = RunState(id=run_id, scenario=ls.scenario.name, seed=ls.scenario.seed if seed is None else seed,
+                          source=ls.source, created_utc=_now())
             try:
                 self._queue.put_nowait(run_id)
             except queue.Full:
                 raise QueueFullError(f"{self._queue.maxsize} runs are queued already; try again when one has "
                                      "finished") from None
             self._runs[run_id] = st
-            self._jobs[run_id] = ls
+            self._jobs[run_id] = (ls, seed)
         return st
 
     def close(self, timeout_s: float = 0.0) -> None:
@@ -224,7 +228,7 @@ class RunManager:
                 return
             with self._lock:
                 st = self._runs[run_id]
-                ls = self._jobs.pop(run_id)
+                ls, seed = self._jobs.pop(run_id)
             self._update(st, state="running", started_utc=_now(), step="starting")
 
             def progress(step, done, total, st=st):
@@ -235,7 +239,7 @@ class RunManager:
 
             out = self.runs_dir / run_id
             try:
-                summary = _execute(ls, out, progress)
+                summary = _execute(ls, seed, out, progress)
             except BmdsimError as exc:
                 self._update(st, state="failed", finished_utc=_now(), error=str(exc))
             except Exception as exc:  # a bug: keep the service up, say what happened

@@ -133,6 +133,14 @@ async function playRun(id) {
   await viewer.dataSources.add(ds);
   viewer.clockTrackedDataSource = ds;
   viewer.timeline.zoomTo(ds.clock.startTime, ds.clock.stopTime);
+  // start a minute before the first launch (an aircraft track may begin hours earlier)
+  const launches = ds.entities.values.filter((e) => group(e) === "threat" && e.availability)
+    .map((e) => e.availability.start);
+  if (launches.length) {
+    const first = launches.reduce((a, b) => (Cesium.JulianDate.lessThan(a, b) ? a : b));
+    const t = Cesium.JulianDate.addSeconds(first, -60, new Cesium.JulianDate());
+    if (Cesium.JulianDate.greaterThan(t, ds.clock.startTime)) viewer.clock.currentTime = t;
+  }
   Object.assign(state, { run: id, source: ds, tables, info });
   showRunInfo(info);
   buildLayers(ds);
@@ -193,7 +201,7 @@ function buildLayers(ds) {
 // ----------------------------------------------------------------------------------------------- details
 const FIELDS = {
   threat_flights: ["missile", "launch", "target", "profile", "range_km", "apogee_km", "burnout_speed_mps",
-                   "time_of_flight_s", "launch_time_s", "impact_time_s", "impact_latitude_deg",
+                   "time_of_flight_s", "launch_t_s", "impact_t_s", "impact_latitude_deg",
                    "impact_longitude_deg", "miss_m"],
 };
 
@@ -220,8 +228,11 @@ function showDetails(entity) {
       parts.push(table(Object.entries(d).filter(([k]) => k !== "threat")));
     }
     for (const e of rowsOf("engagements", "threat", name)) {
-      parts.push(table([["engagement", `${e.site} shot ${e.shot}`], ["t_intercept_s", e.t_intercept_s],
-                        ["intercept_altitude_km", e.intercept_altitude_km], ["kill", e.kill]]));
+      parts.push(table([["engagement", `${e.site} shot ${e.shot}`], ["intercept_t_s", e.intercept_t_s],
+                        ["intercept_altitude_km", e.intercept_altitude_km]]));
+    }
+    for (const o of rowsOf("outcomes", "threat", name)) {
+      parts.push(table([["outcome", `${o.site}: ${o.outcome}`], ["p_kill", o.p_kill], ["reason", o.reason]]));
     }
   } else if (kind === "intercept" || kind === "interceptor_flight") {
     const [site, threat, shot] = name.split(":");
