@@ -31,7 +31,7 @@ def _result():
     cell = SimpleNamespace(defended=True, site=EVIL, variant="v", launch_site="semnan", latitude_deg=50.0,
                            longitude_deg=10.0, shots=2)
     return SimpleNamespace(scenario=scn, threats=[t], aircraft=[], sensors=[sensor], coverage=[], tracks={},
-                           feeds={}, engagements=[engagement], footprint=SimpleNamespace(cells=[cell]),
+                           feeds={}, engagements=[engagement], footprint=SimpleNamespace(cells=[cell]), airspace=[],
                            trajectories={"t1": (ts, np.array([35.2, 45.0, 52.5]), np.array([53.9, 30.0, 13.4]),
                                                 np.array([0.0, 6e5, 0.0]))})
 
