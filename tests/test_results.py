@@ -245,3 +245,16 @@ def test_errors_name_the_python_parameter_and_the_cli_its_flag(capsys):
         observe.resolve_sensors(["brdyy"])
     assert main(["track", "--missile", "irbm-3700", "--from", "semnan", "--to", "warsaw", "--radars", "brdyy"]) == 2
     assert "--radars = 'brdyy': did you mean 'brdy'" in capsys.readouterr().err
+
+
+def test_chase_errors_name_its_parameters():
+    """chase is called from Python too: its messages name ``earliest_launch_after_threat_s`` and ``target``
+    (the CLI maps them to --commit-delay-s and --to)."""
+    from bmdsim.analysis.chase import chase
+    from bmdsim.cli._common import PARAMETER_FLAGS
+    from bmdsim.errors import InputError
+
+    with pytest.raises(InputError, match=r"^earliest_launch_after_threat_s = -5\.0: give zero or more seconds"):
+        chase((35.23, 53.92), (52.52, 13.40), "irbm-3700", interceptor="gbi2-6.3",
+              earliest_launch_after_threat_s=-5.0, threshold=False)
+    assert PARAMETER_FLAGS["earliest_launch_after_threat_s"] == "--commit-delay-s"

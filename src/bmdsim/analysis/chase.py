@@ -108,7 +108,7 @@ class ChaseResult:
 def _threat(missile, launch, target, dense_dt_s):
     th, miss = fly_threats(missile, launch[0], launch[1], target[0], target[1], dense_dt_s=dense_dt_s)
     if not miss[0] < 1000.0:
-        raise UnreachableError("--to", target, f"{missile} cannot be aimed there from {launch} (miss "
+        raise UnreachableError("target", target, f"{missile} cannot be aimed there from {launch} (miss "
                                f"{miss[0] / 1e3:.0f} km); choose a closer target or a longer-range missile")
     return th
 
@@ -369,9 +369,10 @@ def chase(launch: tuple[float, float], target: tuple[float, float], missile: str
     else:
         tracking = None
         if not np.isfinite(earliest_launch_after_threat_s) or earliest_launch_after_threat_s < 0:
-            raise InputError("--commit-delay-s", earliest_launch_after_threat_s, "give zero or more seconds")
+            raise InputError("earliest_launch_after_threat_s", earliest_launch_after_threat_s,
+                             "give zero or more seconds")
         c = t0 + float(earliest_launch_after_threat_s)
-        source = "given (--commit-delay-s)"
+        source = "given (a fixed delay after the threat's launch)"
     fan = fan_at(v, site, settings=settings)
     w = windows(fan, th, t_earliest_launch_s=c, min_intercept_altitude_m=min_alt)
     out = dict(missile=missile, launch_latitude_deg=launch[0], launch_longitude_deg=launch[1],

@@ -93,6 +93,7 @@ PARAMETER_FLAGS = {
     "sensors": "--radars", "radar": "--radar", "missile": "--missile",
     "interceptor": "--interceptor", "interceptor_speed_mps": "--interceptor-speed-mps",
     "commit_delay_s": "--commit-delay-s", "activation_delay_s": "--activation-delay-s",
+    "earliest_launch_after_threat_s": "--commit-delay-s",
 }
 
 
