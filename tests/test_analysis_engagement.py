@@ -70,7 +70,37 @@ def test_footprint_on_a_few_aimpoints():
     late = footprint(SEM, "icbm-liquid-10000", interceptor="gbi2-7.7", aimpoints=(la, lo),
                      region=(-80.0, 35.0, 10.0, 62.0), earliest_launch_after_threat_s=700.0, settings=COARSE)
     assert not np.any(late.defended & ~fp.defended) and np.all(late.shots <= fp.shots)
-    fp.figure()
+    _check_footprint_map(fp, (-80.0, 35.0, 10.0, 62.0))
+
+
+def _check_footprint_map(fp, region):
+    """The map is cropped to the region and its aimpoints (Oslo, 10.75 E, lies just outside this region) with a
+    margin of 5 % of the span, at least 1 deg (here 4.5 and 1.35 deg), every aimpoint inside the frame; one legend
+    entry per distinct shot count of the reachable aimpoints, each in its own colour, and no colour bar."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    fig = fp.figure()
+    try:
+        ax = fig.axes[0]
+        lon0, lon1 = min(region[0], fp.longitude_deg.min()), max(region[2], fp.longitude_deg.max())
+        lat0, lat1 = min(region[1], fp.latitude_deg.min()), max(region[3], fp.latitude_deg.max())
+        mx, my = max(1.0, 0.05 * (lon1 - lon0)), max(1.0, 0.05 * (lat1 - lat0))
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        assert lon0 - mx - 1e-9 <= x0 <= lon0 and lon1 <= x1 <= lon1 + mx + 1e-9
+        assert lat0 - my - 1e-9 <= y0 <= lat0 and lat1 <= y1 <= lat1 + my + 1e-9
+        assert x1 - x0 < 0.3 * 360 and y1 - y0 < 0.3 * 180   # not the whole world
+        assert not fig.axes[1:], "no colour bar"
+        leg = ax.get_legend()
+        labels = [t.get_text() for t in leg.get_texts()]
+        counts = sorted(set(fp.shots[fp.reachable].tolist()))
+        shot_labels = [t for t in labels if "shot" in t]
+        assert [int(t.split()[0]) for t in shot_labels] == counts
+        colours = {to_hex(h.get_facecolor()[0]) for h, t in zip(leg.legend_handles, labels, strict=True)
+                   if "shot" in t}
+        assert len(colours) == len(counts)
+    finally:
+        plt.close(fig)
 
 
 def test_footprint_grows_with_interceptor_speed():

@@ -31,6 +31,9 @@ SCENARIO_CORPUS = [
     (("peak_power_kw: 100", "duty_cycle: 2"), "fraction", 4),
     (("target: berlin", "target: semnan"), "threats[0].target", 8),
     (("target: berlin", "target: '35.3,53.9'"), "at least 50 km", 8),
+    # Semnan-Washington is about 10,000 km; a Shahab-3 reaches about 1,300 km (docs/sources.md)
+    (("missile: irbm-3700, launch: semnan, target: berlin", "missile: shahab-3, launch: semnan, target: washington"),
+     "beyond the reach of shahab-3", 8),
     (("name: t\n", "name: t\nseed: 18446744073709551616\n"), "seed", 2),
     (("name: t\n", "name: t\nname: u\n"), "appears twice", 2),
     (("launch: semnan", "launch: semnan, launch_time_s: .inf"), "finite", 8),
@@ -65,6 +68,18 @@ def test_scenario_corpus(change, words, line, tmp_path, capsys):
     code, err = _validate(tmp_path, capsys, text)
     assert code == 2 and words in err, err
     assert f"s.yaml:{line}:" in err, err
+
+
+def test_out_of_reach_target_is_positioned(tmp_path, capsys):
+    """The reach check ``run`` fails on is made by ``validate``: the problem names ``threats[1].target`` at its
+    line; aimed at Baghdad (about 900 km) the same raid is valid."""
+    text = BASE + "  - {name: b, missile: shahab-3, launch: semnan, target: washington}\n"
+    code, err = _validate(tmp_path, capsys, text)
+    assert code == 2, err
+    (line,) = [ln for ln in err.splitlines() if "beyond the reach" in ln]
+    assert "s.yaml:9:" in line and "threats[1].target" in line and "'washington'" in err, err
+    assert "threats[0]" not in err, err
+    assert _validate(tmp_path, capsys, text.replace("target: washington", "target: '33.31,44.36'"))[0] == 0
 
 
 @pytest.mark.parametrize(("text", "words"), [

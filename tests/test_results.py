@@ -115,6 +115,26 @@ def test_tables_equal_the_database_of_bmdsim_run(result, tmp_path):
     assert json.loads((d / "summary.json").read_text())["intercepted"] == result.summary()["intercepted"]
 
 
+def test_coverage_legend_outside_the_map(result):
+    """The coverage map's legend (one entry per radar and altitude) lies wholly outside the axes' data area, so it
+    covers no site and no ring (it covered Thule in the upper-left corner), and inside the figure."""
+    import matplotlib.pyplot as plt
+
+    from bmdsim.report.maps import coverage_figure
+
+    assert result.coverage
+    fig = coverage_figure(result)
+    try:
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        leg, data = ax.get_legend().get_window_extent(), ax.get_window_extent()
+        assert not leg.overlaps(data), (leg, data)
+        assert fig.bbox.contains(leg.x0, leg.y0) and fig.bbox.contains(leg.x1, leg.y1)
+        assert len(ax.get_legend().get_texts()) == len(result.coverage)
+    finally:
+        plt.close(fig)
+
+
 def test_repr_and_plots(result):
     import matplotlib
 

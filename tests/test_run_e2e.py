@@ -148,6 +148,24 @@ def test_report_sections(out):
     assert "src=\"http" not in html and "<script" not in html   # self-contained
 
 
+def test_report_timings_table(out):
+    """The footer's step timings are a table of seconds rounded to 0.1 s, one row per step of the database's
+    ``run.timings_json`` and a total, not a Python dict."""
+    import re
+
+    html = (out / "report.html").read_text()
+    assert "{'" not in html and "{&#x27;" not in html
+    (timings_json,) = duckdb.connect(str(out / "results.duckdb"), read_only=True).execute(
+        "SELECT timings_json FROM run").fetchone()
+    timings = json.loads(timings_json)
+    table = html.split("Step timings:", 1)[1].split("</table>", 1)[0]
+    rows = dict(re.findall(r"<tr><td>(?:<b>)?([^<]+)(?:</b>)?</td><td>(?:<b>)?([\d,.]+)", table))
+    assert set(rows) == {*timings, "total"}
+    for k, v in timings.items():
+        assert abs(float(rows[k].replace(",", "")) - v) <= 0.05 + 1e-9, k
+    assert abs(float(rows["total"].replace(",", "")) - sum(timings.values())) <= 0.05 + 1e-9
+
+
 def test_czml_kml_geojson_parse(out):
     from czml3 import Document
 

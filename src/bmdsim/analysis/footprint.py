@@ -94,6 +94,8 @@ class Footprint:
     min_intercept_altitude_km: float | None = None
     #: the fly-to-check of a sample of verdicts (None: not run); see the module docstring
     verification: dict | None = None
+    #: the region the aimpoints cover, (lon0, lat0, lon1, lat1) in degrees; the map is cropped to it
+    region_deg: tuple | None = None
 
     @property
     def defended_fraction(self) -> float:
@@ -124,40 +126,68 @@ class Footprint:
                                                  else self.commit_source_index.tolist())}
         return d
 
+    def map_bounds_deg(self) -> tuple[float, float, float, float]:
+        """The map's frame (lon0, lat0, lon1, lat1): the region and the aimpoints, with a margin of 5 % of the
+        span (at least 1 degree) on each side, kept on the globe."""
+        lo = [*self.longitude_deg, *(self.region_deg[0::2] if self.region_deg else ())]
+        la = [*self.latitude_deg, *(self.region_deg[1::2] if self.region_deg else ())]
+        lo0, lo1, la0, la1 = min(lo), max(lo), min(la), max(la)
+        mx, my = max(1.0, 0.05 * (lo1 - lo0)), max(1.0, 0.05 * (la1 - la0))
+        return max(-180.0, lo0 - mx), max(-90.0, la0 - my), min(180.0, lo1 + mx), min(90.0, la1 + my)
+
     def figure(self):
-        """Map of the aimpoints: grey out of the missile's reach, red undefended, blues by shot count."""
+        """Map of the aimpoints, cropped to the region: grey out of the missile's reach, then one colour per
+        shot count (0: red, not defended; 1, 2, ...: darker blues) with one legend entry each."""
         import matplotlib
+        from matplotlib.lines import Line2D
 
         matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
 
+        x0, y0, x1, y1 = self.map_bounds_deg()
         fig, ax = plt.subplots(figsize=(10, 5))
         try:
             import shapely
 
             from bmdsim.airspace import naturalearth
 
-            for poly in shapely.get_parts(naturalearth.land("110m")):
-                x, y = poly.exterior.xy
-                ax.plot(x, y, color="0.5", lw=0.4)
+            land = shapely.clip_by_rect(naturalearth.land("110m"), x0, y0, x1, y1)
+            for poly in shapely.get_parts(land):
+                for ring in (poly.exterior, *poly.interiors) if hasattr(poly, "exterior") else ():
+                    x, y = ring.xy
+                    ax.plot(x, y, color="0.5", lw=0.4)
         except Exception:  # noqa: BLE001 (map outline is decoration)
             pass
-        r, dfd = self.reachable, self.defended
-        ax.scatter(self.longitude_deg[~r], self.latitude_deg[~r], s=6, c="0.85", marker="s", label="out of reach")
-        ax.scatter(self.longitude_deg[r & ~dfd], self.latitude_deg[r & ~dfd], s=6, c="tab:red", marker="s",
-                   label="not defended")
-        sc = ax.scatter(self.longitude_deg[dfd], self.latitude_deg[dfd], s=6, c=self.shots[dfd], cmap="Blues",
-                        vmin=0, vmax=max(3, int(self.shots.max(initial=1))), marker="s")
-        fig.colorbar(sc, ax=ax, label="shoot-look-shoot opportunities")
+        r = self.reachable
+        handles = []
+        if (~r).any():
+            handles.append(ax.scatter(self.longitude_deg[~r], self.latitude_deg[~r], s=6, c="0.85", marker="s",
+                                      label="out of reach"))
+        counts = np.unique(self.shots[r])
+        blues = plt.get_cmap("Blues")(np.linspace(0.4, 1.0, max(1, int((counts > 0).sum()))))
+        for i, k in enumerate(counts):
+            sel = r & (self.shots == k)
+            colour = "tab:red" if k == 0 else blues[i - int(counts[0] == 0)]
+            label = "0 shots (not defended)" if k == 0 else f"{k} shot{'s' if k > 1 else ''}"
+            handles.append(ax.scatter(self.longitude_deg[sel], self.latitude_deg[sel], s=6, color=colour,
+                                      marker="s", label=label))
         s = defenses.get(self.site)
-        ax.plot(s.longitude_deg, s.latitude_deg, "k^", ms=7)
-        ax.plot(self.launch[1], self.launch[0], "r*", ms=10)
+        for lat, lon, style, what in ((s.latitude_deg, s.longitude_deg, "k^", f"site {self.site}"),
+                                      (self.launch[0], self.launch[1], "r*", "launch")):
+            inside = x0 <= lon <= x1 and y0 <= lat <= y1
+            if inside:
+                ax.plot(lon, lat, style, ms=8)
+            handles.append(Line2D([], [], color=style[0], marker=style[1], ls="",
+                                  label=what + ("" if inside else f" ({lat:.1f}, {lon:.1f}: off the map)")))
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect(1.0 / max(0.2, np.cos(np.radians(0.5 * (y0 + y1)))), adjustable="box")
         ax.set_xlabel("longitude (deg)")
         ax.set_ylabel("latitude (deg)")
         ax.set_title(f"{self.missile} from {self.launch[0]:.2f},{self.launch[1]:.2f} vs {self.interceptor} at "
                      f"{self.site}: {100 * self.defended_fraction:.0f} % of reachable aimpoints defended", fontsize=9)
-        ax.legend(loc="lower left", fontsize=7)
-        ax.set_aspect(1.4)
+        ax.legend(handles=handles, title="shoot-look-shoot opportunities", loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), fontsize=7, title_fontsize=7, frameon=False)
         fig.tight_layout()
         return fig
 
@@ -275,7 +305,8 @@ def footprint(launch: tuple[float, float], missile: str, *, site: str = "redziko
                      launch=tuple(launch), site=site, interceptor=v.name, missile=missile, salvo=salvo, pssk=p,
                      commit_time_source=source, timings_s=timings, earliest_launch_t_s=t_commit[:m],
                      commit_source_index=src_idx[:m], commit_sources=sources_all,
-                     min_intercept_altitude_km=min_alt / 1e3, verification=verification)
+                     min_intercept_altitude_km=min_alt / 1e3, verification=verification,
+                     region_deg=tuple(float(x) for x in region))
 
 
 def _own_commits(th, ok, site: str, seed: int):

@@ -218,11 +218,15 @@ def _miss_components(f: Flights, tlat, tlon, track_az):
     return d * np.cos(ang), d * np.sin(ang), d
 
 
+def max_range_m(vehicle: Vehicle) -> float:
+    """The longest ground range (m) in ``vehicle``'s range table (non-rotating Earth), as messages quote it."""
+    return float(np.nanmax(range_table(vehicle)[1]))
+
+
 def within_reach(vehicle: Vehicle, dist_m) -> np.ndarray:
     """Which ground ranges (m) the targeting will try for ``vehicle`` (up to 2 % beyond its non-rotating maximum
     range, which the turning Earth can add); longer ones raise :class:`UnreachableError` in :func:`solve`."""
-    _, r, _ = range_table(vehicle)
-    return np.asarray(dist_m, dtype=float) <= np.nanmax(r) * 1.02
+    return np.asarray(dist_m, dtype=float) <= max_range_m(vehicle) * 1.02
 
 
 def _initial_guess(vehicle, dist, profile, apogee_m, gamma_deg=None):

@@ -65,6 +65,15 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
     return f"<table><tr>{h}</tr>{body}</table>"
 
 
+def _timings(timings_s: dict[str, float]) -> str:
+    """The run's step timings as a small table of seconds (rounded to 0.1 s) with their total."""
+    if not timings_s:
+        return ""
+    rows = [[_e(k), _n(v, "{:,.1f}")] for k, v in timings_s.items()]
+    rows.append(["<b>total</b>", f"<b>{_n(sum(timings_s.values()), '{:,.1f}')}</b>"])
+    return '<p>Step timings:</p>' + _table(["step", "seconds"], rows)
+
+
 def _img(png: bytes | None, alt: str) -> str:
     if not png:
         return ""
@@ -431,7 +440,7 @@ def render_report(result: RunResult, *, files: list[str] | None = None,
             f"<p>Written beside this report:</p><ul>{flist}</ul>"
             "<p>Query the database with SQL, e.g. <code>duckdb results.duckdb \"SELECT * FROM decision_times\""
             "</code>; its tables are documented in docs/database.md.</p>"
-            f"<p>Step timings (s): {_e(result.timings_s)}</p>"
+            + _timings(result.timings_s) +
             f"<details><summary>The scenario file</summary><pre>{_e(scenario_text)}</pre></details>")
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>bmdsim: {_e(s.name)}</title>"
             f"<style>{_CSS}</style></head><body>{head}{sections}{tail}</body></html>")

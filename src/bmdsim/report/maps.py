@@ -15,7 +15,8 @@ import shapely
 
 from bmdsim.scenario.run import RunResult
 
-__all__ = ["overview_map", "coverage_map", "timeline_chart", "pip_chart", "aircraft_map", "fig_png"]
+__all__ = ["overview_map", "coverage_map", "coverage_figure", "timeline_chart", "pip_chart", "aircraft_map",
+           "fig_png"]
 
 _LAND = "#ece8dc"
 _EDGE = "#8a8a8a"
@@ -203,11 +204,16 @@ def overview_map(result: RunResult) -> bytes:
 
 
 def coverage_map(result: RunResult) -> bytes:
-    """Each radar's coverage per analysis altitude (a target of the analysis RCS is detected inside)."""
+    """Each radar's coverage per analysis altitude (a target of the analysis RCS is detected inside), as PNG."""
+    return fig_png(coverage_figure(result))
+
+
+def coverage_figure(result: RunResult):
+    """The figure of :func:`coverage_map`; its legend sits right of the map so it covers no site or ring."""
     plt = _plt()
     bounds = (-40.0, 20.0, 80.0, 90.0)
     proj = _Proj(55.0, 15.0)
-    fig, ax = _base_map(plt, proj, bounds, (9, 7))
+    fig, ax = _base_map(plt, proj, bounds, (9.5, 7))
     styles = ["-", "--", ":", "-."]
     colors = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00"]
     radars = sorted({r.sensor for r in result.coverage})
@@ -236,8 +242,10 @@ def coverage_map(result: RunResult) -> bytes:
         ax.plot(x, y, color=_color(result, t.name), lw=0.6, alpha=0.6, zorder=4)
     rcs = result.coverage[0].rcs_m2 if result.coverage else float("nan")
     _frame(ax, xs, ys, f"Radar coverage of a {rcs:g} m$^2$ target, by target altitude", 500.0)
-    ax.legend(loc="upper left", fontsize=6.5, framealpha=0.9)
-    return fig_png(fig)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=6.5, frameon=False)
+    ax.set_anchor("W")   # the map to the left, the legend beside it
+    fig.tight_layout()
+    return fig
 
 
 def timeline_chart(result: RunResult) -> bytes:

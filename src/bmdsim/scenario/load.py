@@ -272,11 +272,12 @@ def _duplicate_keys(source: str, root) -> list[Problem]:
 
 def _runtime_problems(scn: Scenario, base_dir: Path | None):
     """The checks ``run`` would otherwise fail on, made here so ``validate`` finds them: a raid's launch point
-    equal to its target, aircraft home countries that are not known, track files that hold no usable rows.
+    equal to its target, a target beyond the missile's reach, aircraft home countries that are not known, track
+    files that hold no usable rows.
     Yields ``(loc, value, message)``."""
     from bmdsim.core import geodesy
-    from bmdsim.flight import sites
-    from bmdsim.flight.targeting import MIN_RANGE_M
+    from bmdsim.flight import catalog, sites
+    from bmdsim.flight.targeting import MIN_RANGE_M, max_range_m, within_reach
 
     local = {s.name: (s.latitude_deg, s.longitude_deg) for s in scn.sites}
 
@@ -290,6 +291,11 @@ def _runtime_problems(scn: Scenario, base_dir: Path | None):
             yield ("threats", i, "target"), r.target, (f"the target lies {float(d) / 1e3:.1f} km from the launch "
                                                        f"point; give a target at least {MIN_RANGE_M / 1e3:.0f} km "
                                                        "away")
+        elif not bool(within_reach(v := catalog.get(r.missile), float(d))):
+            yield ("threats", i, "target"), r.target, (f"the target lies {float(d) / 1e3:.0f} km from the launch "
+                                                       f"point, beyond the reach of {r.missile} (about "
+                                                       f"{max_range_m(v) / 1e3:.0f} km); choose a closer target "
+                                                       "or a longer-range missile")
     air_space = None
     for i, a in enumerate(scn.aircraft):
         if a.home_countries:
