@@ -192,6 +192,7 @@ class Footprint:
         return fig
 
 
+# long: one grid end to end (fly the aimpoints, fan windows, commit times, kill probabilities); to be split
 def footprint(launch: tuple[float, float], missile: str, *, site: str = "redzikowo", interceptor: str | None = None,
               interceptor_speed_mps: float | None = None, grid_deg: float = 2.0, region=None,
               aimpoints: tuple[np.ndarray, np.ndarray] | None = None, earliest_launch_after_threat_s=None,

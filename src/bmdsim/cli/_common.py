@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from bmdsim.core.checks import check_latitude, check_longitude, wrap_longitude
 from bmdsim.core.jsonable import clean
 from bmdsim.errors import InputError
 
@@ -30,14 +31,12 @@ def parse_latlon(field: str, text: str) -> tuple[float, float]:
         raise InputError(field, text, "give latitude and longitude in degrees as LAT,LON, e.g. 35.23,53.92")\
             from None
     check_lat(field, lat)
-    if not math.isfinite(lon) or not -360.0 <= lon <= 360.0:
-        raise InputError(field, text, "longitude must lie between -180 and 180 degrees")
-    return lat, lon if -180.0 <= lon <= 180.0 else (lon + 180.0) % 360.0 - 180.0
+    check_longitude(field, lon, max_abs_deg=360.0, value=text)
+    return lat, lon if -180.0 <= lon <= 180.0 else float(wrap_longitude(lon))
 
 
 def check_lat(field: str, lat: float) -> None:
-    if not math.isfinite(lat) or not -90.0 <= lat <= 90.0:
-        raise InputError(field, lat, "latitude must lie between -90 and 90 degrees")
+    check_latitude(field, lat)
 
 
 def _default(o):

@@ -59,15 +59,13 @@ def engage(scn: Scenario, flown: FlownThreats, dets: list[SensorDetection], rng,
     from bmdsim.engagement import defenses
     from bmdsim.engagement.battle import Raid, fight
     from bmdsim.engagement.doctrine import Doctrine
-    from bmdsim.engagement.firecontrol import Threats, windows
+    from bmdsim.engagement.firecontrol import windows
 
     threats = flown.threats
     sites_ = defense_sites(scn, unavailable, "engagements")
     if not sites_ or not threats:
         return None, None, None
-    order = [flown.where[t.name] for t in threats]
-    th = Threats(**{k: np.concatenate([getattr(flown.flights[g], k)[[j]] for g, j in order])
-                    for k in ("t_s", "r_ecef", "v_ecef", "t_launch_s", "t_burnout_s", "t_impact_s")})
+    th = flown.fire_control()
     t_track, who = _first_radar_tracks(threats, dets)
     first_launch = min(t.launch_t_s for t in threats)
     rngs = rng.spawn(len(sites_))

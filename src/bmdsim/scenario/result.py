@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 
 from bmdsim.analysis.engage import Battle, Engagement, Outcome
-from bmdsim.analysis.observe import Truth, UnseenFlight
+from bmdsim.analysis.flown import Truth, Truths
+from bmdsim.analysis.observe import UnseenFlight
 from bmdsim.analysis.reach import ChaseRow, FootprintAnalysis, FootprintCell, FootprintCity, FootprintSummary
 from bmdsim.analysis.sharing import SharedFeed, SharedFeedPip, SharedFeedSensor
 from bmdsim.analysis.timeline import DecisionTime
 from bmdsim.core.records import as_rows, bigint, columns, flag, integer, real, table, table_name, text
-from bmdsim.flight.fly import Flights
 from bmdsim.scenario.aircraft import AircraftResult, AirspaceEvent
 from bmdsim.scenario.flights import ThreatFlight, TrajectorySample, trajectory_rows
 from bmdsim.scenario.schema import Scenario
@@ -152,7 +152,7 @@ class RunResult:
 
     scenario: Scenario
     threats: list[ThreatFlight]
-    flights: dict[str, Flights]      # per missile/profile, rows in the order of that group's threats
+    flights: Truths                  # the flown threats, the one record (row i: threats[i])
     truths: dict[str, Truth]         # per threat: the dense flown truth the sensors saw
     #: stored trajectory per threat: ``(t_s, latitude_deg, longitude_deg, altitude_m)`` arrays
     trajectories: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]

@@ -87,7 +87,7 @@ def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, 
     if a.footprint.enabled and scn.interceptor_sites:
         footprint = defense.footprints(scn, progress, unavailable)
     lap("footprint")
-    return RunResult(scenario=scn, threats=threats, flights=flown.flights, truths=flown.truths,
+    return RunResult(scenario=scn, threats=threats, flights=flown.record, truths=flown.truths,
                      trajectories=trajectories, sensors=sensor_info, detections=sensed.detections,
                      tracks=sensed.tracks, coverage=rings, unseen=sensed.unseen, decision=decision,
                      sharing=shared.feeds, sharing_sensors=shared.sensors, sharing_pips=shared.pips,

@@ -219,9 +219,9 @@ def sense(threats, truths, sensors, sensor_info, rng, progress) -> Sensing:
         observations[t.name] = obs
         for info, d in zip(sensor_info, obs.detections, strict=True):
             dets.append(SensorDetection(
-                threat=t.name, sensor=info.name, kind=info.kind, first_visible_t_s=float(d.t_first_visible_s),
-                cue_t_s=float(d.t_cue_s), first_detection_t_s=float(d.t_first_detection_s),
-                track_t_s=float(d.t_track_s), report_t_s=float(d.t_report_s), looks=int(d.t_look_s.size),
+                threat=t.name, sensor=info.name, kind=info.kind, first_visible_t_s=float(d.first_visible_t_s),
+                cue_t_s=float(d.cue_t_s), first_detection_t_s=float(d.first_detection_t_s),
+                track_t_s=float(d.track_t_s), report_t_s=float(d.report_t_s), looks=int(d.look_t_s.size),
                 hits=int(np.count_nonzero(d.detected)), measurements=d.measurements))
         tr = obs.track
         if tr is not None:
