@@ -242,7 +242,7 @@ def test_unseen_ground_range(flight):
     assert 0.0 < big.ground_range_m <= small.ground_range_m < small.total_ground_range_m
     # just before the first-seen time the radar cannot detect, just after it can
     for dt, ok in ((-0.01, False), (0.01, True)):
-        p, _ = interpolate_state(t, r, v, [small.t_first_seen_s + dt])
+        p, _ = interpolate_state(t, r, v, [small.first_seen_t_s + dt])
         assert bool(brdy.coverable(brdy.geometry(p), 0.01)[0]) is ok
     both = coverage.unseen_ground_range([brdy, catalog.radar("gabala")], t, r, v, rcs_m2=0.01)
     assert both.ground_range_m <= small.ground_range_m

@@ -207,14 +207,14 @@ def unseen_flight(obs: ThreatObservation, threat: str | None = None) -> UnseenFl
         r, _ = detection.interpolate_state(truth.t_s, truth.r_ecef, truth.v_ecef, [t_det])
         alt_km = float(frames.ecef_to_geodetic(r)[2][0]) / 1e3
     u = obs.unseen
-    seen = u is not None and math.isfinite(u.t_first_seen_s)
+    seen = u is not None and math.isfinite(u.first_seen_t_s)
     return UnseenFlight(
         threat=threat or obs.object_id, first_detection_radar=who, first_detection_t_s=float(t_det),
         first_detection_after_launch_s=float(t_det - truth.t_launch_s),
         unseen_ground_range_km=_range_at(truth, t_det), first_detection_altitude_km=alt_km,
         total_ground_range_km=_range_at(truth, float(truth.t_s[-1])),
         first_detectable_radar=(u.radar or None) if seen else None,
-        first_detectable_t_s=float(u.t_first_seen_s) if seen else math.nan,
+        first_detectable_t_s=float(u.first_seen_t_s) if seen else math.nan,
         undetectable_ground_range_km=float(u.ground_range_km) if seen else math.nan)
 
 
@@ -264,7 +264,7 @@ def observe_threat(truth: Truth, sensors=None, *, rng: np.random.Generator, rcs_
         if isinstance(s, Radar):
             u = coverage.unseen_ground_range([s], truth.t_s, truth.r_ecef, truth.v_ecef, rcs_m2=rcs_m2,
                                              launch_latitude_deg=lat0, launch_longitude_deg=lon0)
-            unseen = u.ground_range_km if math.isfinite(u.t_first_seen_s) else math.nan
+            unseen = u.ground_range_km if math.isfinite(u.first_seen_t_s) else math.nan
         else:
             unseen = _range_at(truth, d.first_visible_t_s)
         summaries.append(SensorSummary(
@@ -347,8 +347,8 @@ def _timeline(obs: ThreatObservation, view: ObserverView | None) -> tuple[dict, 
             ev.append((s.report_t_s, "launch report", s.name))
         elif math.isfinite(s.cue_t_s):
             ev.append((s.cue_t_s, "cued", s.name))
-    if obs.unseen is not None and math.isfinite(obs.unseen.t_first_seen_s):
-        ev.append((obs.unseen.t_first_seen_s, "first radar could detect", obs.unseen.radar))
+    if obs.unseen is not None and math.isfinite(obs.unseen.first_seen_t_s):
+        ev.append((obs.unseen.first_seen_t_s, "first radar could detect", obs.unseen.radar))
     if obs.pip_t_s.size:
         ev.append((float(obs.pip_t_s[0]), "first predicted impact point", None))
         for km in MILESTONES_KM:
@@ -448,8 +448,9 @@ class VisibilityRow:
     """How much of one flight one radar could see (capability: visible, track dwell at the design SNR for
     ``rcs_m2``, cued radars assumed cued), at the resolution of the truth samples (``dt_s``).
 
-    ``first_seen_t_s``/``last_seen_t_s`` after launch; ``seen_time_s`` the time within that span it could
-    detect the object (gaps excluded); ground ranges from launch to the first and the last seen sub-point.
+    ``first_seen_after_launch_s``/``last_seen_after_launch_s``: s after launch; ``seen_time_s`` the time within
+    that span it could detect the object (gaps excluded); ground ranges from launch to the first and the last seen
+    sub-point.
     """
 
     field: str
@@ -457,8 +458,8 @@ class VisibilityRow:
     radar: str
     time_of_flight_s: float
     total_ground_range_km: float
-    first_seen_t_s: float
-    last_seen_t_s: float
+    first_seen_after_launch_s: float
+    last_seen_after_launch_s: float
     seen_time_s: float
     first_seen_ground_range_km: float
     last_seen_ground_range_km: float
@@ -510,12 +511,13 @@ def russian_icbm_visibility(radars=("brdy", "fylingdales", "thule"), fields=None
             idx = np.flatnonzero(cov)
             if idx.size:
                 i0, i1 = int(idx[0]), int(idx[-1])
-                row = dict(first_seen_t_s=tr.t_s[i0] - tr.t_launch_s, last_seen_t_s=tr.t_s[i1] - tr.t_launch_s,
+                row = dict(first_seen_after_launch_s=tr.t_s[i0] - tr.t_launch_s,
+                           last_seen_after_launch_s=tr.t_s[i1] - tr.t_launch_s,
                            seen_time_s=float(np.sum(dt[idx[idx < tr.t_s.size - 1]])),
                            first_seen_ground_range_km=float(gr[i0]), last_seen_ground_range_km=float(gr[i1]),
                            first_seen_altitude_km=float(h[i0]) / 1e3)
             else:
-                row = dict(first_seen_t_s=math.nan, last_seen_t_s=math.nan, seen_time_s=0.0,
+                row = dict(first_seen_after_launch_s=math.nan, last_seen_after_launch_s=math.nan, seen_time_s=0.0,
                            first_seen_ground_range_km=math.nan, last_seen_ground_range_km=math.nan,
                            first_seen_altitude_km=math.nan)
             rows.append(VisibilityRow(field=fname, target=tname, radar=r.name,

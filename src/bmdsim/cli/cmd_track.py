@@ -196,7 +196,8 @@ def register(app: typer.Typer) -> None:
             seen = [r for r in mine if r.seen_time_s > 0]
             summary[n] = {"flights": len(mine), "flights_seen": len(seen),
                           "mean_seen_fraction": float(np.mean([r.seen_fraction for r in mine])) if mine else None,
-                          "mean_first_seen_t_s": float(np.mean([r.first_seen_t_s for r in seen])) if seen else None}
+                          "mean_first_seen_after_launch_s": float(np.mean([r.first_seen_after_launch_s
+                                                                           for r in seen])) if seen else None}
         out["summary"] = summary
         if json_out:
             echo_json(out)
@@ -207,7 +208,8 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             d = r.as_dict()
             typer.echo(f"{r.field:<14}{r.target:<12}{r.radar:<22}{r.time_of_flight_s:7.0f}"
-                       f"{_fmt(r.first_seen_t_s):>12}{_fmt(r.last_seen_t_s):>7}{r.seen_time_s:8.0f}"
+                       f"{_fmt(r.first_seen_after_launch_s):>12}{_fmt(r.last_seen_after_launch_s):>7}"
+                       f"{r.seen_time_s:8.0f}"
                        f"{100 * r.seen_fraction:5.0f}{_fmt(r.first_seen_ground_range_km):>10}"
                        f"{_fmt(d['seen_ground_range_km']):>9}")
 
