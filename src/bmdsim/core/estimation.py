@@ -52,7 +52,7 @@ import numpy as np
 
 from bmdsim.core import atmosphere, frames, gravity
 from bmdsim.core.constants import GM_EARTH_M3_S2, OMEGA_EARTH_RAD_S
-from bmdsim.core.gravity import acceleration
+from bmdsim.core.gravity import acceleration_compiled as acceleration
 
 __all__ = [
     "gravity_gradient",
