@@ -165,3 +165,29 @@ def test_chase_and_engagement_agree_on_the_same_threat(runs):
         assert row.commit_time_source.startswith("run's reported tracks")
     o = tb["outcomes"].set_index("threat")
     assert all(o.loc[t].commit_source.startswith("run's reported tracks") for t in ch.threat)
+
+
+def test_fire_control_uses_the_scenario_sensors_where_they_stand():
+    """The site's sensor timeline takes the scenario's instance of each of its catalog sensors (its position and
+    overrides), and the catalog's for the others."""
+    from bmdsim.scenario.defense import fire_control, fire_control_sensors
+
+    scn = _scenario(MOVED)
+    scn = scn.model_copy(update={"sensors": [*scn.sensors[:2], scn.sensors[2].model_copy(
+        update={"latitude_deg": 52.0, "longitude_deg": 21.0})]})
+    d = fire_control(scn, scn.interceptor_sites[0])
+    assert (d.latitude_deg, d.longitude_deg) == MOVED and d.sensors == defenses.get("redzikowo").sensors
+    got = fire_control_sensors(scn, d)
+    assert len(got) == len(d.sensors)
+    by = dict(zip(d.sensors, got, strict=True))
+    assert (by["brdy"].latitude_deg, by["brdy"].longitude_deg) == (52.0, 21.0) and by["brdy"].name == "brdy"
+    thule = sites.get("thule")
+    assert by["thule"].latitude_deg == pytest.approx(thule.latitude_deg, abs=0.05)
+
+
+def test_validate_accepts_a_moved_defense_site(tmp_path, capsys):
+    from bmdsim.cli import main
+
+    f = tmp_path / "s.yaml"
+    f.write_text(BASE + f"sites: [{{name: redzikowo, latitude_deg: {MOVED[0]}, longitude_deg: {MOVED[1]}}}]\n")
+    assert main(["validate", str(f)]) == 0, capsys.readouterr().err

@@ -78,7 +78,7 @@ def _print(d: dict) -> None:
             for r in rows:
                 typer.echo("  " + "  ".join(x.rjust(w) for x, w in zip(r, width, strict=True)))
         else:
-            typer.echo(f"{k:>32}: {_fmt(v)}")
+            typer.echo(f"{k:>34}: {_fmt(v)}")
     cc = d.get("commit_curve")
     if cc:
         typer.echo(f"threshold against commit time (chase's commit {cc['chase_commit_t_s']:.0f} s: "
