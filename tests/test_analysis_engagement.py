@@ -55,8 +55,14 @@ def test_chase_curve_is_monotone_in_speed():
 def test_footprint_on_a_few_aimpoints():
     la = np.array([51.51, 48.86, 40.71, 59.91, 40.0])
     lo = np.array([-0.13, 2.35, -74.01, 10.75, -30.0])     # the last one is in the Atlantic: still an aimpoint
+    calls = []
     fp = footprint(SEM, "icbm-liquid-10000", interceptor="gbi2-7.7", aimpoints=(la, lo),
-                   region=(-80.0, 35.0, 10.0, 62.0), earliest_launch_after_threat_s=300.0, settings=COARSE)
+                   region=(-80.0, 35.0, 10.0, 62.0), earliest_launch_after_threat_s=300.0, settings=COARSE,
+                   progress=lambda *a: calls.append(a))
+    # the CLI's progress bars: every step ends at its total (the aimpoints and the cities in the region)
+    last = {step: (done, total) for step, done, total in calls}
+    assert last and all(done == total for done, total in last.values()), last
+    assert all(total == 5 + len(fp.cities) for _, total in last.values())
     d = fp.to_dict()
     assert d["cells"] == 5 and 0.0 <= d["defended_fraction"] <= 1.0
     assert fp.reachable.all()

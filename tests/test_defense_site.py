@@ -191,3 +191,16 @@ def test_validate_accepts_a_moved_defense_site(tmp_path, capsys):
     f = tmp_path / "s.yaml"
     f.write_text(BASE + f"sites: [{{name: redzikowo, latitude_deg: {MOVED[0]}, longitude_deg: {MOVED[1]}}}]\n")
     assert main(["validate", str(f)]) == 0, capsys.readouterr().err
+
+
+def test_speed_search_progress_knows_its_total_once_the_grid_is_done():
+    from bmdsim.analysis.chase import engaging_intervals
+
+    calls = []
+    iv = engaging_intervals(lambda x: 3.0 <= x <= 5.0 or x >= 8.2, [1.0, 2.0, 4.0, 6.0, 9.0, 10.0], tol=0.01,
+                            progress=lambda k, n: calls.append((k, n)))
+    assert iv == [[3.0, 5.0], [8.203125, 10.0]]
+    grid_part, rest = calls[:6], calls[6:]
+    assert grid_part == [(k, 6) for k in range(1, 7)]
+    assert rest and {n for _, n in rest} == {rest[-1][1]} and rest[-1][0] == rest[-1][1]
+    assert [k for k, _ in rest] == list(range(7, rest[-1][1] + 1))
