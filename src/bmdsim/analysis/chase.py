@@ -421,16 +421,20 @@ def chase_threat(th: Threats, *, missile: str, launch: tuple[float, float], targ
                  interceptor_speed_mps: float | None = None, timeline: SensorTimeline | None = None,
                  earliest_launch_after_threat_s: float | None = None, min_intercept_altitude_m: float | None = None,
                  threshold: bool = True, settings: FanSettings | None = None, seed: int = 2007,
-                 speed_grid_mps=SPEED_GRID_MPS, sensors=None, track=None, progress=None) -> ChaseResult:
+                 speed_grid_mps=SPEED_GRID_MPS, sensors=None, track=None, bounds: bool = True,
+                 progress=None) -> ChaseResult:
     """Chase threat 0 of ``th``, already flown with dense output (``missile`` aimed from ``launch`` at
     ``target``, (lat, lon) degrees, named for the result); no threat is flown here.
 
     The commit: ``timeline`` (row 0 of a :class:`~bmdsim.analysis.engage.SensorTimeline` already made, e.g. from
     a run's reported tracks with :func:`~bmdsim.analysis.engage.commit_timeline`), else
     ``earliest_launch_after_threat_s``, else the sensor timeline drawn here through ``sensors`` with ``seed``.
-    ``track``: the fused radar track for the handover accuracy (default: drawn like the sensor timeline). The
-    other arguments as :func:`chase`."""
+    ``track``: the fused radar track for the handover accuracy (default: drawn like the sensor timeline).
+    ``bounds=False`` skips the ideal (Lambert) bounds (``ideal_*`` None; needs ``threshold=False``, whose commit
+    curve shows them). The other arguments as :func:`chase`."""
     progress = progress or (lambda *_: None)
+    if threshold and not bounds:
+        raise InputError("bounds", bounds, "the threshold's commit curve shows the ideal bound: keep bounds=True")
     d = defense_of(site)
     v = interceptor_for(interceptor, interceptor_speed_mps, site=d)
     min_alt = d.min_intercept_altitude_m if min_intercept_altitude_m is None else float(min_intercept_altitude_m)
@@ -492,15 +496,17 @@ def chase_threat(th: Threats, *, missile: str, launch: tuple[float, float], targ
                    handover_sigma_m=float(np.sqrt(np.linalg.eigvalsh(cov)[-1])), handover_source=handover_source)
     out.update(geo)
     progress(step, 1, 3)
-    max_tof = fan.settings.max_flight_time_s
-    bound = ideal_speed(th, d, c, min_intercept_altitude_m=min_alt, max_flight_time_s=max_tof,
-                        t_first_launch_s=float(th.t_burnout_s[0]))
-    delay = float(v.burn_time_s)
-    delayed = ideal_speed(th, d, c, min_intercept_altitude_m=min_alt, max_flight_time_s=max_tof,
-                          burn_delay_s=delay)
-    progress(step, 2, 3)
-    out.update(ideal_speed_mps=bound.speed_mps, ideal_speed_delayed_mps=delayed.speed_mps,
-               ideal_burn_delay_s=delay, tracking_sensor=tracking, min_burnout_speed_mps=None)
+    out.update(tracking_sensor=tracking, min_burnout_speed_mps=None)
+    if bounds:
+        max_tof = fan.settings.max_flight_time_s
+        bound = ideal_speed(th, d, c, min_intercept_altitude_m=min_alt, max_flight_time_s=max_tof,
+                            t_first_launch_s=float(th.t_burnout_s[0]))
+        delay = float(v.burn_time_s)
+        delayed = ideal_speed(th, d, c, min_intercept_altitude_m=min_alt, max_flight_time_s=max_tof,
+                              burn_delay_s=delay)
+        progress(step, 2, 3)
+        out.update(ideal_speed_mps=bound.speed_mps, ideal_speed_delayed_mps=delayed.speed_mps,
+                   ideal_burn_delay_s=delay)
     progress(step, 3, 3)
     if threshold:
         search = speed_search(th, d, c, min_intercept_altitude_m=min_alt, settings=settings,

@@ -70,7 +70,7 @@ def fire_control_sensors(scn: Scenario, d) -> list:
     mine = {}
     for obj, si in zip(built, info, strict=True):
         mine.setdefault(si.catalog if si.kind == "infrared" else key(si.catalog), obj)
-    return [mine.get(key(n)) or sc.sensor(n) for n in d.sensors]
+    return [mine[key(n)] if key(n) in mine else sc.sensor(n) for n in d.sensors]
 
 
 def flown_threats(flown: FlownThreats, threats: list[ThreatFlight]):
@@ -201,7 +201,8 @@ def engage(scn: Scenario, flown: FlownThreats, dets: list[SensorDetection], rng,
 def chase_rows(scn: Scenario, flown: FlownThreats, sensed: Sensing, progress, unavailable) -> list[ChaseRow]:
     """Which ICBM flights each interceptor variant could reach (capability: the site on alert). Each threat as
     the run flew it, its commit from the run's reported tracks and its handover from the run's fused track, as
-    the engagements (module docstring): no threat is aimed or flown again."""
+    the engagements (module docstring): no threat is aimed or flown again. The rows carry no ideal bounds, so
+    none is computed here (``bmdsim chase`` gives them)."""
     from bmdsim.analysis.chase import chase_threat
     from bmdsim.errors import BmdsimError
 
@@ -225,7 +226,7 @@ def chase_rows(scn: Scenario, flown: FlownThreats, sensed: Sensing, progress, un
                              launch=(t.launch_latitude_deg, t.launch_longitude_deg),
                              target=(t.target_latitude_deg, t.target_longitude_deg), site=fc[site.name],
                              interceptor=v, timeline=_row(commits[site.name], i), threshold=False, seed=scn.seed,
-                             track=obs.track if obs is not None else None)
+                             track=obs.track if obs is not None else None, bounds=False)
         except BmdsimError as exc:
             rows.append(ChaseRow(threat=t.name, site=site.name, variant=v, burnout_speed_mps=nan, engageable=False,
                                  interceptor_launch_after_launch_s=nan, intercept_after_launch_s=nan,
