@@ -58,8 +58,8 @@ class FootprintSummary:
     defended_fraction: float = real("defended share of the reachable cells")
     pssk: float = real("single-shot kill probability")
     salvo: int = integer("interceptors per look")
-    commit_time_source: str = text("how the commit time was set (the footprint draws its own sensor timeline for "
-                                   "sampled aimpoints; the run's engagements use the run's reported tracks)")
+    commit_time_source: str = text("how the commit time was set (each aimpoint's own flight through the site's "
+                                   "sensors; the run's engagements and chase use the run's reported tracks)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,5 +90,9 @@ class ChaseRow:
     intercept_longitude_deg: float = real("")
     closing_speed_mps: float = real("interceptor-threat closing speed at the intercept")
     tail_chase: bool | None = flag("the interceptor closes from behind")
-    commit_time_source: str = text("how the commit time was set")
+    commit_time_source: str = text("how the commit time was set (in a run: the run's reported tracks, as the "
+                                   "engagements)")
     reason: str = text("why (not)")
+    fan_intercept_after_launch_s: float = real("earliest intercept as the fan table gives it for the same commit "
+                                               "(the engagements' intercept_t_s, from the threat's launch); "
+                                               "intercept_after_launch_s is the flown, refined shot")

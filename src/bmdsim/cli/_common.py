@@ -3,6 +3,7 @@ printing JSON."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -133,3 +134,23 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     ('1 interceptor site', '3 opportunities')
     """
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+@contextlib.contextmanager
+def progress_bars(*, disable: bool = False, width: int = 22):
+    """Progress bars on stderr (stdout stays clean for ``--json``), one per step: yields the
+    ``progress(step, done, total)`` callback that ``bmdsim.run`` and the analyses take; a step's bar appears on
+    its first call. ``disable``: draw nothing."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(f"{{task.description:<{width}}}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), disable=disable) as prog:
+        tasks: dict[str, int] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = prog.add_task(step, total=max(total, 1))
+            prog.update(tasks[step], completed=done, total=max(total, 1))
+
+        yield progress

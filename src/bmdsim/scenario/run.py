@@ -82,7 +82,7 @@ def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, 
                                                        unavailable)
     lap("engagements")
     if a.chase.enabled and scn.interceptor_sites:
-        chase_rows = defense.chase_rows(scn, threats, progress, unavailable)
+        chase_rows = defense.chase_rows(scn, flown, sensed, progress, unavailable)
     lap("chase")
     if a.footprint.enabled and scn.interceptor_sites:
         footprint = defense.footprints(scn, progress, unavailable)

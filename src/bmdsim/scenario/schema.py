@@ -525,33 +525,12 @@ class Scenario(_Strict):
     def threat_names(self) -> list[str]:
         return [r.name or f"threat-{i}" for i, r in enumerate(self.threats)]
 
-    def _moved_defense_sites(self):
-        """A ``sites:`` entry that moves a place an interceptor site stands on: the engagement layer takes each
-        defense's fire control (fly-out fans, sensor timeline) from its catalog place, so the move would change
-        the maps and tables but not the engagements. Refused rather than half-applied."""
-        from bmdsim.core import geodesy
-        from bmdsim.engagement import defenses
-
-        used = {x.site for x in self.interceptor_sites}
-        for i, s in enumerate(self.sites):
-            if s.name not in used or s.name not in defenses.names():
-                continue
-            d = defenses.get(s.name)
-            moved, _ = geodesy.inverse(d.latitude_deg, d.longitude_deg, s.latitude_deg, s.longitude_deg)
-            if float(moved) > 1e3:
-                yield (("sites", i, "name"), s.name,
-                       f"this moves the interceptor site {s.name!r} by {float(moved) / 1e3:,.0f} km, but its fire "
-                       f"control (fly-out fans, sensor timeline) is computed at the catalog place "
-                       f"{d.latitude_deg:.2f},{d.longitude_deg:.2f}, so the engagements would not move with it; "
-                       "moving a defense site is not supported: remove this entry (see `bmdsim sites`)")
-
     def cross_reference_problems(self) -> list[tuple[tuple, object, str]]:
         """Checks across sections: ``(loc, value, message)`` for each problem (empty when consistent)."""
         out = []
         if not self.threats:
             out.append((("threats",), None, "a scenario needs at least one raid; add one under 'threats:', e.g. "
                         "{missile: irbm-3700, launch: semnan, target: berlin}"))
-        out.extend(self._moved_defense_sites())
         labels = [s.label for s in self.sensors]
         for i, s in enumerate(self.sensors):
             if labels.index(s.label) != i:
