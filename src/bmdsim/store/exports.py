@@ -306,8 +306,9 @@ def _field_of_regard_packets(result: RunResult) -> list[dict]:
     return out
 
 
-#: simplification of the drawn territorial airspace (degrees): the drawn boundary lies within this of the
-#: polygons the airspace check tests (0.005 deg of latitude is 0.56 km)
+#: simplification of the drawn territorial airspace (degrees; 0.005 deg of latitude is 0.56 km): the drawn
+#: boundary lies within about this of the polygons the airspace check tests (GEOS keeps a vertex up to some
+#: 10 % beyond it; tests/test_web_scene.py checks 1.2 x)
 TERRITORY_TOLERANCE_DEG = 0.005
 
 

@@ -264,7 +264,7 @@ function showDetails(entity) {
     const threat = name.slice(0, -":pip".length);
     const now = Cesium.JulianDate.secondsDifference(viewer.clock.currentTime, state.epoch);
     const rows = rowsOf("tracks", "threat", threat).filter((r) => r.pip_semi_minor_km !== null);
-    const r = rows.filter((x) => x.t_s <= now).pop() || rows[0];
+    const r = rows.filter((x) => x.t_s <= now + 1e-3).pop() || rows[0];   // 1 ms: the clock's rounding
     if (r) parts.push(table(Object.entries(r).filter(([k]) => k === "t_s" || k === "k" || k.startsWith("pip_"))));
   } else if (kind === "sensor" && obj) {
     const d = JSON.parse(obj.details_json);
