@@ -147,13 +147,18 @@ def test_layer_toggles(played):
             ".filter(e => e.id.startsWith(g + ':')).map(e => e.show)"
     layers = page.eval_on_selector_all("#layers input", "els => els.map(e => e.dataset.layer)")
     # the flown fly-outs, the radar fields of regard and the territorial airspace: each its own layer, off and on
-    for layer in ("interceptor_flight", "field_of_regard", "territorial"):
+    # (in one script: software WebGL redraws the half-sky volumes in seconds after each toggle otherwise)
+    flips = page.evaluate(f"""(() => {{
+        const shown = {shown};
+        return ["interceptor_flight", "field_of_regard", "territorial"].map((g) => {{
+            const box = document.querySelector(`#layers input[data-layer='${{g}}']`);
+            const before = shown(g); box.click(); const off = shown(g); box.click();
+            return [g, before, off, shown(g)];
+        }});
+    }})()""")
+    for layer, before, off, on in flips:
         assert layer in layers
-        assert set(page.evaluate(shown, layer)) == {True}
-        page.eval_on_selector(f"#layers input[data-layer='{layer}']", "el => el.click()")
-        assert set(page.evaluate(shown, layer)) == {False}
-        page.eval_on_selector(f"#layers input[data-layer='{layer}']", "el => el.click()")
-        assert set(page.evaluate(shown, layer)) == {True}
+        assert len(before) > 0 and set(before) == {True} and set(off) == {False} and set(on) == {True}, layer
     for layer in ("track", "observer"):     # they sit on the threat's point: off for the click test below
         assert set(page.evaluate(shown, layer)) == {True}
         page.eval_on_selector(f"#layers input[data-layer='{layer}']", "el => el.click()")
@@ -283,21 +288,28 @@ def test_details_of_the_new_layers_are_the_database_numbers(played, service):
     row = next(t for t in tables if t.get("event") == "closest_to_coast")
     assert float(row["distance_km"]) == ev.distance_km.iloc[0]
     # the PIP at an update: that row of the tracks table
-    r = _db(service, rid, "SELECT * FROM tracks WHERE threat = 'iran-berlin' AND pip_semi_minor_km IS NOT NULL "
-                          "ORDER BY k").iloc[5]
+    pips = _db(service, rid, "SELECT * FROM tracks WHERE threat = 'iran-berlin' AND pip_semi_minor_km IS NOT NULL "
+                             "ORDER BY k")
+    r, r0 = pips.iloc[5], pips.iloc[0]
     shown = _details(page, "track:iran-berlin:pip", float(r.t_s))[0]
     for k in ("pip_semi_major_km", "pip_semi_minor_km", "pip_orientation_deg", "pip_latitude_deg"):
         assert float(shown[k]) == r[k], k
     if SHOTS:
-        page.evaluate("""(() => {
-            const v = window.bmdsimViewer.viewer, st = window.bmdsimViewer.state;
-            v.selectedEntity = undefined;
-            v.clock.currentTime = Cesium.JulianDate.addSeconds(st.epoch, 700, new Cesium.JulianDate());
-            v.camera.setView({destination: Cesium.Cartesian3.fromDegrees(18, 50, 9e6)});
-            v.scene.requestRender();
-        })()""")
-        page.wait_for_timeout(3000)
-        _keep(page, "viewer-layers.png")
+        # the fly-outs, fields of regard and territorial airspace at 700 s; the first PIP ellipse of iran-berlin
+        # (580 x 330 km) over Germany, the defense track's layer on again
+        page.eval_on_selector("#layers input[data-layer='track']", "el => el.checked || el.click()")
+        for t, lon, lat, h, name in ((700.0, 18.0, 50.0, 9e6, "viewer-layers.png"),
+                                     (float(r0.t_s) + 3.0, 13.0, 52.0, 2.5e6, "viewer-pip.png")):
+            page.evaluate("""([t, lon, lat, h]) => {
+                const v = window.bmdsimViewer.viewer, st = window.bmdsimViewer.state;
+                v.selectedEntity = undefined;
+                v.clock.currentTime = Cesium.JulianDate.addSeconds(st.epoch, t, new Cesium.JulianDate());
+                v.camera.setView({destination: Cesium.Cartesian3.fromDegrees(lon, lat, h)});
+            }""", [t, lon, lat, h])
+            for _ in range(10):     # time-varying geometry (the ellipse, the paths) is built over the next frames
+                page.evaluate("window.bmdsimViewer.viewer.scene.requestRender()")
+                page.wait_for_timeout(500)
+            _keep(page, name)
     assert played.console_errors == [] and played.failed == []
 
 

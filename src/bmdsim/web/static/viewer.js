@@ -151,7 +151,8 @@ async function playRun(id) {
   buildLayers(ds);
   viewer.selectedEntity = undefined;
   showDetails(undefined);
-  await viewer.zoomTo(ds);
+  // frame what moves and the sites, not the fields of regard (they reach thousands of km into space)
+  await viewer.zoomTo(ds.entities.values.filter((e) => group(e) !== "field_of_regard"));
   document.body.dataset.run = id;   // the page has played this run
 }
 
