@@ -57,11 +57,11 @@ class ThreatFlight:
         return self.threat
 
 
-@table("trajectories", "Threat and aircraft positions over time (threats every trajectory_step_s, ending at "
-       "impact).")
+@table("trajectories", "Threat, aircraft and interceptor positions over time (threats every trajectory_step_s, "
+       "ending at impact; interceptors every 5 s, ending at the intercept).")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrajectorySample:
-    object_id: str = text("threat:NAME or aircraft:NAME")
+    object_id: str = text("threat:NAME, aircraft:NAME or interceptor:SITE:THREAT:SHOT")
     k: int = integer("sample index")
     t_s: float = real("time")
     latitude_deg: float = real("")

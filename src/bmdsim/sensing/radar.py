@@ -152,6 +152,19 @@ class Radar:
         return (not self.needs_cue) and self.search_frame_s > 0 and self.search_beams > 0
 
     @property
+    def fields_of_regard(self) -> tuple[dict, ...]:
+        """Each face's field of regard in degrees (``boresight_azimuth_deg`` clockwise from north, ``tilt_deg``,
+        ``azimuth_half_width_deg``, ``max_elevation_deg``); the radar's ``min_elevation_rad`` and ``max_range_m``
+        bound all faces. The one rendering of the faces for ``bmdsim radars --json``, the run's ``objects`` table
+        and the globe."""
+        def deg(x):     # the catalog's degrees back from radians, without the round trip's last-digit noise
+            return round(float(np.degrees(x)), 9)
+
+        return tuple({"boresight_azimuth_deg": deg(f.azimuth_rad), "tilt_deg": deg(f.tilt_rad),
+                      "azimuth_half_width_deg": deg(f.azimuth_half_width_rad),
+                      "max_elevation_deg": deg(f.max_elevation_rad)} for f in self.faces)
+
+    @property
     def fence_solid_angle_sr(self) -> float:
         """Solid angle of one face's search fence: ``beams x 4 pi / G_t`` (sr), the transmit beam's solid angle
         times the number of beam positions (so that the search form agrees with the track form per beam)."""
