@@ -58,7 +58,9 @@ def test_plan_validates_every_case_and_names_the_bad_one():
                    trials=3)
     assert len(p.cases) == 4 and len(p.tasks()) == 12
     assert "single_shot_kill_probability: 0.9" in p.cases[1].text
-    with pytest.raises(cases.InputError, match=r"--set interceptor_sites.0.interceptor.*gbi2-99.*unknown interceptor"):
+    # below the CLI the errors name the Python parameter (the CLI maps it to --set: see the next test)
+    with pytest.raises(cases.InputError,
+                       match=r"^settings\[interceptor_sites.0.interceptor\] = 'gbi2-99'.*unknown interceptor"):
         cases.plan(ls, TINY, [cases.parse_setting("interceptor_sites.0.interceptor=gbi2-9.0,gbi2-99")], trials=1)
     with pytest.raises(cases.InputError, match=r"did you mean 'single_shot_kill_probability'"):
         cases.plan(ls, TINY, [cases.parse_setting("interceptor_sites.0.doctrine.single_shot_kill_prob=0.5")],
@@ -72,7 +74,9 @@ def test_plan_validates_every_case_and_names_the_bad_one():
 
 @pytest.mark.parametrize("args, words", [
     (["--set", "interceptor_sites.0.interceptr=gbi2-9.0"], "did you mean 'interceptor'"),
-    (["--set", "seed=1,2"], "--trials N"),
+    (["--set", "seed=1,2"], "every case runs --trials seeded trials"),
+    (["--set", "interceptor_sites.0.interceptor=gbi2-9.0,gbi2-99"],
+     "--set interceptor_sites.0.interceptor = 'gbi2-99': the scenario rejects it"),
     (["--set", "interceptor_sites.0.interceptor"], "KEY=V1,V2"),
     (["--set", SET, "--trials", "0"], "--trials"),
     (["--set", SET, "--workers", "0"], "--workers"),
@@ -89,7 +93,30 @@ def test_bad_input_exits_2_before_any_work(tmp_path, capsys, args, words):
 def test_a_folder_of_other_files_or_another_sweep_is_refused(tmp_path, capsys):
     (tmp_path / "x.txt").write_text("mine")
     assert main(["sweep", TINY, "--set", SET, "--out", str(tmp_path)]) == 2
-    assert "holds other files" in capsys.readouterr().err
+    assert "--out = " in (err := capsys.readouterr().err) and "holds other files" in err
+
+
+def test_python_errors_name_run_sweeps_parameters():
+    """``run_sweep`` is called from Python too: its errors name ``settings``, ``trials``, ``workers``; the CLI's
+    one table maps them to --set, --trials, --workers (and so the parameters a hint names in backquotes)."""
+    from bmdsim.cli._common import PARAMETER_FLAGS, in_cli_words
+    from bmdsim.errors import InputError
+    from bmdsim.sweep.run import run_sweep
+
+    with pytest.raises(InputError, match=r"^trials = 0: ") as e:
+        run_sweep(TINY, [SET], trials=0, out="never-written")
+    assert in_cli_words(e.value).startswith("--trials = 0: ")
+    with pytest.raises(InputError, match=r"^settings = 'seed=1,2': .*every case runs `trials` seeded") as e:
+        run_sweep(TINY, {"seed": [1, 2]}, out="never-written")
+    assert in_cli_words(e.value) == "--set = 'seed=1,2': the seed is not swept; every case runs --trials seeded trials"
+    with pytest.raises(InputError, match=r"^workers = 0: "):
+        run_sweep(TINY, [SET], workers=0, out="never-written")
+    with pytest.raises(InputError, match=r"^workers = 2: give either `workers` .* or `scheduler`") as e:
+        run_sweep(TINY, [SET], workers=2, scheduler="tcp://127.0.0.1:1", out="never-written")
+    assert "give either --workers (a local cluster) or --scheduler" in in_cli_words(e.value)
+    assert {PARAMETER_FLAGS[k] for k in ("settings", "trials", "workers", "scheduler", "out", "resume")} == {
+        "--set", "--trials", "--workers", "--scheduler", "--out", "--resume"}
+    assert not Path("never-written").exists()
 
 
 # ------------------------------------------------------------------------------------------ real clusters
