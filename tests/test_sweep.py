@@ -253,3 +253,74 @@ def test_a_sweep_killed_mid_way_keeps_what_finished_and_resumes(reference, exter
     s = _sweep(capsys, out, "--scheduler", external["address"], "--resume")
     assert s["ran"] == 4 - len(kept) and s["rows"] == 4
     pd.testing.assert_frame_equal(_trials(out), _trials(reference))
+
+
+# ------------------------------------------------------------------------------------------------ dispatch
+def _simulate(n_cases: int, trials: int, workers: int, cold_s: float, warm_s: float):
+    """Run the dispatcher against a simulated cluster: a case's first trial on a worker takes ``cold_s`` (its fan
+    is built), every other ``warm_s``. Returns (makespan, hand-outs as (worker, case index, trial), cases begun
+    per worker)."""
+    from bmdsim.sweep.runner import Dispatcher
+
+    ls = load_scenario(TINY)
+    p = cases.plan(ls, TINY, [cases.parse_setting("interceptor_sites.0.doctrine.single_shot_kill_probability="
+                                                  + ",".join(f"0.{i + 1}" for i in range(n_cases)))],
+                   trials=trials)
+    d = Dispatcher(p.tasks())
+    warm: dict[str, set] = {}
+    clock = {f"w{i}": 0.0 for i in range(workers)}
+    running, given = {}, []
+
+    def give(w, now):
+        nxt = d.next_for(w, now)
+        if nxt is None:
+            return False
+        case, trial, first = nxt
+        cold = case.case_id not in warm.setdefault(w, set())
+        warm[w].add(case.case_id)
+        running[w] = (now + (cold_s if cold else warm_s), cold_s if cold else warm_s, first)
+        given.append((w, case.index, trial))
+        return True
+
+    idle = {w for w in clock if not give(w, 0.0)}
+    end = 0.0
+    while running:
+        w = min(running, key=lambda k: running[k][0])
+        t, took, first = running.pop(w)
+        end = max(end, t)
+        d.record(w, took, first)
+        for v in [w, *sorted(idle)]:
+            idle.discard(v)
+            if not give(v, t):
+                idle.add(v)
+    return end, given, {w: len(c) for w, c in warm.items()}
+
+
+def test_dispatch_hands_out_every_trial_once_and_keeps_workers_to_their_cases():
+    end, given, begun = _simulate(2, 4, 2, cold_s=4.0, warm_s=1.0)
+    assert sorted((c, t) for _, c, t in given) == [(c, t) for c in range(2) for t in range(4)]
+    assert begun == {"w0": 1, "w1": 1} and end == 4.0 + 3 * 1.0     # each fan built once, no worker waits
+    # five cases on two workers: at most one case is begun twice, and only when that shortens the sweep
+    end, given, begun = _simulate(5, 4, 2, cold_s=4.0, warm_s=1.0)
+    assert len(given) == 20 and len(set(given)) == 20 and sum(begun.values()) <= 6
+    serial = 5 * (4.0 + 3 * 1.0)
+    assert end <= serial / 2 + 4.0                      # within one fan build of a perfect split
+    # an idle worker starts a second copy of a case when it finishes sooner: here both build it at once
+    end, given, begun = _simulate(1, 3, 2, cold_s=10.0, warm_s=1.0)
+    assert begun == {"w0": 1, "w1": 1} and end == 11.0
+
+
+def test_dispatch_leaves_the_last_trial_to_the_worker_that_will_finish_it_first():
+    from bmdsim.sweep.runner import Dispatcher
+
+    p = cases.plan(load_scenario(TINY), TINY, [cases.parse_setting(SET)], trials=4)
+    d = Dispatcher(p.tasks()[:4])                        # one case, four trials
+    assert d.next_for("a", 0.0)[1:] == (0, True)
+    d.record("a", 10.0, True)                            # its fan took 10 s
+    assert d.next_for("a", 10.0)[1:] == (1, False)
+    d.record("a", 1.0, False)                            # a warm trial 1 s
+    assert d.next_for("a", 11.0)[1:] == (2, False)
+    # b is free at 11.5 s: building the case would take it 10 s, a finishes the last trial by 13 s
+    assert d.next_for("b", 11.5) is None
+    d.record("a", 1.0, False)
+    assert d.next_for("a", 12.0)[1:] == (3, False) and len(d) == 0

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from bmdsim.errors import BmdsimError, InputError
 from bmdsim.sweep.cases import Case, Plan, Setting, trial_seed
 
@@ -133,9 +135,10 @@ class Dispatcher:
 
     1. a trial of a case this worker has run (the one with the most trials left);
     2. else a case no worker has begun (in product order);
-    3. else a trial of the case with the most trials left, if this worker would finish it before the case's
-       worker reaches it: more trials left than ``1 + build / trial`` (both estimated from the trials so far;
-       1 before any estimate). Otherwise the worker stays idle: the others finish the rest sooner than it could.
+    3. else a trial of the case with the most trials left, if this worker, building the case anew, would finish
+       it before the case's workers get through what is left: ``first < remaining + left * trial / workers``
+       (``remaining``: the least time left on their current trials; the durations estimated from the trials so
+       far). Otherwise the worker stays idle: the others finish the rest sooner than it could.
 
     Every trial is handed out once; the seeds do not depend on who runs what, so neither do the rows.
     """
@@ -146,41 +149,54 @@ class Dispatcher:
             self.left.setdefault(case.case_id, []).append((case, trial))
         self.order = list(self.left)
         self.begun: dict[str, set[str]] = {}     # worker -> case ids it has run (or been handed)
+        self.current: dict[str, tuple] = {}      # worker -> (case id, hand-out time, first trial of the case?)
         self.cold_s: list[float] = []            # elapsed of a case's first trial on a worker
         self.warm_s: list[float] = []            # elapsed of the other trials
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.left.values())
 
-    def ratio(self) -> float:
-        """Estimated (first trial - trial) / trial: the extra work of beginning a case on another worker."""
-        if not self.cold_s or not self.warm_s:
-            return 1.0
-        w = float(sorted(self.warm_s)[len(self.warm_s) // 2])
-        return max(0.0, (sum(self.cold_s) / len(self.cold_s) - w) / max(w, 1e-9))
+    def estimates(self) -> tuple[float, float]:
+        """(a case's first trial on a worker, any other trial), in seconds; before any is known, 2 and 1."""
+        warm = float(np.median(self.warm_s)) if self.warm_s else None
+        cold = float(np.mean(self.cold_s)) if self.cold_s else None
+        if warm is None:
+            warm = cold / 2 if cold is not None else 1.0
+        return (2 * warm if cold is None else cold), warm
 
-    def record(self, elapsed_s: float, first: bool) -> None:
+    def record(self, worker: str, elapsed_s: float, first: bool) -> None:
+        """A trial ``worker`` was handed ended after ``elapsed_s`` (``first``: the case's first there)."""
+        self.current.pop(worker, None)
         (self.cold_s if first else self.warm_s).append(float(elapsed_s))
 
-    def next_for(self, worker: str):
-        """``(case, trial, first)`` for ``worker``, or None (nothing it should take)."""
+    def next_for(self, worker: str, now: float | None = None):
+        """``(case, trial, first)`` for ``worker``, or None (nothing it should take). ``now``: a monotonic
+        clock in seconds (the hand-out times' clock)."""
+        now = time.monotonic() if now is None else now
         mine = self.begun.setdefault(worker, set())
         own = [c for c in self.order if c in mine and self.left[c]]
         if own:
             cid = max(own, key=lambda c: len(self.left[c]))
-            return (*self.left[cid].pop(0), False)
+            return self._hand(worker, cid, now, first=False)
         fresh = [c for c in self.order if self.left[c] and not any(c in b for b in self.begun.values())]
         if fresh:
-            cid = fresh[0]
-        else:
-            busy = [c for c in self.order if self.left[c]]
-            if not busy:
+            return self._hand(worker, fresh[0], now, first=True)
+        busy = [c for c in self.order if self.left[c]]
+        if not busy:
+            return None
+        cid = max(busy, key=lambda c: len(self.left[c]))
+        cold, warm = self.estimates()
+        owners = [(t0, first) for w, (c, t0, first) in self.current.items() if c == cid and w != worker]
+        if owners:
+            remaining = min(max(0.0, (cold if first else warm) - (now - t0)) for t0, first in owners)
+            if not cold < remaining + len(self.left[cid]) * warm / len(owners):
                 return None
-            cid = max(busy, key=lambda c: len(self.left[c]))
-            if len(self.left[cid]) <= 1 + self.ratio():
-                return None
-        mine.add(cid)
-        return (*self.left[cid].pop(0), True)
+        return self._hand(worker, cid, now, first=True)
+
+    def _hand(self, worker: str, cid: str, now: float, *, first: bool):
+        self.begun[worker].add(cid)
+        self.current[worker] = (cid, now, first)
+        return (*self.left[cid].pop(0), first)
 
 
 def run_plan(plan: Plan, store, client, *, progress: Callable[[int, int], None] | None = None) -> dict:
@@ -208,7 +224,7 @@ def run_plan(plan: Plan, store, client, *, progress: Callable[[int, int], None] 
     ac = as_completed([], with_results=True)
 
     def hand_out(worker: str) -> bool:
-        nxt = disp.next_for(worker)
+        nxt = disp.next_for(worker, time.monotonic())
         if nxt is None:
             return False
         case, trial, first = nxt
@@ -231,7 +247,7 @@ def run_plan(plan: Plan, store, client, *, progress: Callable[[int, int], None] 
             fut, row = next(ac)
             assigned, first = pending.pop(fut)
             ran_on = row.get("worker") or assigned
-            disp.record(row["elapsed_s"], first and ran_on == assigned)
+            disp.record(assigned, row["elapsed_s"], first and ran_on == assigned)
             free = [ran_on]
             if time.monotonic() - seen_at > 2.0 or ran_on not in workers:   # workers that joined or left
                 seen_at, now = time.monotonic(), _workers(client)
