@@ -7,6 +7,7 @@ import contextlib
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -94,17 +95,28 @@ PARAMETER_FLAGS = {
     "interceptor": "--interceptor", "interceptor_speed_mps": "--interceptor-speed-mps",
     "commit_delay_s": "--commit-delay-s", "activation_delay_s": "--activation-delay-s",
     "earliest_launch_after_threat_s": "--commit-delay-s",
+    # bmdsim.sweep (run_sweep, the native sweeps)
+    "settings": "--set", "trials": "--trials", "workers": "--workers", "scheduler": "--scheduler",
+    "out": "--out", "resume": "--resume", "n_trials": "--trials", "chunk": "--chunk", "speeds_mps": "--speeds",
+    "partitions": "--partitions", "native": "--native", "variants": "--variants",
 }
+_PARAM_IN_HINT = re.compile(r"`([a-z][a-z0-9_]*)`")
 
 
 def in_cli_words(exc: Exception) -> str:
-    """The message of ``exc`` with a Python parameter it names replaced by its flag (:data:`PARAMETER_FLAGS`)."""
+    """The message of ``exc`` in the command line's words: the Python parameter it names replaced by its flag
+    (:data:`PARAMETER_FLAGS`; ``settings[KEY]`` becomes ``--set KEY``), and so are the parameters its hint names
+    in backquotes (```trials``` becomes ``--trials``; other backquoted text stays)."""
     field = getattr(exc, "field", None)
-    if isinstance(exc, InputError) and field in PARAMETER_FLAGS:
-        v = exc.value
-        return (f"{PARAMETER_FLAGS[field]} = {v!r}: {exc.hint}" if not isinstance(v, int | float) else
-                f"{PARAMETER_FLAGS[field]} = {v}: {exc.hint}")
-    return str(exc)
+    if not isinstance(exc, InputError) or not isinstance(field, str):
+        return str(exc)
+    base, bracket, rest = field.partition("[")
+    if base not in PARAMETER_FLAGS:
+        return str(exc)
+    flag = PARAMETER_FLAGS[base] + (f" {rest[:-1]}" if bracket and rest.endswith("]") else "")
+    hint = _PARAM_IN_HINT.sub(lambda m: PARAMETER_FLAGS.get(m.group(1), m.group(0)), exc.hint)
+    v = exc.value
+    return f"{flag} = {v}: {hint}" if isinstance(v, int | float) else f"{flag} = {v!r}: {hint}"
 
 
 def check_number(field: str, value, lo: float | None = None, hi: float | None = None, *, hint: str = "",
