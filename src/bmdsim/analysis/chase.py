@@ -49,7 +49,8 @@ from bmdsim.engagement.firecontrol import Threats, divert_required_mps, geometry
 from bmdsim.errors import InputError, UnreachableError
 
 __all__ = ["ChaseResult", "chase", "min_burnout_speed", "chase_curve", "ChaseCurve", "MAX_SPEED_MPS",
-           "SpeedSearch", "speed_search", "IdealBound", "ideal_speed", "SPEED_GRID_MPS", "engaging_intervals"]
+           "SpeedSearch", "speed_search", "IdealBound", "ideal_speed", "SPEED_GRID_MPS", "engaging_intervals",
+           "verdict_reason"]
 
 MAX_SPEED_MPS = 12_000.0
 MIN_SPEED_MPS = 2_000.0
@@ -100,6 +101,8 @@ class ChaseResult:
     ideal_burn_delay_s: float | None = None
     tracking_sensor: str | None = None
     commit_curve: dict | None = None
+    #: why not engageable (:func:`verdict_reason`); ``None`` when engageable
+    reason: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -413,13 +416,51 @@ def chase(launch: tuple[float, float], target: tuple[float, float], missile: str
                           burn_delay_s=delay)
     out.update(ideal_speed_mps=bound.speed_mps, ideal_speed_delayed_mps=delayed.speed_mps,
                ideal_burn_delay_s=delay, tracking_sensor=tracking, min_burnout_speed_mps=None)
+    search = None
     if threshold:
         search = speed_search(th, site, c, min_intercept_altitude_m=min_alt, settings=settings,
                               grid_mps=speed_grid_mps)
         out.update(min_burnout_speed_mps=search.min_speed_mps, engaging_speed_intervals_mps=search.intervals_mps,
                    commit_curve=commit_curve(search, bound, th, t_sensor_commit_s=c, source=source,
                                              tracking_sensor=tracking))
+    tl_k = w.t_launch_latest_s[0]
+    out["reason"] = None if w.engageable[0] else verdict_reason(
+        latest_launch_s=float(np.nanmax(tl_k)) if np.isfinite(tl_k).any() else None, t_earliest_launch_s=c,
+        t_launch_s=t0, source=source, min_intercept_altitude_m=min_alt, search=search, ideal_mps=bound.speed_mps,
+        ideal_delayed_mps=delayed.speed_mps, burn_delay_s=delay)
     return ChaseResult(**out)
+
+
+def verdict_reason(*, latest_launch_s: float | None, t_earliest_launch_s: float, t_launch_s: float, source: str,
+                   min_intercept_altitude_m: float, search: SpeedSearch | None = None, ideal_mps=None,
+                   ideal_delayed_mps=None, burn_delay_s: float = 0.0) -> str:
+    """Why a chase does not engage, from its own numbers (times since the epoch; stated from the threat's
+    launch): the latest launch that still reaches the threat in midcourse above the minimum altitude against the
+    earliest launch and its source; with a speed search that found no engaging speed, the latest launch any
+    tried speed makes, and what the ideal bounds assume (the whole speed at lift-off; after the burn)."""
+    c = t_earliest_launch_s - t_launch_s
+    alt = f"{min_intercept_altitude_m / 1e3:.0f} km"
+    if latest_launch_s is None:
+        why = f"the fan reaches no point of the threat's midcourse above {alt}"
+    else:
+        why = (f"the latest launch that reaches the threat in midcourse above {alt} is "
+               f"{latest_launch_s - t_launch_s:,.0f} s after the threat's launch, "
+               f"{t_earliest_launch_s - latest_launch_s:,.0f} s before the earliest launch at {c:,.0f} s ({source})")
+    if search is None or search.min_speed_mps is not None:
+        return why
+    fin = np.isfinite(search.latest_launch_s)
+    top = float(search.speeds_mps[-1])
+    why += f"; no speed tried up to {top:,.0f} m/s engages"
+    if fin.any():
+        j = int(np.argmax(np.where(fin, search.latest_launch_s, -np.inf)))
+        why += (f" (the latest launch of any is {search.latest_launch_s[j] - t_launch_s:,.0f} s, at "
+                f"{search.speeds_mps[j]:,.0f} m/s)")
+    if ideal_mps is not None:
+        why += (f"; the ideal bound ({ideal_mps:,.0f} m/s) has the whole speed at lift-off, while a flown "
+                f"interceptor burns {burn_delay_s:.0f} s")
+        if ideal_delayed_mps is not None:
+            why += f" (with the impulse after the burn the bound is {ideal_delayed_mps:,.0f} m/s)"
+    return why
 
 
 # ------------------------------------------------------------------------------------------------- curve
@@ -525,5 +566,23 @@ def chase_table(fields: list[tuple[str, tuple[float, float]]], target: tuple[flo
                      "min_burnout_speed_mps": first.min_burnout_speed_mps, "engaging_speed_intervals_mps": iv,
                      "ideal_speed_mps": first.ideal_speed_mps, "ideal_speed_delayed_mps": first.ideal_speed_delayed_mps,
                      "earliest_launch_t_s": first.earliest_launch_t_s, "commit_time_source": first.commit_time_source,
-                     "consistent": all(verdicts[v] == inside[v] for v in variants)})
+                     "consistent": all(verdicts[v] == inside[v] for v in variants), "reason": first.reason,
+                     "direct_search": None if iv or any(verdicts.values()) else _direct_no(
+                         launch, target, missile, variants[-1], first, site=site, settings=settings)})
     return rows
+
+
+def _direct_no(launch, target, missile, variant, first: ChaseResult, *, site, settings) -> dict:
+    """A "no" of the fastest variant checked without the fan table (:func:`bmdsim.engagement.verify.
+    direct_search`: its whole steering family flown at the threat's exact bearings, the best shots aimed)."""
+    from bmdsim.engagement.verify import direct_search
+
+    th = _threat(missile, launch, target, 2.0)
+    c = float(th.t_launch_s[0]) + first.earliest_launch_t_s
+    chk = direct_search(fan_at(interceptor_for(variant, None, site=site), site, settings=settings), th, 0, c,
+                        min_intercept_altitude_m=first.min_intercept_altitude_km * 1e3, sample_step_s=10.0)
+    return {"interceptor": variant, "intercept_found": chk.flown, "shots_aimed": chk.aimed,
+            "launch_deficit_s": float(chk.deficit_s) if np.isfinite(chk.deficit_s) else None,
+            "method": "engagement.verify.direct_search (every steering family member flown at the threat's "
+                      "bearings, 10 s samples; launch deficit: earliest launch minus the latest launch that "
+                      "reaches a sample)"}
