@@ -50,7 +50,7 @@ from bmdsim.errors import InputError, UnreachableError
 
 __all__ = ["ChaseResult", "chase", "min_burnout_speed", "chase_curve", "ChaseCurve", "MAX_SPEED_MPS",
            "SpeedSearch", "speed_search", "IdealBound", "ideal_speed", "SPEED_GRID_MPS", "engaging_intervals",
-           "verdict_reason"]
+           "verdict_reason", "commit_curve", "variants_commit_curve"]
 
 MAX_SPEED_MPS = 12_000.0
 MIN_SPEED_MPS = 2_000.0
@@ -103,6 +103,12 @@ class ChaseResult:
     commit_curve: dict | None = None
     #: why not engageable (:func:`verdict_reason`); ``None`` when engageable
     reason: str | None = None
+    #: latest interceptor launch (from the threat's launch) that reaches the threat in midcourse above the minimum
+    #: altitude at all, whatever the commit (``None``: none); engageable iff it is ``>= earliest_launch_t_s``
+    latest_launch_any_t_s: float | None = None
+    #: the ideal bound per launch time (``launch_t_s`` from the threat's launch, ``speed_mps``; NaN: none), from
+    #: which the bound at any commit follows (:meth:`IdealBound.at_commit`)
+    ideal_by_launch: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -328,14 +334,15 @@ def ideal_speed(th: Threats, site: str, t_earliest_launch_s: float, *, min_inter
                       launch_t_s=tl, min_by_launch_mps=by_launch)
 
 
-def commit_curve(search: SpeedSearch, bound: IdealBound, th: Threats, *, t_sensor_commit_s: float, source: str,
-                 tracking_sensor: str | None, step_s: float = 30.0) -> dict:
-    """The threshold against the commit time (module docstring), times from the threat's launch; the chase's own
-    earliest launch (``t_sensor_commit_s``, from the sensor timeline unless given) is marked with its source."""
-    t0 = float(th.t_launch_s[0])
+def commit_curve(search: SpeedSearch, bound: IdealBound, *, t_launch_s: float, t_burnout_s: float,
+                 t_sensor_commit_s: float, source: str, tracking_sensor: str | None, step_s: float = 30.0) -> dict:
+    """The threshold against the commit time (module docstring), times from the threat's launch
+    (``t_launch_s``, on the clock of the other times); the chase's own earliest launch (``t_sensor_commit_s``,
+    from the sensor timeline unless given) is marked with its source."""
+    t0 = float(t_launch_s)
     lat = search.latest_launch_s[np.isfinite(search.latest_launch_s)]
     t_end = max(float(lat.max()) if lat.size else t_sensor_commit_s, t_sensor_commit_s)
-    grid = np.arange(float(th.t_burnout_s[0]), t_end + step_s, step_s)
+    grid = np.arange(float(t_burnout_s), t_end + step_s, step_s)
     grid = np.unique(np.concatenate([grid, [t_sensor_commit_s]]))
     rows = []
     for c in grid:
@@ -347,6 +354,35 @@ def commit_curve(search: SpeedSearch, bound: IdealBound, th: Threats, *, t_senso
     return {"rows": rows, "chase_commit_t_s": float(t_sensor_commit_s - t0), "commit_time_source": source,
             "tracking_sensor": tracking_sensor, "speeds_tried_mps": search.speeds_mps.tolist(),
             "latest_launch_t_s": [None if not np.isfinite(x) else float(x - t0) for x in search.latest_launch_s]}
+
+
+def variants_commit_curve(results: list[ChaseResult], *, step_s: float = 30.0) -> dict:
+    """The commit curve of one threat flight at one site from chases of several variants (each flown on its
+    own, ``threshold=False``): the same rule as :func:`commit_curve`, on the variants' burnout speeds instead of
+    a speed search, so that it costs no fan beyond the variants' own (the scenario run's curve)."""
+    if not results:
+        raise InputError("results", [], "give the chases of at least one variant")
+    r0 = results[0]
+    key = {(r.missile, r.launch_latitude_deg, r.launch_longitude_deg, r.target_latitude_deg,
+            r.target_longitude_deg, r.site, r.earliest_launch_t_s) for r in results}
+    if len(key) != 1:
+        raise InputError("results", sorted(r.interceptor for r in results),
+                         "chases of one threat flight, site and commit only")
+    order = np.argsort([r.interceptor_burnout_speed_mps for r in results], kind="stable")
+    sp = np.array([results[i].interceptor_burnout_speed_mps for i in order])
+    lat = np.array([-np.inf if results[i].latest_launch_any_t_s is None else results[i].latest_launch_any_t_s
+                    for i in order])
+    search = SpeedSearch(speeds_mps=sp, latest_launch_s=lat, t_earliest_launch_s=r0.earliest_launch_t_s,
+                         intervals_mps=[], min_speed_mps=None)
+    ib = r0.ideal_by_launch or {"launch_t_s": [r0.earliest_launch_t_s], "speed_mps": [None]}
+    bound = IdealBound(speed_mps=r0.ideal_speed_mps, t_launch_s=None, t_intercept_s=None, burn_delay_s=0.0,
+                       launch_t_s=np.asarray(ib["launch_t_s"], dtype=float),
+                       min_by_launch_mps=np.array([np.nan if x is None else x for x in ib["speed_mps"]], float))
+    out = commit_curve(search, bound, t_launch_s=0.0, t_burnout_s=r0.threat_burnout_t_s,
+                       t_sensor_commit_s=r0.earliest_launch_t_s, source=r0.commit_time_source,
+                       tracking_sensor=r0.tracking_sensor, step_s=step_s)
+    out["interceptors"] = [results[i].interceptor for i in order]
+    return out
 
 
 def chase(launch: tuple[float, float], target: tuple[float, float], missile: str, *, site: str = "redzikowo",
@@ -421,9 +457,13 @@ def chase(launch: tuple[float, float], target: tuple[float, float], missile: str
         search = speed_search(th, site, c, min_intercept_altitude_m=min_alt, settings=settings,
                               grid_mps=speed_grid_mps)
         out.update(min_burnout_speed_mps=search.min_speed_mps, engaging_speed_intervals_mps=search.intervals_mps,
-                   commit_curve=commit_curve(search, bound, th, t_sensor_commit_s=c, source=source,
-                                             tracking_sensor=tracking))
+                   commit_curve=commit_curve(search, bound, t_launch_s=t0, t_burnout_s=float(th.t_burnout_s[0]),
+                                             t_sensor_commit_s=c, source=source, tracking_sensor=tracking))
     tl_k = w.t_launch_latest_s[0]
+    out.update(latest_launch_any_t_s=float(np.nanmax(tl_k)) - t0 if np.isfinite(tl_k).any() else None,
+               ideal_by_launch={"launch_t_s": (bound.launch_t_s - t0).tolist(),
+                                "speed_mps": [None if not np.isfinite(x) else float(x)
+                                              for x in bound.min_by_launch_mps]})
     out["reason"] = None if w.engageable[0] else verdict_reason(
         latest_launch_s=float(np.nanmax(tl_k)) if np.isfinite(tl_k).any() else None, t_earliest_launch_s=c,
         t_launch_s=t0, source=source, min_intercept_altitude_m=min_alt, search=search, ideal_mps=bound.speed_mps,
@@ -554,9 +594,11 @@ def chase_table(fields: list[tuple[str, tuple[float, float]]], target: tuple[flo
     for name, launch in fields:
         kw = dict(site=site, min_intercept_altitude_m=min_intercept_altitude_m,
                   earliest_launch_after_threat_s=earliest_launch_after_threat_s, settings=settings, seed=seed)
-        res = {v: chase(launch, target, missile, interceptor=v, threshold=(j == 0), **kw)
-               for j, v in enumerate(variants)}
-        first = res[variants[0]]
+        # the speed search (which does not depend on the variant) runs with the fastest variant, whose "no", if
+        # any, gives the row's reason
+        res = {v: chase(launch, target, missile, interceptor=v, threshold=(v == variants[-1]), **kw)
+               for v in variants}
+        first = res[variants[-1]]
         iv = first.engaging_speed_intervals_mps or []
         verdicts = {v: r.engageable for v, r in res.items()}
         inside = {v: any(lo <= r.interceptor_burnout_speed_mps <= hi for lo, hi in iv) for v, r in res.items()}

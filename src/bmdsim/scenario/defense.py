@@ -148,10 +148,15 @@ def engage(scn: Scenario, flown: FlownThreats, dets: list[SensorDetection], rng,
     return engagements, outcomes, battles
 
 
-def chase_rows(scn: Scenario, threats: list[ThreatFlight], progress, unavailable) -> list[ChaseRow]:
-    """Which ICBM flights each interceptor variant could reach (capability: the site on alert)."""
-    from bmdsim.analysis.chase import chase
+def chase_rows(scn: Scenario, threats: list[ThreatFlight], progress, unavailable,
+               curves: list | None = None) -> list[ChaseRow]:
+    """Which ICBM flights each interceptor variant could reach (capability: the site on alert). ``curves``, when
+    given, receives each flight's commit curve per site (:class:`CommitCurvePoint`) from the same chases."""
+    from bmdsim.analysis.chase import chase, variants_commit_curve
+    from bmdsim.analysis.reach import CommitCurvePoint
     from bmdsim.errors import BmdsimError
+
+    done: dict = {}
 
     wanted = set(scn.analyses.chase.threats)
     flights = [t for t in threats if (t.name in wanted if wanted else t.is_icbm)]
@@ -171,6 +176,7 @@ def chase_rows(scn: Scenario, threats: list[ThreatFlight], progress, unavailable
                                  closing_speed_mps=nan, tail_chase=None, commit_time_source="",
                                  reason=f"not computed: {exc}"))
             continue
+        done.setdefault((t.name, site.name), []).append(c)
         if c.engageable:
             why = (f"{'tail chase' if c.tail_chase else 'head-on/crossing'} intercept at "
                    f"{c.intercept_altitude_km:,.0f} km altitude, {c.earliest_intercept_t_s / 60:.1f} min after "
@@ -192,6 +198,14 @@ def chase_rows(scn: Scenario, threats: list[ThreatFlight], progress, unavailable
                              closing_speed_mps=f(c.closing_speed_mps), tail_chase=c.tail_chase,
                              commit_time_source=c.commit_time_source, reason=why))
         progress("chase (ICBM x variant)", k + 1, max(len(jobs), 1))
+    for (tname, sname), res in (done.items() if curves is not None else ()):
+        cc = variants_commit_curve(res)
+        curves += [CommitCurvePoint(threat=tname, site=sname, commit_after_launch_s=x["commit_t_s"],
+                                    threshold_mps=nan if x["threshold_mps"] is None else x["threshold_mps"],
+                                    bracket_low_mps=nan if x["bracket_low_mps"] is None else x["bracket_low_mps"],
+                                    ideal_mps=nan if x["ideal_mps"] is None else x["ideal_mps"],
+                                    sensor_timeline=x["commit_t_s"] == cc["chase_commit_t_s"],
+                                    commit_time_source=cc["commit_time_source"]) for x in cc["rows"]]
     return rows
 
 
@@ -210,7 +224,8 @@ def footprints(scn: Scenario, progress, unavailable) -> FootprintAnalysis | None
         launch = resolve("analyses.footprint.launch_sites", ls)
         try:
             f = footprint(launch, a.missile, site=site.site, interceptor=v, grid_deg=a.grid_step_deg,
-                          region=tuple(a.region_deg), seed=scn.seed)
+                          region=tuple(a.region_deg), seed=scn.seed,
+                          verify=a.verify_cells if v == site.interceptor else 0)
         except BmdsimError as exc:
             unavailable.setdefault("footprint", f"footprint for {v} from {ls} not computed: {exc}")
             continue
@@ -228,7 +243,9 @@ def footprints(scn: Scenario, progress, unavailable) -> FootprintAnalysis | None
         summaries.append(FootprintSummary(**key, missile=a.missile, cells=int(f.latitude_deg.size),
                                           reachable_cells=int(f.reachable.sum()), defended_cells=int(f.defended.sum()),
                                           defended_fraction=f.defended_fraction, pssk=f.pssk, salvo=f.salvo,
-                                          commit_time_source=f.commit_time_source))
+                                          commit_time_source=f.commit_time_source,
+                                          verified_cells=int((f.verification or {}).get("checked", 0)),
+                                          verified_agree=int((f.verification or {}).get("agree", 0))))
         progress("defended footprints", k + 1, max(len(jobs), 1))
     if not summaries:
         return None

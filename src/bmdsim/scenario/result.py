@@ -20,7 +20,14 @@ import pandas as pd
 
 from bmdsim.analysis.engage import Battle, Engagement, Outcome
 from bmdsim.analysis.observe import Truth, UnseenFlight
-from bmdsim.analysis.reach import ChaseRow, FootprintAnalysis, FootprintCell, FootprintCity, FootprintSummary
+from bmdsim.analysis.reach import (
+    ChaseRow,
+    CommitCurvePoint,
+    FootprintAnalysis,
+    FootprintCell,
+    FootprintCity,
+    FootprintSummary,
+)
 from bmdsim.analysis.sharing import SharedFeed, SharedFeedPip, SharedFeedSensor
 from bmdsim.analysis.timeline import DecisionTime
 from bmdsim.core.records import as_rows, bigint, columns, flag, integer, real, table, table_name, text
@@ -94,7 +101,7 @@ class Capability:
 TABLES: tuple[type, ...] = (RunInfo, ObjectRow, ThreatFlight, TrajectorySample, SensorDetection, MeasurementRow,
                             TrackUpdate, CoverageRing, UnseenFlight, DecisionTime, SharedFeed, SharedFeedSensor,
                             SharedFeedPip, Engagement, Outcome, Battle, FootprintCell, FootprintCity,
-                            FootprintSummary, ChaseRow, AirspaceEvent, Capability)
+                            FootprintSummary, ChaseRow, AirspaceEvent, Capability, CommitCurvePoint)
 
 _DTYPES = {"DOUBLE": "float64", "INTEGER": "Int32", "BIGINT": "Int64", "BOOLEAN": "boolean", "VARCHAR": "object"}
 
@@ -174,6 +181,8 @@ class RunResult:
     battle: list[Battle] | None = None     # per site: the battle manager's Monte Carlo summary
     footprint: FootprintAnalysis | None = None
     chase: list[ChaseRow] | None = None
+    #: the chase's threshold against the commit time, per chased flight and site
+    chase_commit_curve: list[CommitCurvePoint] | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
     started_utc: str = ""
     finished_utc: str = ""
@@ -275,6 +284,7 @@ class RunResult:
             AirspaceEvent: list(self.airspace),
             Capability: [Capability(capability=c, available=c not in self.unavailable,
                                     note=self.unavailable.get(c, "")) for c in CAPABILITIES],
+            CommitCurvePoint: list(self.chase_commit_curve or []),
         }
 
     def tables(self) -> dict[str, pd.DataFrame]:
