@@ -24,7 +24,8 @@ def _result():
     scn = SimpleNamespace(name=EVIL, sites=[site], interceptor_sites=[isite],
                           epoch_utc=datetime(2007, 10, 25, 12, tzinfo=UTC))
     sensor = SimpleNamespace(kind="radar", name="brdy", catalog=EVIL, label="NOTIONAL", latitude_deg=49.6,
-                             longitude_deg=13.8, altitude_m=700.0)
+                             longitude_deg=13.8, altitude_m=700.0, fields_of_regard=(), min_elevation_deg=2.0,
+                             max_range_km=5000.0)
     engagement = SimpleNamespace(site=EVIL, threat="t1", shot=1, interceptor="gbi2-9.0", interceptor_launch_t_s=300.0,
                                  intercept_latitude_deg=50.0, intercept_longitude_deg=20.0,
                                  intercept_altitude_km=200.0, intercept_t_s=600.0)
@@ -32,6 +33,12 @@ def _result():
                            longitude_deg=10.0, shots=2)
     return SimpleNamespace(scenario=scn, threats=[t], aircraft=[], sensors=[sensor], coverage=[], tracks={},
                            feeds={}, engagements=[engagement], footprint=SimpleNamespace(cells=[cell]), airspace=[],
+                           flyouts=[SimpleNamespace(site=EVIL, threat="t1", shot=1, interceptor=EVIL,
+                                                    launch_t_s=300.0, launch_azimuth_deg=80.0, intercept_t_s=600.0,
+                                                    intercept_altitude_km=200.0, miss_m=3.0, t_s=ts[:2],
+                                                    latitude_deg=np.array([52.0, 50.0]),
+                                                    longitude_deg=np.array([17.0, 20.0]),
+                                                    altitude_m=np.array([0.0, 2e5]))],
                            trajectories={"t1": (ts, np.array([35.2, 45.0, 52.5]), np.array([53.9, 30.0, 13.4]),
                                                 np.array([0.0, 6e5, 0.0]))})
 

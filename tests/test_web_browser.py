@@ -5,6 +5,7 @@ to any host but the service."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -144,11 +145,172 @@ def test_layer_toggles(played):
     page = played.page
     shown = "(g) => window.bmdsimViewer.viewer.dataSources.get(0).entities.values" \
             ".filter(e => e.id.startsWith(g + ':')).map(e => e.show)"
+    layers = page.eval_on_selector_all("#layers input", "els => els.map(e => e.dataset.layer)")
+    # the flown fly-outs, the radar fields of regard and the territorial airspace: each its own layer, off and on
+    # (in one script: software WebGL redraws the half-sky volumes in seconds after each toggle otherwise)
+    flips = page.evaluate(f"""(() => {{
+        const shown = {shown};
+        return ["interceptor_flight", "field_of_regard", "territorial"].map((g) => {{
+            const box = document.querySelector(`#layers input[data-layer='${{g}}']`);
+            const before = shown(g); box.click(); const off = shown(g); box.click();
+            return [g, before, off, shown(g)];
+        }});
+    }})()""")
+    for layer, before, off, on in flips:
+        assert layer in layers
+        assert len(before) > 0 and set(before) == {True} and set(off) == {False} and set(on) == {True}, layer
     for layer in ("track", "observer"):     # they sit on the threat's point: off for the click test below
         assert set(page.evaluate(shown, layer)) == {True}
         page.eval_on_selector(f"#layers input[data-layer='{layer}']", "el => el.click()")
         assert set(page.evaluate(shown, layer)) == {False}
     assert set(page.evaluate(shown, "threat")) == {True}
+
+
+def _db(service, rid, sql):
+    con = duckdb.connect(str(service.runs_dir / rid / "results.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchdf()
+    finally:
+        con.close()
+
+
+def test_cesium_draws_the_pip_ellipse_with_the_stored_axes_and_orientation(played, service):
+    """Cesium's own ellipse geometry (EllipseOutlineGeometry of the vendored build, from the entity's values at
+    an update time) has its farthest points along the table's orientation: this pins Cesium's rotation
+    convention (counter-clockwise from east, CesiumGS/cesium#8682), not only our formula. Tolerances: 1 deg
+    (the outline's vertices are 0.25 deg of the parametric angle apart), 1 % on the axes."""
+    from pyproj import Geod
+
+    page = played.page
+    rid = page.evaluate("document.body.dataset.run")
+    rows = _db(service, rid, "SELECT * FROM tracks WHERE pip_semi_minor_km > 0.1 AND "
+                             "pip_semi_major_km > 1.5 * pip_semi_minor_km ORDER BY threat, k")
+    assert len(rows) > 10
+    r = rows.iloc[len(rows) // 2]
+    got = page.evaluate("""([id, t]) => {
+        const v = window.bmdsimViewer.viewer, st = window.bmdsimViewer.state;
+        const e = v.dataSources.get(0).entities.getById(id);
+        const time = Cesium.JulianDate.addSeconds(st.epoch, t, new Cesium.JulianDate());
+        const center = e.position.getValue(time);
+        const g = Cesium.EllipseOutlineGeometry.createGeometry(new Cesium.EllipseOutlineGeometry({
+            center, semiMajorAxis: e.ellipse.semiMajorAxis.getValue(time),
+            semiMinorAxis: e.ellipse.semiMinorAxis.getValue(time), rotation: e.ellipse.rotation.getValue(time),
+            granularity: Cesium.Math.toRadians(0.25)}));
+        const p = g.attributes.position.values, out = [];
+        for (let i = 0; i < p.length; i += 3) {
+            const c = Cesium.Cartographic.fromCartesian(new Cesium.Cartesian3(p[i], p[i + 1], p[i + 2]));
+            out.push([Cesium.Math.toDegrees(c.longitude), Cesium.Math.toDegrees(c.latitude)]);
+        }
+        const c = Cesium.Cartographic.fromCartesian(center);
+        return {center: [Cesium.Math.toDegrees(c.longitude), Cesium.Math.toDegrees(c.latitude)], ring: out};
+    }""", [f"track:{r.threat}:pip", float(r.t_s)])
+    assert abs(got["center"][0] - r.pip_longitude_deg) < 1e-9 and abs(got["center"][1] - r.pip_latitude_deg) < 1e-9
+    ring = np.asarray(got["ring"])
+    az, _, d = Geod(ellps="WGS84").inv(np.full(len(ring), got["center"][0]), np.full(len(ring), got["center"][1]),
+                                       ring[:, 0], ring[:, 1])
+    far = az[np.argmax(d)] % 180.0
+    assert abs((far - r.pip_orientation_deg + 90.0) % 180.0 - 90.0) < 1.0, (far, r.pip_orientation_deg)
+    assert d.max() / 1e3 == pytest.approx(r.pip_semi_major_km, rel=0.01)
+    assert d.min() / 1e3 == pytest.approx(r.pip_semi_minor_km, rel=0.01)
+
+
+def test_cesium_draws_each_field_of_regard_in_its_sector(played, service):
+    """Cesium's own ellipsoid outline of each face (vendored build, the entity's clock and cone limits) lies in
+    the face's azimuth sector and elevation limits, spans them, and reaches the instrumented range; the entity's
+    frame is the site's east-north-up frame. Tolerance 0.5 deg (the outline's subdivisions)."""
+    page = played.page
+    rid = page.evaluate("document.body.dataset.run")
+    sensors = _db(service, rid, "SELECT name, details_json FROM objects WHERE kind = 'sensor'")
+    checked = 0
+    for s in sensors.itertuples():
+        d = json.loads(s.details_json)
+        for k, f in enumerate(d.get("fields_of_regard", [])):
+            got = page.evaluate("""(id) => {
+                const v = window.bmdsimViewer.viewer, e = v.dataSources.get(0).entities.getById(id);
+                const t = v.clock.currentTime, o = e.ellipsoid, val = (p) => p.getValue(t);
+                const g = Cesium.EllipsoidOutlineGeometry.createGeometry(new Cesium.EllipsoidOutlineGeometry({
+                    radii: val(o.radii), minimumClock: val(o.minimumClock), maximumClock: val(o.maximumClock),
+                    minimumCone: val(o.minimumCone), maximumCone: val(o.maximumCone), stackPartitions: 4,
+                    slicePartitions: 8, subdivisions: 360}));
+                const m = e.computeModelMatrix(t);
+                const enu = Cesium.Transforms.eastNorthUpToFixedFrame(e.position.getValue(t));
+                return {p: Array.from(g.attributes.position.values),
+                        enu: Cesium.Matrix4.equalsEpsilon(m, enu, 1e-6)};
+            }""", f"field_of_regard:{s.name}:{k}")
+            assert got["enu"]
+            p = np.asarray(got["p"]).reshape(-1, 3)
+            rng = np.linalg.norm(p, axis=1)
+            far = rng > 1.0
+            az = np.degrees(np.arctan2(p[far, 0], p[far, 1]))
+            el = np.degrees(np.arcsin(p[far, 2] / rng[far]))
+            off = (az - f["boresight_azimuth_deg"] + 180.0) % 360.0 - 180.0
+            assert np.abs(off).max() <= f["azimuth_half_width_deg"] + 0.5
+            if f["azimuth_half_width_deg"] < 180.0:
+                assert np.abs(off).max() >= f["azimuth_half_width_deg"] - 0.5
+            assert el.min() >= d["min_elevation_deg"] - 0.5 and el.max() <= f["max_elevation_deg"] + 0.5
+            assert el.min() <= d["min_elevation_deg"] + 0.5
+            assert rng.max() == pytest.approx(d["max_range_km"] * 1e3, rel=1e-6)
+            checked += 1
+    assert checked == 4     # Fylingdales' three faces and Brdy's one
+
+
+def _details(page, entity_id, t_s=None):
+    """Select an entity (at an optional clock time, s from the epoch) and read the details panel's tables."""
+    page.evaluate("""([id, t]) => {
+        const v = window.bmdsimViewer.viewer, st = window.bmdsimViewer.state;
+        if (t !== null) v.clock.currentTime = Cesium.JulianDate.addSeconds(st.epoch, t, new Cesium.JulianDate());
+        v.selectedEntity = v.dataSources.get(0).entities.getById(id);
+    }""", [entity_id, t_s])
+    page.wait_for_selector(f"#details[data-object='{entity_id}']", state="attached")
+    return page.eval_on_selector_all("#details table", "ts => ts.map(t => Object.fromEntries("
+                                     "Array.from(t.rows).map(r => [r.cells[0].textContent, r.cells[1].textContent])))")
+
+
+def test_details_of_the_new_layers_are_the_database_numbers(played, service):
+    page = played.page
+    rid = page.evaluate("document.body.dataset.run")
+    # a flown fly-out: its interceptor_flyouts row
+    f = _db(service, rid, "SELECT * FROM interceptor_flyouts ORDER BY threat").iloc[0]
+    shown = _details(page, f"interceptor_flight:{f.site}:{f.threat}:{f.shot}")[0]
+    for k in ("launch_t_s", "intercept_t_s", "miss_m", "launch_azimuth_deg", "time_of_flight_s"):
+        assert float(shown[k]) == f[k], k
+    # a field of regard: the face's numbers in the objects table
+    d = json.loads(_db(service, rid, "SELECT details_json FROM objects WHERE object_id = 'sensor:fylingdales'")
+                   .details_json.iloc[0])
+    shown = _details(page, "field_of_regard:fylingdales:1")[0]
+    assert shown["face"] == "2"
+    for k, v in d["fields_of_regard"][1].items():
+        assert float(shown[k]) == v, k
+    assert float(shown["max_range_km"]) == d["max_range_km"]
+    # territorial airspace: the airspace_events rows of that country
+    ev = _db(service, rid, "SELECT * FROM airspace_events WHERE subject = 'Norway' AND event = 'closest_to_coast'")
+    tables = _details(page, "territorial:NOR:0")
+    row = next(t for t in tables if t.get("event") == "closest_to_coast")
+    assert float(row["distance_km"]) == ev.distance_km.iloc[0]
+    # the PIP at an update: that row of the tracks table
+    pips = _db(service, rid, "SELECT * FROM tracks WHERE threat = 'iran-berlin' AND pip_semi_minor_km IS NOT NULL "
+                             "ORDER BY k")
+    r, r0 = pips.iloc[5], pips.iloc[0]
+    shown = _details(page, "track:iran-berlin:pip", float(r.t_s))[0]
+    for k in ("pip_semi_major_km", "pip_semi_minor_km", "pip_orientation_deg", "pip_latitude_deg"):
+        assert float(shown[k]) == r[k], k
+    if SHOTS:
+        # the fly-outs, fields of regard and territorial airspace at 700 s; the first PIP ellipse of iran-berlin
+        # (580 x 330 km) over Germany, the defense track's layer on again
+        page.eval_on_selector("#layers input[data-layer='track']", "el => el.checked || el.click()")
+        for t, lon, lat, h, name in ((700.0, 18.0, 50.0, 9e6, "viewer-layers.png"),
+                                     (float(r0.t_s) + 3.0, 13.0, 52.0, 2.5e6, "viewer-pip.png")):
+            page.evaluate("""([t, lon, lat, h]) => {
+                const v = window.bmdsimViewer.viewer, st = window.bmdsimViewer.state;
+                v.selectedEntity = undefined;
+                v.clock.currentTime = Cesium.JulianDate.addSeconds(st.epoch, t, new Cesium.JulianDate());
+                v.camera.setView({destination: Cesium.Cartesian3.fromDegrees(lon, lat, h)});
+            }""", [t, lon, lat, h])
+            for _ in range(10):     # time-varying geometry (the ellipse, the paths) is built over the next frames
+                page.evaluate("window.bmdsimViewer.viewer.scene.requestRender()")
+                page.wait_for_timeout(500)
+            _keep(page, name)
+    assert played.console_errors == [] and played.failed == []
 
 
 def test_click_on_a_trajectory_shows_its_details(played, service):

@@ -148,6 +148,11 @@ class SovereignAirspace:
             self._coasts[code] = _Coast(self.coast_lines.get(code, shapely.MultiLineString()))
         return self._coasts[code]
 
+    def territory(self, i: int) -> shapely.Geometry:
+        """Country ``i``'s territorial airspace as one (Multi)Polygon, lon/lat: the union of its tiles, the
+        polygons :meth:`country_at` tests (before the median line between overlapping belts)."""
+        return shapely.union_all(self.tiles[self.tile_country == i])
+
     # -- queries ------------------------------------------------------------------------------------------
     def country_at(self, latitude_deg, longitude_deg) -> np.ndarray:
         """Index (into ``codes``) of the country whose territorial airspace contains each point, else -1.

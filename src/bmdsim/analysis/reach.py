@@ -59,8 +59,8 @@ class FootprintSummary:
     defended_fraction: float = real("defended share of the reachable cells")
     pssk: float = real("single-shot kill probability")
     salvo: int = integer("interceptors per look")
-    commit_time_source: str = text("how the commit time was set (the footprint draws its own sensor timeline for "
-                                   "sampled aimpoints; the run's engagements use the run's reported tracks)")
+    commit_time_source: str = text("how the commit time was set (each aimpoint's own flight through the site's "
+                                   "sensors; the run's engagements and chase use the run's reported tracks)")
     verified_cells: int = integer("cells whose verdict was checked by flying, without the fan table (the site's "
                                   "main variant; analyses.footprint.verify_cells)")
     verified_agree: int = integer("of those, verdicts that held when flown")
@@ -94,8 +94,12 @@ class ChaseRow:
     intercept_longitude_deg: float = real("")
     closing_speed_mps: float = real("interceptor-threat closing speed at the intercept")
     tail_chase: bool | None = flag("the interceptor closes from behind")
-    commit_time_source: str = text("how the commit time was set")
+    commit_time_source: str = text("how the commit time was set (in a run: the run's reported tracks, as the "
+                                   "engagements)")
     reason: str = text("why (not)")
+    fan_intercept_after_launch_s: float = real("earliest intercept as the fan table gives it for the same commit "
+                                               "(the engagements' intercept_t_s, from the threat's launch); "
+                                               "intercept_after_launch_s is the flown, refined shot")
 
 
 @table("chase_commit_curve", "The interceptor speed a chased ICBM flight needs against the commit time: per "
@@ -112,4 +116,3 @@ class CommitCurvePoint:
     ideal_mps: float = real("ideal impulsive (Lambert) speed with launches no earlier than this commit")
     sensor_timeline: bool = flag("this commit is the one the sensor timeline gives (the run's chase)")
     commit_time_source: str = text("where the sensor timeline puts the commit and why (which sensor's track)")
-

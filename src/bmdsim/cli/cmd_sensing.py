@@ -79,11 +79,7 @@ def register(app: typer.Typer) -> None:
                          # the limits that shape its coverage (bmdsim coverage)
                          "min_elevation_deg": math.degrees(r.min_elevation_rad), "max_range_km": r.max_range_m / 1e3,
                          "pd_design": r.pd_design, "searches": r.searches,
-                         "fields_of_regard": [{"boresight_azimuth_deg": math.degrees(f.azimuth_rad),
-                                               "tilt_deg": math.degrees(f.tilt_rad),
-                                               "azimuth_half_width_deg": math.degrees(f.azimuth_half_width_rad),
-                                               "max_elevation_deg": math.degrees(f.max_elevation_rad)}
-                                              for f in r.faces]})
+                         "fields_of_regard": list(r.fields_of_regard)})
         aliases = {k: catalog.resolve_name(k) for k in catalog.radar_names(with_aliases=True)
                    if k not in catalog.radar_names()}
         if json_out:

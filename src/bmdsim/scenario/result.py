@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from bmdsim.analysis.engage import Battle, Engagement, Outcome
-from bmdsim.analysis.observe import Truth, UnseenFlight
+from bmdsim.analysis.flown import Truth, Truths
+from bmdsim.analysis.observe import UnseenFlight
 from bmdsim.analysis.reach import (
     ChaseRow,
     CommitCurvePoint,
@@ -31,9 +32,9 @@ from bmdsim.analysis.reach import (
 from bmdsim.analysis.sharing import SharedFeed, SharedFeedPip, SharedFeedSensor
 from bmdsim.analysis.timeline import DecisionTime
 from bmdsim.core.records import as_rows, bigint, columns, flag, integer, real, table, table_name, text
-from bmdsim.flight.fly import Flights
 from bmdsim.scenario.aircraft import AircraftResult, AirspaceEvent
 from bmdsim.scenario.flights import ThreatFlight, TrajectorySample, trajectory_rows
+from bmdsim.scenario.flyouts import Flyout
 from bmdsim.scenario.schema import Scenario
 from bmdsim.scenario.sensing import (
     CoverageRing,
@@ -101,7 +102,8 @@ class Capability:
 TABLES: tuple[type, ...] = (RunInfo, ObjectRow, ThreatFlight, TrajectorySample, SensorDetection, MeasurementRow,
                             TrackUpdate, CoverageRing, UnseenFlight, DecisionTime, SharedFeed, SharedFeedSensor,
                             SharedFeedPip, Engagement, Outcome, Battle, FootprintCell, FootprintCity,
-                            FootprintSummary, ChaseRow, AirspaceEvent, Capability, CommitCurvePoint)
+                            FootprintSummary, ChaseRow, AirspaceEvent, Capability,
+                            Flyout, CommitCurvePoint)
 
 _DTYPES = {"DOUBLE": "float64", "INTEGER": "Int32", "BIGINT": "Int64", "BOOLEAN": "boolean", "VARCHAR": "object"}
 
@@ -159,7 +161,7 @@ class RunResult:
 
     scenario: Scenario
     threats: list[ThreatFlight]
-    flights: dict[str, Flights]      # per missile/profile, rows in the order of that group's threats
+    flights: Truths                  # the flown threats, the one record (row i: threats[i])
     truths: dict[str, Truth]         # per threat: the dense flown truth the sensors saw
     #: stored trajectory per threat: ``(t_s, latitude_deg, longitude_deg, altitude_m)`` arrays
     trajectories: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
@@ -183,6 +185,8 @@ class RunResult:
     chase: list[ChaseRow] | None = None
     #: the chase's threshold against the commit time, per chased flight and site
     chase_commit_curve: list[CommitCurvePoint] | None = None
+    #: the flown path of each engagement's first shot (:mod:`bmdsim.scenario.flyouts`)
+    flyouts: list[Flyout] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)
     started_utc: str = ""
     finished_utc: str = ""
@@ -224,7 +228,11 @@ class RunResult:
         out += [ObjectRow(object_id=f"sensor:{si.name}", kind="sensor", name=si.name, catalog=si.catalog,
                           latitude_deg=si.latitude_deg, longitude_deg=si.longitude_deg, altitude_m=si.altitude_m,
                           label=si.label, source=si.source,
-                          details_json=json.dumps({"kind": si.kind, "needs_cue": si.needs_cue}))
+                          details_json=json.dumps({"kind": si.kind, "needs_cue": si.needs_cue}
+                                                  | ({"min_elevation_deg": si.min_elevation_deg,
+                                                      "max_range_km": si.max_range_km,
+                                                      "fields_of_regard": list(si.fields_of_regard)}
+                                                     if si.fields_of_regard else {})))
                 for si in self.sensors]
         local = {x.name: x for x in s.sites}
         for site in s.interceptor_sites:
@@ -264,7 +272,9 @@ class RunResult:
             ThreatFlight: list(self.threats),
             TrajectorySample: [trajectory_rows(f"threat:{t.name}", *self.trajectories[t.name]) for t in self.threats]
             + [trajectory_rows(f"aircraft:{a.name}", a.t_s, a.latitude_deg, a.longitude_deg, a.altitude_m)
-               for a in self.aircraft],
+               for a in self.aircraft]
+            + [trajectory_rows(f.object_id, f.t_s, f.latitude_deg, f.longitude_deg, f.altitude_m)
+               for f in self.flyouts],
             SensorDetection: list(self.detections),
             MeasurementRow: [measurement_rows(d) for d in self.detections],
             TrackUpdate: [tr.rows() for tr in self.tracks.values()],
@@ -284,6 +294,7 @@ class RunResult:
             AirspaceEvent: list(self.airspace),
             Capability: [Capability(capability=c, available=c not in self.unavailable,
                                     note=self.unavailable.get(c, "")) for c in CAPABILITIES],
+            Flyout: list(self.flyouts),
             CommitCurvePoint: list(self.chase_commit_curve or []),
         }
 

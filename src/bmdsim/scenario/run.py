@@ -6,7 +6,8 @@ Steps (each reports progress through ``progress(step_name, done, total)``):
 1. flights (:mod:`bmdsim.scenario.flights`): every raid aimed and flown once, with dense output.
 2. sensing, 3. coverage, 4. decision time, 5. sharing (:mod:`bmdsim.scenario.sensing`).
 6. airspace (:mod:`bmdsim.scenario.aircraft`).
-7. engagements, 8. chase, 9. footprint (:mod:`bmdsim.scenario.defense`).
+7. engagements, 8. chase, 9. footprint (:mod:`bmdsim.scenario.defense`); after 7, the flown path of each
+   engagement's first shot (:mod:`bmdsim.scenario.flyouts`).
 
 Randomness: one ``numpy.random.SeedSequence`` from the scenario seed, spawned once into one child per
 stochastic component (sensing, sharing, engagements) and per threat / observer / site inside each, so adding an
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bmdsim.scenario import aircraft as air_step
-from bmdsim.scenario import defense, flights, sensing
+from bmdsim.scenario import defense, flights, flyouts, sensing
 from bmdsim.scenario.result import RunResult
 from bmdsim.scenario.schema import Scenario
 from bmdsim.scenario.sensing import STREAMS, streams
@@ -81,13 +82,15 @@ def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, 
         engagements, outcomes, battle = defense.engage(scn, flown, sensed.detections, rng["engagements"], progress,
                                                        unavailable)
     lap("engagements")
+    paths = flyouts.fly_first_shots(scn, flown, engagements, progress)
+    lap("flyouts")
     if a.chase.enabled and scn.interceptor_sites:
-        chase_rows = defense.chase_rows(scn, threats, progress, unavailable, curves := [])
+        chase_rows = defense.chase_rows(scn, flown, sensed, progress, unavailable, curves := [])
     lap("chase")
     if a.footprint.enabled and scn.interceptor_sites:
         footprint = defense.footprints(scn, progress, unavailable)
     lap("footprint")
-    return RunResult(scenario=scn, threats=threats, flights=flown.flights, truths=flown.truths,
+    return RunResult(scenario=scn, threats=threats, flights=flown.record, truths=flown.truths,
                      trajectories=trajectories, sensors=sensor_info, detections=sensed.detections,
                      tracks=sensed.tracks, coverage=rings, unseen=sensed.unseen, decision=decision,
                      sharing=shared.feeds, sharing_sensors=shared.sensors, sharing_pips=shared.pips,
@@ -96,5 +99,6 @@ def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, 
                      engagements=engagements, outcomes=outcomes, battle=battle, chase=chase_rows,
                      chase_commit_curve=curves,
                      footprint=footprint, unavailable=unavailable, started_utc=started, finished_utc=_utc_now(),
+                     flyouts=paths,
                      timings_s=timings, scenario_text=scenario_text, scenario_sha256=scenario_sha256,
                      scenario_source=scenario_source)

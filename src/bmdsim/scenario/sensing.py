@@ -52,6 +52,11 @@ class SensorInfo:
     needs_cue: bool
     label: str
     source: str
+    #: a radar's field of regard: its faces (:attr:`bmdsim.sensing.radar.Radar.fields_of_regard`), the minimum
+    #: elevation and the instrumented range that bound them (empty / NaN for infrared sensors)
+    fields_of_regard: tuple[dict, ...] = ()
+    min_elevation_deg: float = math.nan
+    max_range_km: float = math.nan
 
 
 @table("sensor_detections", "What each sensor made of each threat (NULL: never happened). first_detection_t_s and "
@@ -113,6 +118,8 @@ class TrackUpdate:
     pip_longitude_deg: float = real("")
     pip_semi_major_km: float = real("1-sigma ellipse semi-major axis")
     pip_error_km: float = real("distance PIP to the true impact point (km)")
+    pip_semi_minor_km: float = real("1-sigma ellipse semi-minor axis (local horizontal plane at the PIP)")
+    pip_orientation_deg: float = real("azimuth of the ellipse's major axis, clockwise from north, in [0, 180)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +139,8 @@ class TrackSummary:
     pip_semi_major_km: np.ndarray
     pip_error_km: np.ndarray
     pip_model_bias_km: float = math.nan
+    pip_semi_minor_km: np.ndarray
+    pip_orientation_deg: np.ndarray     # azimuth of the major axis, clockwise from north, [0, 180)
 
     def pip_stays_within_t_s(self, km: float) -> float:
         """When the PIP error comes within ``km`` and stays there (NaN: never)."""
@@ -143,7 +152,8 @@ class TrackSummary:
                                      **{f: getattr(self, f) for f in (
                                          "t_s", "sensor", "latitude_deg", "longitude_deg", "altitude_m",
                                          "position_sigma_m", "pip_latitude_deg", "pip_longitude_deg",
-                                         "pip_semi_major_km", "pip_error_km")}})
+                                         "pip_semi_major_km", "pip_error_km", "pip_semi_minor_km",
+                                         "pip_orientation_deg")}})
 
 
 @table("coverage", "Radar footprints: where a target of rcs_m2 at altitude_km is detected (at the radar's design "
@@ -194,7 +204,9 @@ def build_sensors(scn: Scenario):
         out.append(r)
         info.append(SensorInfo(name=s.label, catalog=sc.resolve_name(s.catalog), kind="radar",
                                latitude_deg=r.latitude_deg, longitude_deg=r.longitude_deg, altitude_m=r.altitude_m,
-                               needs_cue=r.needs_cue, label=r.label, source=r.source))
+                               needs_cue=r.needs_cue, label=r.label, source=r.source,
+                               fields_of_regard=r.fields_of_regard,
+                               min_elevation_deg=math.degrees(r.min_elevation_rad), max_range_km=r.max_range_m / 1e3))
     return out, info
 
 
@@ -219,9 +231,9 @@ def sense(threats, truths, sensors, sensor_info, rng, progress) -> Sensing:
         observations[t.name] = obs
         for info, d in zip(sensor_info, obs.detections, strict=True):
             dets.append(SensorDetection(
-                threat=t.name, sensor=info.name, kind=info.kind, first_visible_t_s=float(d.t_first_visible_s),
-                cue_t_s=float(d.t_cue_s), first_detection_t_s=float(d.t_first_detection_s),
-                track_t_s=float(d.t_track_s), report_t_s=float(d.t_report_s), looks=int(d.t_look_s.size),
+                threat=t.name, sensor=info.name, kind=info.kind, first_visible_t_s=float(d.first_visible_t_s),
+                cue_t_s=float(d.cue_t_s), first_detection_t_s=float(d.first_detection_t_s),
+                track_t_s=float(d.track_t_s), report_t_s=float(d.report_t_s), looks=int(d.look_t_s.size),
                 hits=int(np.count_nonzero(d.detected)), measurements=d.measurements))
         tr = obs.track
         if tr is not None:
@@ -232,7 +244,8 @@ def sense(threats, truths, sensors, sensor_info, rng, progress) -> Sensing:
                 threat=t.name, t_s=tr.t_s, sensor=np.asarray(tr.sensor).astype(str), latitude_deg=np.degrees(lat),
                 longitude_deg=np.degrees(lon), altitude_m=h, position_sigma_m=tr.position_sigma_m,
                 pip_latitude_deg=pip.latitude_deg, pip_longitude_deg=pip.longitude_deg,
-                pip_semi_major_km=pip.semi_major_km,
+                pip_semi_major_km=pip.semi_major_km, pip_semi_minor_km=pip.semi_minor_km,
+                pip_orientation_deg=pip.orientation_deg,
                 pip_error_km=pip.error_km(t.impact_latitude_deg, t.impact_longitude_deg),
                 pip_model_bias_km=obs.pip_model_bias_km)
         if any(i.kind == "radar" for i in sensor_info):

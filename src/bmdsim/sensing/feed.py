@@ -45,15 +45,18 @@ from pathlib import Path
 import numpy as np
 
 from bmdsim.core import frames
+from bmdsim.core.checks import check_latitude, check_longitude
 from bmdsim.core.jsonable import clean
 from bmdsim.errors import InputError, UnknownNameError
 from bmdsim.sensing.measurements import Measurements
 from bmdsim.sensing.tracking import ImpactPrediction, TrackResult, predicted_impact_point, track_object
 
-__all__ = ["CONTENTS", "BlankRegion", "FeedSpec", "SharedTracks", "SharedPips", "Feed", "ObserverPips", "share",
-           "infer", "with_pips", "write_jsonl", "thin"]
+__all__ = ["CONTENTS", "DEFAULT_CONTENT", "BlankRegion", "FeedSpec", "SharedTracks", "SharedPips", "Feed",
+           "ObserverPips", "share", "infer", "with_pips", "write_jsonl", "thin"]
 
+#: what a feed can share (in this order), and what it shares by default
 CONTENTS = ("detections", "tracks", "pips")
+DEFAULT_CONTENT = ("tracks", "pips")
 _KEYS = ("content", "latency_s", "interval_s", "noise_m", "noise_mps", "blank", "sensors")
 _FIELD = "--share"
 #: the largest value of each numeric FEEDSPEC key (the scenario schema's observers use the same limits)
@@ -82,13 +85,9 @@ class BlankRegion:
     def __post_init__(self):
         f = f"{_FIELD} blank"
         for name in ("lat0_deg", "lat1_deg"):
-            v = getattr(self, name)
-            if not (math.isfinite(v) and -90.0 <= v <= 90.0):
-                raise InputError(f, v, "latitudes lie between -90 and 90 degrees; give LAT0,LON0,LAT1,LON1")
+            check_latitude(f, getattr(self, name), suffix="; give LAT0,LON0,LAT1,LON1")
         for name in ("lon0_deg", "lon1_deg"):
-            v = getattr(self, name)
-            if not (math.isfinite(v) and -360.0 <= v <= 360.0):
-                raise InputError(f, v, "longitudes lie between -180 and 180 degrees; give LAT0,LON0,LAT1,LON1")
+            check_longitude(f, getattr(self, name), max_abs_deg=360.0, suffix="; give LAT0,LON0,LAT1,LON1")
         if not self.lat0_deg < self.lat1_deg:
             raise InputError(f, (self.lat0_deg, self.lat1_deg), "give the south-west corner first: LAT0 < LAT1")
         if not (math.isfinite(self.alt0_m) and self.alt0_m >= 0.0):
@@ -138,7 +137,7 @@ class FeedSpec:
     True
     """
 
-    content: tuple[str, ...] = ("tracks", "pips")
+    content: tuple[str, ...] = DEFAULT_CONTENT
     latency_s: float = 0.0
     interval_s: float = 0.0
     noise_m: float = 0.0

@@ -14,6 +14,7 @@ puts ``P_av t_dwell`` on it (:func:`bmdsim.core.radar.snr_track`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -32,6 +33,12 @@ def local_radius_m(lat_rad):
     w2 = 1.0 - WGS84_E2 * s2
     return WGS84_A_M * np.sqrt(1.0 - WGS84_E2) / w2
 
+
+@lru_cache(maxsize=256)
+def _snr_required(pd: float, pfa: float, n: float, swerling: int) -> float:
+    # the bisection costs 60 Swerling evaluations (about 5 ms); coverage and detection ask for it once per
+    # geometry call, thousands of times a run, always with the radar's few design values
+    return float(rq.from_db(rq.snr_required_db(pd, pfa, n, swerling)))
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Face:
@@ -145,6 +152,19 @@ class Radar:
         return (not self.needs_cue) and self.search_frame_s > 0 and self.search_beams > 0
 
     @property
+    def fields_of_regard(self) -> tuple[dict, ...]:
+        """Each face's field of regard in degrees (``boresight_azimuth_deg`` clockwise from north, ``tilt_deg``,
+        ``azimuth_half_width_deg``, ``max_elevation_deg``); the radar's ``min_elevation_rad`` and ``max_range_m``
+        bound all faces. The one rendering of the faces for ``bmdsim radars --json``, the run's ``objects`` table
+        and the globe."""
+        def deg(x):     # the catalog's degrees back from radians, without the round trip's last-digit noise
+            return round(float(np.degrees(x)), 9)
+
+        return tuple({"boresight_azimuth_deg": deg(f.azimuth_rad), "tilt_deg": deg(f.tilt_rad),
+                      "azimuth_half_width_deg": deg(f.azimuth_half_width_rad),
+                      "max_elevation_deg": deg(f.max_elevation_rad)} for f in self.faces)
+
+    @property
     def fence_solid_angle_sr(self) -> float:
         """Solid angle of one face's search fence: ``beams x 4 pi / G_t`` (sr), the transmit beam's solid angle
         times the number of beam positions (so that the search form agrees with the track form per beam)."""
@@ -158,7 +178,7 @@ class Radar:
 
     def snr_required(self) -> float:
         """Per-look SNR (linear) needed for ``pd_design`` at ``pfa`` (exact Swerling formula)."""
-        return float(rq.from_db(rq.snr_required_db(self.pd_design, self.pfa, self.n_pulses, self.swerling)))
+        return _snr_required(float(self.pd_design), float(self.pfa), float(self.n_pulses), int(self.swerling))
 
     # ---------------------------------------------------------------------------------------------- physics
     def snr_track(self, range_m, rcs_m2, off_boresight_rad=0.0):

@@ -145,17 +145,17 @@ def _samples(t_s, *columns) -> list[float]:
 
 def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
     """The analysis layers of the CZML scene, as plain CZML packets: the defense's fused track of each threat
-    with its predicted impact point (PIP) and a circle of the PIP's 1-sigma semi-major axis (the tracks table
-    keeps no minor axis or orientation), the PIP each observer of a shared feed receives (its delayed view),
-    the intercept points, the line from each interceptor site to its intercept point (the interceptor's flown
-    path is not stored), the defended footprint cells, and the aircraft's closest approaches."""
+    with its predicted impact point (PIP) and the PIP's 1-sigma ellipse, the PIP each observer of a shared feed
+    receives (its delayed view), the intercept points, the flown path of each engagement's first shot, the
+    defended footprint cells, the aircraft's closest approaches, each radar's field of regard and the
+    territorial airspace the aircraft checks involve."""
     epoch = _iso(result, 0.0)
     out: list[dict] = []
 
     def avail(t0, t1):
         return f"{_iso(result, t0)}/{_iso(result, t1)}"
 
-    rgba = {"track": [255, 255, 255, 255], "pip": [255, 215, 0, 255], "observer": [200, 0, 200, 255],
+    rgba = {"track": [255, 255, 255, 255], "observer": [200, 0, 200, 255],
             "intercept": list(COLORS["interceptor"]), "footprint": [0, 158, 115, 150], "airspace": [240, 0, 0, 255]}
     for name, tr in result.tracks.items():
         pos = _samples(tr.t_s, tr.longitude_deg, tr.latitude_deg, tr.altitude_m)
@@ -168,20 +168,9 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
                     "point": {"pixelSize": 5, "color": {"rgba": rgba["track"]}},
                     "path": {"width": 1, "leadTime": 0, "trailTime": 1e5,
                              "material": {"solidColor": {"color": {"rgba": rgba["track"]}}}}})
-        ok = np.isfinite(tr.pip_latitude_deg) & np.isfinite(tr.pip_semi_major_km)
-        if ok.any():
-            t = tr.t_s[ok]
-            axis = _samples(t, np.maximum(tr.pip_semi_major_km[ok], 0.05) * 1e3)
-            out.append({"id": f"track:{name}:pip", "name": f"{name}: defense PIP",
-                        "description": html.escape(f"the defense's predicted impact point of {name}, with a circle "
-                                                   "of its 1-sigma semi-major axis"),
-                        "availability": avail(t[0], t_end),
-                        "position": {"epoch": epoch, "cartographicDegrees": _samples(
-                            t, tr.pip_longitude_deg[ok], tr.pip_latitude_deg[ok], np.zeros(t.size))},
-                        "point": {"pixelSize": 6, "color": {"rgba": rgba["pip"]}},
-                        "ellipse": {"semiMajorAxis": {"epoch": epoch, "number": axis},
-                                    "semiMinorAxis": {"epoch": epoch, "number": axis}, "fill": False,
-                                    "outline": True, "outlineColor": {"rgba": rgba["pip"]}, "height": 0}})
+        pip = _pip_packet(result, name, tr, t_end)
+        if pip is not None:
+            out.append(pip)
     for observer, feeds in result.feeds.items():
         for f in feeds:
             if f.pips is None or not len(f.pips.t_s):
@@ -197,7 +186,6 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
                         "availability": avail(pos[0], t_end),
                         "position": {"epoch": epoch, "cartographicDegrees": pos},
                         "point": {"pixelSize": 6, "color": {"rgba": rgba["observer"]}}})
-    sites = {name: (lat, lon) for kind, name, lat, lon, _alt, _d in _site_points(result) if kind == "interceptor"}
     for e in result.engagements or []:
         lat, lon, alt_km, t_i = (e.intercept_latitude_deg, e.intercept_longitude_deg, e.intercept_altitude_km,
                                  e.intercept_t_s)
@@ -211,16 +199,7 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
                     "position": {"cartographicDegrees": [lon, lat, alt_km * 1e3]},
                     "point": {"pixelSize": 9, "color": {"rgba": rgba["intercept"]},
                               "outlineColor": {"rgba": [255, 255, 255, 255]}, "outlineWidth": 2}})
-        t_l = e.interceptor_launch_t_s
-        if e.site in sites and np.isfinite(t_l):
-            slat, slon = sites[e.site]
-            out.append({"id": f"interceptor_flight:{key}", "name": f"fly-out {key}",
-                        "description": desc + "; a straight line from the site to the intercept point (the "
-                                              "flown path is not stored)",
-                        "availability": avail(t_l, t_i),
-                        "polyline": {"positions": {"cartographicDegrees": [slon, slat, 0.0, lon, lat, alt_km * 1e3]},
-                                     "width": 2, "arcType": "NONE", "material": {"polylineDash": {
-                                         "color": {"rgba": rgba["intercept"]}}}}})
+    out += [_flyout_packet(result, f, t_end) for f in result.flyouts]
     for c in (result.footprint.cells if result.footprint else []):
         if not c.defended:
             continue
@@ -238,6 +217,148 @@ def _czml_analysis_packets(result: RunResult, t_end: float) -> list[dict]:
                                                f"{ev.distance_km:,.1f} km at {ev.time_utc}"),
                     "position": {"cartographicDegrees": [ev.longitude_deg, ev.latitude_deg, 0.0]},
                     "point": {"pixelSize": 7, "color": {"rgba": rgba["airspace"]}}})
+    return out + _field_of_regard_packets(result) + _territorial_packets(result)
+
+
+def _pip_packet(result: RunResult, name: str, tr, t_end: float) -> dict | None:
+    """The defense's PIP of one threat as a moving point with its 1-sigma ellipse (the ``tracks`` table's
+    semi-axes and orientation, sampled at each PIP update).
+
+    Cesium's ellipse ``rotation`` is the angle of the semi-major axis counter-clockwise from east (its docs say
+    "from north", but the code measures from the x axis: CesiumGS/cesium issue #8682; the browser test checks
+    it on the vendored build); the table's ``pip_orientation_deg`` is the azimuth of the major axis clockwise
+    from north, so rotation = 90 deg - azimuth. The azimuth is unwrapped (an ellipse is the same after 180 deg)
+    so that Cesium's interpolation between updates turns the short way."""
+    ok = (np.isfinite(tr.pip_latitude_deg) & np.isfinite(tr.pip_semi_major_km) & np.isfinite(tr.pip_semi_minor_km)
+          & np.isfinite(tr.pip_orientation_deg))
+    if not ok.any():
+        return None
+    epoch = _iso(result, 0.0)
+    t = tr.t_s[ok]
+    major_m = np.maximum(tr.pip_semi_major_km[ok], 0.05) * 1e3        # at least 50 m: a drawable ellipse
+    minor_m = np.minimum(np.maximum(tr.pip_semi_minor_km[ok], 0.05) * 1e3, major_m)
+    azimuth = np.unwrap(np.radians(tr.pip_orientation_deg[ok]), period=np.pi)
+    colour = [255, 215, 0, 255]
+    return {"id": f"track:{name}:pip", "name": f"{name}: defense PIP",
+            "description": html.escape(f"the defense's predicted impact point of {name} with its 1-sigma ellipse"),
+            "availability": f"{_iso(result, t[0])}/{_iso(result, t_end)}",
+            "position": {"epoch": epoch, "cartographicDegrees": _samples(
+                t, tr.pip_longitude_deg[ok], tr.pip_latitude_deg[ok], np.zeros(t.size))},
+            "point": {"pixelSize": 6, "color": {"rgba": colour}},
+            "ellipse": {"semiMajorAxis": {"epoch": epoch, "number": _samples(t, major_m)},
+                        "semiMinorAxis": {"epoch": epoch, "number": _samples(t, minor_m)},
+                        "rotation": {"epoch": epoch, "number": _samples(t, np.pi / 2 - azimuth)},
+                        "fill": False, "outline": True, "outlineColor": {"rgba": colour}, "height": 0}}
+
+
+def _flyout_packet(result: RunResult, f, t_end: float) -> dict:
+    """One flown interceptor (:class:`~bmdsim.scenario.flyouts.Flyout`): a moving point with its path, from the
+    launch to the intercept, and the path kept on the globe to the end."""
+    epoch = _iso(result, 0.0)
+    key = f"{f.site}:{f.threat}:{f.shot}"
+    colour = list(COLORS["interceptor"])
+    return {"id": f"interceptor_flight:{key}", "name": f"fly-out {key}",
+            "description": html.escape(
+                f"{f.interceptor} from {f.site} at {f.threat}, shot {f.shot}: launched t = {f.launch_t_s:,.1f} s, "
+                f"azimuth {f.launch_azimuth_deg:.1f} deg, intercept t = {f.intercept_t_s:,.1f} s at "
+                f"{f.intercept_altitude_km:,.0f} km altitude, {f.miss_m:,.0f} m from the threat (flown)"),
+            "availability": f"{_iso(result, f.t_s[0])}/{_iso(result, t_end)}",
+            "position": {"epoch": epoch, "cartographicDegrees": _samples(f.t_s, f.longitude_deg, f.latitude_deg,
+                                                                          f.altitude_m),
+                         "interpolationAlgorithm": "LAGRANGE", "interpolationDegree": 3},
+            "point": {"pixelSize": 6, "color": {"rgba": colour}},
+            "path": {"width": 2, "leadTime": 0, "trailTime": 1e5, "resolution": 5,
+                     "material": {"solidColor": {"color": {"rgba": colour}}}}}
+
+
+def _field_of_regard_packets(result: RunResult) -> list[dict]:
+    """Each radar face's field of regard as a volume: the sector of a sphere of the instrumented range around
+    the site, between the face's azimuth limits and the radar's minimum and the face's maximum elevation.
+
+    CZML ``ellipsoid`` with clock and cone limits, in the site's east-north-up frame (Cesium's default
+    orientation of an entity): the clock angle runs from east toward north (clock = 90 deg - azimuth), the cone
+    angle from the zenith (cone = 90 deg - elevation). Range is the straight line from the site, as the radar
+    model's ``max_range_m``; elevations are from the local horizontal."""
+    out = []
+    for si in result.sensors:
+        if si.kind != "radar" or not si.fields_of_regard:
+            continue
+        r_m = si.max_range_km * 1e3
+        for k, f in enumerate(si.fields_of_regard):
+            half = np.radians(f["azimuth_half_width_deg"])
+            centre = np.pi / 2 - np.radians(f["boresight_azimuth_deg"])
+            lo = np.mod(centre - half, 2 * np.pi) if half < np.pi else 0.0
+            out.append({
+                "id": f"field_of_regard:{si.name}:{k}", "name": f"{si.name}: field of regard, face {k + 1}",
+                "description": html.escape(
+                    f"radar {si.name}, face {k + 1}: azimuth {f['boresight_azimuth_deg']:g} +- "
+                    f"{f['azimuth_half_width_deg']:g} deg, elevation {si.min_elevation_deg:g} to "
+                    f"{f['max_elevation_deg']:g} deg, range to {si.max_range_km:,.0f} km"),
+                "properties": {"sensor": si.name, "face": k},
+                "position": {"cartographicDegrees": [si.longitude_deg, si.latitude_deg, si.altitude_m]},
+                "ellipsoid": {"radii": {"cartesian": [r_m, r_m, r_m]},
+                              "minimumClock": float(lo), "maximumClock": float(lo + min(2 * half, 2 * np.pi)),
+                              "minimumCone": float(np.pi / 2 - np.radians(f["max_elevation_deg"])),
+                              "maximumCone": float(np.pi / 2 - np.radians(si.min_elevation_deg)),
+                              "fill": True, "material": {"solidColor": {"color": {"rgba": [0, 114, 178, 20]}}},
+                              "outline": True, "outlineColor": {"rgba": [0, 114, 178, 110]},
+                              "stackPartitions": 2, "slicePartitions": 4, "subdivisions": 64}})
+    return out
+
+
+#: simplification of the drawn territorial airspace (degrees; 0.005 deg of latitude is 0.56 km): the drawn
+#: boundary lies within about this of the polygons the airspace check tests (GEOS keeps a vertex up to some
+#: 10 % beyond it; tests/test_web_scene.py checks 1.2 x)
+TERRITORY_TOLERANCE_DEG = 0.005
+
+
+def territorial_countries(result: RunResult) -> list[str]:
+    """Codes of the countries whose territorial airspace the scenario's aircraft checks involve: every country
+    entered, every country whose coast lies within the check's 500 km of a track (``min_distance_to_coast_km``)
+    and the aircraft's home countries; sorted."""
+    from bmdsim.airspace.sovereign import default_airspace
+
+    air = default_airspace()
+    codes = set()
+    for a in result.aircraft:
+        c = a.check
+        codes |= {v["country_code"] for v in c["violations"]} | set(c.get("home_countries", []))
+        codes |= {air.codes[air.index(name)] for name in c["min_distance_to_coast_km"]}
+    return sorted(codes)
+
+
+def _rings(poly) -> list[list[float]]:
+    import shapely
+
+    return [np.column_stack([np.round(c, 4), np.zeros(len(c))]).ravel().tolist()     # 4 decimals: 11 m
+            for c in (shapely.get_coordinates(poly.exterior),
+                      *(shapely.get_coordinates(h) for h in poly.interiors))]
+
+
+def _territorial_packets(result: RunResult) -> list[dict]:
+    """The territorial airspace (land and the 12-nmi sea) of :func:`territorial_countries`: one translucent
+    polygon with an outline per part, simplified by :data:`TERRITORY_TOLERANCE_DEG`, height 0 (not clamped:
+    no terrain). Only these countries: the whole 1:10m region would be some 60 countries more."""
+    import shapely
+
+    from bmdsim.airspace.sovereign import default_airspace
+
+    air = default_airspace()
+    out = []
+    for code in territorial_countries(result):
+        i = air.index(code)
+        geom = shapely.simplify(air.territory(i), TERRITORY_TOLERANCE_DEG, preserve_topology=True)
+        for k, part in enumerate(p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"):
+            outer, *holes = _rings(part)
+            poly = {"positions": {"cartographicDegrees": outer}, "height": 0, "fill": True,
+                    "material": {"solidColor": {"color": {"rgba": [240, 0, 0, 36]}}}, "outline": True,
+                    "outlineColor": {"rgba": [240, 0, 0, 200]}}
+            if holes:
+                poly["holes"] = {"cartographicDegrees": holes}
+            out.append({"id": f"territorial:{code}:{k}", "name": f"{air.names[i]}: territorial airspace",
+                        "description": html.escape(f"territorial airspace of {air.names[i]} ({code}): land and the "
+                                                   "sea within 12 nmi of its coast, as the airspace check tests it"),
+                        "properties": {"country": air.names[i], "code": code}, "polygon": poly})
     return out
 
 

@@ -35,7 +35,7 @@ __all__ = ["RunManager", "RunState", "QueueFullError", "STEPS", "RUN_FILES", "RU
 
 #: the steps of a run in the order they report progress (scenario.run, then writing the outputs)
 STEPS = ("flying threats", "sensing and tracking", "radar coverage", "shared feeds", "airspace checks",
-         "engagements", "chase (ICBM x variant)", "defended footprints", "writing outputs")
+         "engagements", "interceptor fly-outs", "chase (ICBM x variant)", "defended footprints", "writing outputs")
 #: the files of a finished run the service serves: URL name -> (file in the run folder, media type)
 RUN_FILES = {"scene.czml": ("scene.czml", "application/json"),
              "report.html": ("report.html", "text/html; charset=utf-8"),

@@ -15,11 +15,13 @@ const api = async (path, options) => {
 
 // layer groups: the prefix of a CZML packet id ("threat:iran-berlin") -> label
 const LAYERS = {
-  threat: "threat trajectories", interceptor: "interceptor sites", interceptor_flight: "interceptor fly-outs",
-  intercept: "intercepts", sensor: "radar sites", coverage: "radar coverage", track: "defense track and PIP",
-  observer: "observer's delayed view", footprint: "defended footprint", aircraft: "aircraft routes",
-  airspace: "aircraft closest approaches",
+  threat: "threat trajectories", interceptor: "interceptor sites", interceptor_flight: "interceptor fly-outs (flown)",
+  intercept: "intercepts", sensor: "radar sites", coverage: "radar coverage", field_of_regard: "radar fields of regard",
+  track: "defense track, PIP and ellipse", observer: "observer's delayed view", footprint: "defended footprint",
+  aircraft: "aircraft routes", airspace: "aircraft closest approaches", territorial: "territorial airspace",
 };
+// layers drawn as areas or volumes: a click picks them only where no point or line lies under the cursor
+const AREAS = new Set(["field_of_regard", "territorial", "coverage"]);
 
 const viewer = new Cesium.Viewer("globe", {
   baseLayer: Cesium.ImageryLayer.fromProviderAsync(
@@ -127,7 +129,8 @@ async function playRun(id) {
   const base = `/api/runs/${encodeURIComponent(id)}`;
   const [info, ds] = await Promise.all([api(base), Cesium.CzmlDataSource.load(`${base}/scene.czml`)]);
   const tables = {};
-  await Promise.all(["objects", "threat_flights", "decision_times", "engagements", "outcomes", "unseen", "shared_feed"].map(
+  await Promise.all(["run", "objects", "threat_flights", "decision_times", "engagements", "outcomes", "unseen", "shared_feed",
+                     "interceptor_flyouts", "tracks", "airspace_events"].map(
     async (t) => { tables[t] = (await api(`${base}/tables/${t}?limit=10000`)).rows; }));
   viewer.dataSources.removeAll();
   await viewer.dataSources.add(ds);
@@ -141,12 +144,15 @@ async function playRun(id) {
     const t = Cesium.JulianDate.addSeconds(first, -60, new Cesium.JulianDate());
     if (Cesium.JulianDate.greaterThan(t, ds.clock.startTime)) viewer.clock.currentTime = t;
   }
-  Object.assign(state, { run: id, source: ds, tables, info });
+  // the scenario epoch: every t_s of the tables counts from it (the CZML document's position epoch)
+  const epoch = Cesium.JulianDate.fromIso8601(tables.run[0].epoch_utc);
+  Object.assign(state, { run: id, source: ds, tables, info, epoch });
   showRunInfo(info);
   buildLayers(ds);
   viewer.selectedEntity = undefined;
   showDetails(undefined);
-  await viewer.zoomTo(ds);
+  // frame what moves and the sites, not the fields of regard (they reach thousands of km into space)
+  await viewer.zoomTo(ds.entities.values.filter((e) => group(e) !== "field_of_regard"));
   document.body.dataset.run = id;   // the page has played this run
 }
 
@@ -239,6 +245,33 @@ function showDetails(entity) {
     const e = (state.tables.engagements || []).find(
       (r) => r.site === site && r.threat === threat && String(r.shot) === shot);
     if (e) parts.push(table(Object.entries(e)));
+    const f = rowsOf("interceptor_flyouts", "object_id", `interceptor:${name}`)[0];
+    if (f && kind === "interceptor_flight") parts.splice(1, 0, table(Object.entries(f)));
+  } else if (kind === "field_of_regard") {
+    const sensor = entity.properties.sensor.getValue(), face = entity.properties.face.getValue();
+    const o = rowsOf("objects", "object_id", `sensor:${sensor}`)[0];
+    if (o) {
+      const d = JSON.parse(o.details_json);
+      parts.push(table([["sensor", sensor], ["face", face + 1], ...Object.entries(d.fields_of_regard[face]),
+                        ["min_elevation_deg", d.min_elevation_deg], ["max_range_km", d.max_range_km]]));
+    }
+  } else if (kind === "territorial") {
+    const country = entity.properties.country.getValue();
+    for (const r of rowsOf("airspace_events", "subject", country)) {
+      parts.push(table(Object.entries(r).filter(([k]) => k !== "subject")));
+    }
+  } else if (kind === "track" && id.endsWith(":pip")) {
+    // the tracks table's PIP at the latest update before the clock's time (the first one before it starts)
+    const threat = name.slice(0, -":pip".length);
+    const now = Cesium.JulianDate.secondsDifference(viewer.clock.currentTime, state.epoch);
+    const rows = rowsOf("tracks", "threat", threat).filter((r) => r.pip_semi_minor_km !== null);
+    const r = rows.filter((x) => x.t_s <= now + 1e-3).pop() || rows[0];   // 1 ms: the clock's rounding
+    if (r) parts.push(table(Object.entries(r).filter(([k]) => k === "t_s" || k === "k" || k.startsWith("pip_"))));
+  } else if (kind === "sensor" && obj) {
+    const d = JSON.parse(obj.details_json);
+    parts.push(table(Object.entries(obj).filter(([k]) => !["object_id", "details_json"].includes(k))));
+    parts.push(table([["min_elevation_deg", d.min_elevation_deg], ["max_range_km", d.max_range_km],
+                      ["faces", (d.fields_of_regard || []).length]]));
   } else if (kind === "observer") {
     const [observer, threat] = name.split(":");
     for (const r of (state.tables.shared_feed || []).filter((x) => x.observer === observer && x.threat === threat)) {
@@ -254,6 +287,13 @@ function showDetails(entity) {
 }
 
 viewer.selectedEntityChanged.addEventListener(showDetails);
+// picking: the nearest point or line under the cursor, else the nearest area or volume (a field of regard spans
+// half the sky and would otherwise hide every threat inside it)
+viewer.screenSpaceEventHandler.setInputAction((click) => {
+  const hits = viewer.scene.drillPick(click.position, 4).map((h) => h && h.id)
+    .filter((e) => e instanceof Cesium.Entity && e.isShowing);
+  viewer.selectedEntity = hits.find((e) => !AREAS.has(group(e))) || hits[0];
+}, Cesium.ScreenSpaceEventType.LEFT_CLICK);
 $("start").addEventListener("click", startRun);
 $("runs").addEventListener("change", (ev) => playRun(ev.target.value).catch((e) => status(e.message)));
 
