@@ -78,7 +78,7 @@ def timeline(launch: tuple[float, float], target: tuple[float, float], missile: 
         "launch_after_launch_s": 0.0,
         "burnout_after_launch_s": float(th.t_burnout_s[0] - t0),
         "detection_after_launch_s": _f(tl.t_detect_s[0] - t0),
-        "track_after_launch_s": _f(tl.track_t_s[0] - t0),
+        "track_after_launch_s": _f(tl.t_track_s[0] - t0),
         "commit_after_launch_s": _f(max(float(tl.t_commit_s[0]), t0 + delay - d.reaction_s) - t0),
         "interceptor_launch_after_launch_s": _f(c - t0) if np.isfinite(t1) else None,
         "intercept_after_launch_s": _f(t1 - t0),
