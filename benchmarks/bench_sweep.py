@@ -1,17 +1,23 @@
 """Benchmark: sweeps on Dask.
 
-1. ``workers``: the same sweep (tests/data/sweep-tiny.yaml, 2 interceptor variants x N trials) on a LocalCluster of
-   1 and of 2 single-threaded worker processes; wall time of the tasks after every worker has imported bmdsim and
-   built both fans (a warm-up sweep into a throwaway folder), and the ratio. The rows must be identical.
+1. ``workers``: the same sweep on a LocalCluster of 1 and of 2 single-threaded worker processes, each end to end
+   as ``bmdsim sweep`` runs it (:func:`bmdsim.sweep.run.run_sweep`: validating the plan, starting the cluster,
+   each worker's start-up, the trials, the database and the figures and report); both sides include the same
+   steps. The sweep has the shape of issue 13's done-when sweep (five interceptor variants x 4 trials) on
+   tests/data/sweep-tiny.yaml (a few seconds a run). Prints the ratio of the wall times (goal >= 1.8x), the
+   split by step and, from each trial's start and end on its worker (``trial_runs``), where the 2-worker run
+   is not parallel: each worker's busy time, the cases it began (a case's first trial on a worker builds the
+   interceptor's fan), its idle time between trials and at the end. The rows must be identical.
 2. ``external``: the same sweep on an external ``dask scheduler`` + 2 ``dask worker`` processes started here,
-   against the local 2-worker cluster (both warm).
+   against the local 2-worker cluster (the external cluster's start is not timed; its workers' start-up is).
 3. ``memory``: the battle manager's Monte Carlo at 10^6 trials (a raid of 12 warheads with 2 decoys each, 10
    interceptors): chunked on 2 workers (``bmdsim.sweep.native.battle_monte_carlo``, 20,000 trials a chunk), peak
    resident memory of each worker and of the client, against one ``fight(n_trials=10^6)`` call in a fresh process
    (which holds every trial's arrays at once).
 
 The machine has 2 cores shared with other jobs: the script prints the 1-minute load average beside each figure.
-Run: ``.venv/bin/python benchmarks/bench_sweep.py [workers|external|memory|all] [--trials N] [--mc-trials N]``.
+Run: ``.venv/bin/python benchmarks/bench_sweep.py [workers|external|memory|all] [--trials N] [--variants LIST]
+[--mc-trials N]``.
 """
 
 from __future__ import annotations
@@ -38,49 +44,63 @@ def _load() -> str:
     return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 
 
-def _plan(trials: int):
-    from bmdsim.scenario.load import load_scenario
-    from bmdsim.sweep import cases
-
-    ls = load_scenario(TINY)
-    return cases.plan(ls, TINY, [cases.parse_setting("interceptor_sites.0.interceptor=gbi2-8.3,gbi2-9.0")],
-                      trials=trials)
+VARIANTS = "gbi2-5.4,gbi2-6.3,gbi2-7.7,gbi2-8.3,gbi2-9.0"
 
 
-def _timed_sweep(client, plan, tmp: Path, name: str):
-    from bmdsim.sweep.runner import run_plan
-    from bmdsim.sweep.store import SweepStore
+def _sweep(tmp: Path, name: str, trials: int, variants: str, **where):
+    """One sweep end to end; returns its summary and its rows (``trials``) and run times (``trial_runs``)."""
+    import duckdb
+
+    from bmdsim.sweep.run import run_sweep
 
     out = tmp / name
-    store = SweepStore(out, plan, resume=False)
     t0 = time.perf_counter()
-    run_plan(plan, store, client)
+    s = run_sweep(TINY, [f"interceptor_sites.0.interceptor={variants}"], trials=trials, out=out, **where)
     wall = time.perf_counter() - t0
-    df = store.table()
-    store.close()
-    return wall, df
+    with duckdb.connect(str(out / "sweep.duckdb"), read_only=True) as c:
+        rows = c.execute("SELECT * FROM trials ORDER BY case_index, trial").df()
+        runs = c.execute("SELECT * FROM trial_runs ORDER BY started_unix_s").df()
+    return wall, s, rows, runs
 
 
-def _warm(client, tmp: Path):
-    """Every worker imports bmdsim and builds both fans (a 1-trial sweep per worker into a throwaway folder)."""
-    n = len(client.scheduler_info(n_workers=-1)["workers"])
-    _timed_sweep(client, _plan(n), tmp, f"warm-{time.monotonic_ns()}")
+def _steps(s) -> str:
+    return " + ".join(f"{k} {v:.1f}" for k, v in s.timeline_s.items() if k != "total")
 
 
-def bench_workers(trials: int, tmp: Path) -> dict:
-    from distributed import Client, LocalCluster
+def _timeline(wall: float, s, runs) -> list[str]:
+    """Where the time of the trials phase goes, per worker, from each trial's start and end on it."""
+    lines = []
+    t_trials0 = s.started_unix_s + sum(v for k, v in s.timeline_s.items() if k in ("plan", "cluster", "warm_up"))
+    t_end = runs.finished_unix_s.max()
+    busy_all = 0.0
+    warm = {w["worker"]: w["elapsed_s"] for w in s.warm_up}
+    for w, g in runs.groupby("worker", sort=True):
+        g = g.sort_values("started_unix_s")
+        firsts = ~g.duplicated("case_id")
+        gaps = float((g.started_unix_s.iloc[1:].to_numpy() - g.finished_unix_s.iloc[:-1].to_numpy()).sum())
+        busy = float(g.elapsed_s.sum())
+        busy_all += busy
+        lines.append(f"    {w}: start-up {warm.get(w, float('nan')):.1f} s; {len(g)} trials busy {busy:.1f} s, of "
+                     f"which {int(firsts.sum())} cases' first trials {g.elapsed_s[firsts].sum():.1f} s (others "
+                     f"{g.elapsed_s[~firsts].mean():.2f} s each); waiting before its first trial "
+                     f"{g.started_unix_s.iloc[0] - t_trials0:.2f} s, between trials {gaps:.2f} s, at the end "
+                     f"{t_end - g.finished_unix_s.iloc[-1]:.1f} s")
+    n = runs.worker.nunique()
+    lines.append(f"    not parallel: wall {wall:.1f} s - busy {busy_all:.1f} s / {n} = {wall - busy_all / n:.1f} s")
+    return lines
 
-    plan = _plan(trials)
+
+def bench_workers(trials: int, variants: str, tmp: Path) -> dict:
     out = {}
     for n in (1, 2):
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as lc, \
-                Client(lc) as client:
-            _warm(client, tmp)
-            out[n] = _timed_sweep(client, plan, tmp, f"w{n}")
-            print(f"  {n} worker(s): {len(plan.tasks())} trials in {out[n][0]:.1f} s ({_load()})", flush=True)
+        wall, s, rows, runs = _sweep(tmp, f"w{n}", trials, variants, workers=n)
+        out[n] = (wall, rows)
+        print(f"  {n} worker(s): {s.rows} trials end to end in {wall:.1f} s = {_steps(s)} s ({_load()})", flush=True)
+        print("\n".join(_timeline(wall, s, runs)), flush=True)
     same = out[1][1].equals(out[2][1])
     ratio = out[1][0] / out[2][0]
-    print(f"workers: 2 against 1: {ratio:.2f}x (goal >= 1.8x); rows identical: {same}")
+    print(f"workers: 2 against 1, end to end (plan, cluster start, worker start-up, trials, database, figures): "
+          f"{ratio:.2f}x (goal >= 1.8x); rows identical: {same}")
     return {"t1_s": out[1][0], "t2_s": out[2][0], "ratio": ratio, "identical": same}
 
 
@@ -107,24 +127,19 @@ def _stop(procs):
             p.kill()
 
 
-def bench_external(trials: int, tmp: Path) -> dict:
-    from distributed import Client, LocalCluster
+def bench_external(trials: int, variants: str, tmp: Path) -> dict:
+    from distributed import Client
 
-    plan = _plan(trials)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc, \
-            Client(lc) as client:
-        _warm(client, tmp)
-        t_local, df_local = _timed_sweep(client, plan, tmp, "local")
-    print(f"  local 2 workers: {t_local:.1f} s ({_load()})", flush=True)
+    t_local, s, df_local, _ = _sweep(tmp, "local", trials, variants, workers=2)
+    print(f"  local 2 workers: {t_local:.1f} s = {_steps(s)} s ({_load()})", flush=True)
     address, procs = _external(tmp)
     try:
         with Client(address) as client:
             client.wait_for_workers(2, timeout=300)
-            _warm(client, tmp)
-            t_ext, df_ext = _timed_sweep(client, plan, tmp, "external")
+        t_ext, s, df_ext, _ = _sweep(tmp, "external", trials, variants, scheduler=address)
     finally:
         _stop(procs)
-    print(f"  external scheduler, 2 workers: {t_ext:.1f} s ({_load()})", flush=True)
+    print(f"  external scheduler, 2 workers: {t_ext:.1f} s = {_steps(s)} s ({_load()})", flush=True)
     same = df_local.equals(df_ext)
     print(f"external: external / local wall = {t_ext / t_local:.2f}; rows identical: {same}")
     return {"local_s": t_local, "external_s": t_ext, "ratio": t_ext / t_local, "identical": same}
@@ -184,15 +199,16 @@ def bench_memory(n: int, tmp: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("part", nargs="?", default="all", choices=["workers", "external", "memory", "all"])
-    ap.add_argument("--trials", type=int, default=4, help="trials per case of the sweeps (2 cases)")
+    ap.add_argument("--trials", type=int, default=4, help="trials per case of the sweeps")
+    ap.add_argument("--variants", default=VARIANTS, help="the interceptor variants swept (one case each)")
     ap.add_argument("--mc-trials", type=int, default=1_000_000)
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     try:
         if a.part in ("workers", "all"):
-            bench_workers(a.trials, tmp)
+            bench_workers(a.trials, a.variants, tmp)
         if a.part in ("external", "all"):
-            bench_external(a.trials, tmp)
+            bench_external(a.trials, a.variants, tmp)
         if a.part in ("memory", "all"):
             bench_memory(a.mc_trials, tmp)
     finally:

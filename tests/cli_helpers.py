@@ -2,6 +2,8 @@
 
 import json
 
+import duckdb
+
 from bmdsim.cli import main
 
 
@@ -11,3 +13,14 @@ def run_json(capsys, *args):
     out = capsys.readouterr()
     assert code == 0, out.err
     return json.loads(out.out)
+
+
+def db_dicts(path, sql):
+    """The rows of ``sql`` on the results database at ``path`` (opened read-only) as dicts by column name."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        cur = con.execute(sql)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()

@@ -26,13 +26,13 @@ def test_chase_russian_icbm_slow_vs_fast_interceptor():
     between them."""
     slow = chase(KOZ, WAS, "icbm-solid-russia", interceptor="gbi2-5.4", earliest_launch_after_threat_s=240.0,
                  settings=COARSE, threshold=False)
-    assert not slow.engageable and slow.earliest_intercept_t_s is None
+    assert not slow.engageable and slow.earliest_intercept_after_launch_s is None
     fast = chase(KOZ, WAS, "icbm-solid-russia", interceptor="gbi2-8.3", earliest_launch_after_threat_s=240.0,
                  settings=COARSE, threshold=True, speed_grid_mps=(5000.0, 7000.0, 9000.0))
     assert fast.engageable and fast.tail_chase and fast.crossing_angle_deg < 90.0
     assert fast.verify_miss_m < 1000.0
-    assert fast.earliest_intercept_t_s < fast.latest_intercept_t_s < fast.threat_flight_time_s
-    assert abs(fast.interceptor_launch_t_s - 240.0) < 2.0
+    assert fast.earliest_intercept_after_launch_s < fast.latest_intercept_after_launch_s < fast.threat_flight_time_s
+    assert abs(fast.interceptor_launch_after_launch_s - 240.0) < 2.0
     assert fast.intercept_altitude_km >= 100.0
     assert 5400.0 < fast.min_burnout_speed_mps <= 8300.0 + 50.0
     assert fast.commit_time_source.startswith("given")
@@ -55,8 +55,14 @@ def test_chase_curve_is_monotone_in_speed():
 def test_footprint_on_a_few_aimpoints():
     la = np.array([51.51, 48.86, 40.71, 59.91, 40.0])
     lo = np.array([-0.13, 2.35, -74.01, 10.75, -30.0])     # the last one is in the Atlantic: still an aimpoint
+    calls = []
     fp = footprint(SEM, "icbm-liquid-10000", interceptor="gbi2-7.7", aimpoints=(la, lo),
-                   region=(-80.0, 35.0, 10.0, 62.0), earliest_launch_after_threat_s=300.0, settings=COARSE)
+                   region=(-80.0, 35.0, 10.0, 62.0), earliest_launch_after_threat_s=300.0, settings=COARSE,
+                   progress=lambda *a: calls.append(a))
+    # the CLI's progress bars: every step ends at its total (the aimpoints and the cities in the region)
+    last = {step: (done, total) for step, done, total in calls}
+    assert last and all(done == total for done, total in last.values()), last
+    assert all(total == 5 + len(fp.cities) for _, total in last.values())
     d = fp.to_dict()
     assert d["cells"] == 5 and 0.0 <= d["defended_fraction"] <= 1.0
     assert fp.reachable.all()
@@ -151,11 +157,13 @@ def test_cli_sites(capsys):
 def test_cli_chase_contract(capsys):
     d = run_json(capsys, "chase", "--from", "kozelsk", "--to", "washington", "--missile", "icbm-solid-russia",
                  "--site", "redzikowo", "--interceptor", "gbi2-9.0", "--commit-delay-s", "240", "--no-threshold")
-    for k in ("engageable", "earliest_intercept_t_s", "latest_intercept_t_s", "intercept_latitude_deg",
+    for k in ("engageable", "earliest_intercept_after_launch_s", "latest_intercept_after_launch_s",
+              "earliest_launch_after_launch_s", "fan_intercept_after_launch_s", "intercept_latitude_deg",
               "intercept_longitude_deg", "intercept_altitude_km", "closing_speed_mps", "tail_chase",
               "min_burnout_speed_mps", "commit_time_source"):
         assert k in d
     assert d["engageable"] is True and d["tail_chase"] is True
+    assert not any(k.endswith("_t_s") for k in d), "chase's times count from the threat's launch: *_after_launch_s"
 
 
 @pytest.mark.parametrize("args", [["--missile", "nope"], ["--site", "nowhere"], ["--interceptor", "gbi9"],

@@ -34,7 +34,7 @@ def test_fly_single(capsys, tmp_path):
     traj = tmp_path / "t.csv"
     r = run_json(capsys, "fly", "--missile", "irbm-3700", "--from", "35.23,53.92", "--to", "52.52,13.40",
                  "--trajectory", str(traj))
-    for k in ("range_km", "time_of_flight_s", "apogee_km", "burnout_speed_mps", "burnout_time_s",
+    for k in ("range_km", "time_of_flight_s", "apogee_km", "burnout_speed_mps", "burnout_after_launch_s",
               "burnout_altitude_km", "impact_latitude_deg", "impact_longitude_deg", "miss_m"):
         assert k in r
     assert r["miss_m"] < 100.0

@@ -41,8 +41,6 @@ SCENARIO_CORPUS = [
     (("sensors:", "analyses: {footprint: {region_deg: [.nan, 30, 10, 60]}}\nsensors:"), "finite", 3),
     (("sensors:", "analyses: {footprint: {region_deg: [-10, 30, .inf, 60]}}\nsensors:"), "finite", 3),
     (("sensors:", "analyses: {coverage: {rcs_m2: .inf}}\nsensors:"), "finite", 3),
-    (("sensors:", "sites: [{name: redzikowo, latitude_deg: 50.0, longitude_deg: 10.0}]\nsensors:"),
-     "moving a defense site is not supported", 3),
 ]
 
 

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 
 import duckdb
 import pytest
+from cli_helpers import db_dicts
 
 from bmdsim.cli import main
 from bmdsim.core.records import columns
@@ -72,13 +73,7 @@ def test_database_tables(out):
 
 
 def _dicts(path, sql):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        cur = con.execute(sql)
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        con.close()
+    return db_dicts(path, sql)
 
 
 def test_feed_jsonl(out):

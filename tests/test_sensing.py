@@ -159,12 +159,12 @@ def test_cued_radar_needs_a_cue(flight):
     t, r, v = flight
     brdy = catalog.radar("brdy")
     res = detect(brdy, t, r, v, rng=np.random.default_rng(1), rcs_m2=0.1)
-    assert np.isnan(res.t_first_detection_s) and len(res.measurements) == 0 and res.t_look_s.size == 0
+    assert np.isnan(res.first_detection_t_s) and len(res.measurements) == 0 and res.look_t_s.size == 0
     cue = 100.0
     res = detect(brdy, t, r, v, rng=np.random.default_rng(1), rcs_m2=0.1, cue_t_s=cue)
-    assert res.t_look_s.min() >= cue + brdy.handover_delay_s - 1e-9
-    assert res.t_first_detection_s >= res.t_first_visible_s - 2.0   # windows at the 2 s truth resolution
-    assert res.t_track_s >= res.t_first_detection_s
+    assert res.look_t_s.min() >= cue + brdy.handover_delay_s - 1e-9
+    assert res.first_detection_t_s >= res.first_visible_t_s - 2.0   # windows at the 2 s truth resolution
+    assert res.track_t_s >= res.first_detection_t_s
     assert len(res.measurements) > 100
 
 
@@ -173,11 +173,11 @@ def test_handover_chain_and_reproducibility(flight):
     sensors = [catalog.infrared("ew-satellites"), catalog.radar("gabala"), catalog.radar("brdy")]
     a = detect_all(sensors, t, r, v, rng=np.random.default_rng(3), rcs_m2=0.1, t_burnout_s=60.0)
     b = detect_all(sensors, t, r, v, rng=np.random.default_rng(3), rcs_m2=0.1, t_burnout_s=60.0)
-    assert [x.t_track_s for x in a] == [x.t_track_s for x in b]
+    assert [x.track_t_s for x in a] == [x.track_t_s for x in b]
     np.testing.assert_array_equal(a[2].measurements.range_m, b[2].measurements.range_m)
-    cue = min(x.t_report_s for x in a[:2])
-    assert a[2].t_cue_s == pytest.approx(cue)
-    assert a[0].t_report_s == pytest.approx(a[0].t_track_s + 30.0)
+    cue = min(x.report_t_s for x in a[:2])
+    assert a[2].cue_t_s == pytest.approx(cue)
+    assert a[0].report_t_s == pytest.approx(a[0].track_t_s + 30.0)
 
 
 def test_measurement_errors_match_their_sigmas(flight):
@@ -204,10 +204,10 @@ def test_search_radar_confirms_with_m_of_n(flight):
     t, r, v = flight
     gab = catalog.radar("gabala")
     res = detect(gab, t, r, v, rng=np.random.default_rng(5), rcs_m2=1.0)
-    assert np.isfinite(res.t_track_s)
+    assert np.isfinite(res.track_t_s)
     m, n = gab.m_of_n
     # the confirmation uses track dwells after the first hit; the track is set at the m-th hit
-    after = (res.t_look_s >= res.t_first_detection_s) & (res.t_look_s <= res.t_track_s)
+    after = (res.look_t_s >= res.first_detection_t_s) & (res.look_t_s <= res.track_t_s)
     assert res.detected[after].sum() >= m
     assert not gab.measures_range_rate and not res.measurements.has_range_rate
 
@@ -219,9 +219,9 @@ def test_infrared_sees_only_boost_above_clouds(flight):
     m = res.measurements
     assert len(m) > 0 and np.all(m.t_s <= 120.0)
     assert np.all(np.isnan(m.range_m)) and np.all(m.sigma_angle_rad == pytest.approx(ir.los_sigma_rad))
-    assert res.t_report_s == pytest.approx(res.t_track_s + ir.latency_s)
+    assert res.report_t_s == pytest.approx(res.track_t_s + ir.latency_s)
     high = dataclasses.replace(ir, cloud_top_m=2000e3)
-    assert np.isnan(detect(high, t, r, v, rng=np.random.default_rng(2), t_burnout_s=120.0).t_first_detection_s)
+    assert np.isnan(detect(high, t, r, v, rng=np.random.default_rng(2), t_burnout_s=120.0).first_detection_t_s)
     with pytest.raises(InputError, match="burnout"):
         detect(ir, t, r, v, rng=np.random.default_rng(2))
 
@@ -242,7 +242,7 @@ def test_unseen_ground_range(flight):
     assert 0.0 < big.ground_range_m <= small.ground_range_m < small.total_ground_range_m
     # just before the first-seen time the radar cannot detect, just after it can
     for dt, ok in ((-0.01, False), (0.01, True)):
-        p, _ = interpolate_state(t, r, v, [small.t_first_seen_s + dt])
+        p, _ = interpolate_state(t, r, v, [small.first_seen_t_s + dt])
         assert bool(brdy.coverable(brdy.geometry(p), 0.01)[0]) is ok
     both = coverage.unseen_ground_range([brdy, catalog.radar("gabala")], t, r, v, rcs_m2=0.01)
     assert both.ground_range_m <= small.ground_range_m

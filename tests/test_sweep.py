@@ -58,7 +58,9 @@ def test_plan_validates_every_case_and_names_the_bad_one():
                    trials=3)
     assert len(p.cases) == 4 and len(p.tasks()) == 12
     assert "single_shot_kill_probability: 0.9" in p.cases[1].text
-    with pytest.raises(cases.InputError, match=r"--set interceptor_sites.0.interceptor.*gbi2-99.*unknown interceptor"):
+    # below the CLI the errors name the Python parameter (the CLI maps it to --set: see the next test)
+    with pytest.raises(cases.InputError,
+                       match=r"^settings\[interceptor_sites.0.interceptor\] = 'gbi2-99'.*unknown interceptor"):
         cases.plan(ls, TINY, [cases.parse_setting("interceptor_sites.0.interceptor=gbi2-9.0,gbi2-99")], trials=1)
     with pytest.raises(cases.InputError, match=r"did you mean 'single_shot_kill_probability'"):
         cases.plan(ls, TINY, [cases.parse_setting("interceptor_sites.0.doctrine.single_shot_kill_prob=0.5")],
@@ -72,7 +74,9 @@ def test_plan_validates_every_case_and_names_the_bad_one():
 
 @pytest.mark.parametrize("args, words", [
     (["--set", "interceptor_sites.0.interceptr=gbi2-9.0"], "did you mean 'interceptor'"),
-    (["--set", "seed=1,2"], "--trials N"),
+    (["--set", "seed=1,2"], "every case runs --trials seeded trials"),
+    (["--set", "interceptor_sites.0.interceptor=gbi2-9.0,gbi2-99"],
+     "--set interceptor_sites.0.interceptor = 'gbi2-99': the scenario rejects it"),
     (["--set", "interceptor_sites.0.interceptor"], "KEY=V1,V2"),
     (["--set", SET, "--trials", "0"], "--trials"),
     (["--set", SET, "--workers", "0"], "--workers"),
@@ -89,7 +93,30 @@ def test_bad_input_exits_2_before_any_work(tmp_path, capsys, args, words):
 def test_a_folder_of_other_files_or_another_sweep_is_refused(tmp_path, capsys):
     (tmp_path / "x.txt").write_text("mine")
     assert main(["sweep", TINY, "--set", SET, "--out", str(tmp_path)]) == 2
-    assert "holds other files" in capsys.readouterr().err
+    assert "--out = " in (err := capsys.readouterr().err) and "holds other files" in err
+
+
+def test_python_errors_name_run_sweeps_parameters():
+    """``run_sweep`` is called from Python too: its errors name ``settings``, ``trials``, ``workers``; the CLI's
+    one table maps them to --set, --trials, --workers (and so the parameters a hint names in backquotes)."""
+    from bmdsim.cli._common import PARAMETER_FLAGS, in_cli_words
+    from bmdsim.errors import InputError
+    from bmdsim.sweep.run import run_sweep
+
+    with pytest.raises(InputError, match=r"^trials = 0: ") as e:
+        run_sweep(TINY, [SET], trials=0, out="never-written")
+    assert in_cli_words(e.value).startswith("--trials = 0: ")
+    with pytest.raises(InputError, match=r"^settings = 'seed=1,2': .*every case runs `trials` seeded") as e:
+        run_sweep(TINY, {"seed": [1, 2]}, out="never-written")
+    assert in_cli_words(e.value) == "--set = 'seed=1,2': the seed is not swept; every case runs --trials seeded trials"
+    with pytest.raises(InputError, match=r"^workers = 0: "):
+        run_sweep(TINY, [SET], workers=0, out="never-written")
+    with pytest.raises(InputError, match=r"^workers = 2: give either `workers` .* or `scheduler`") as e:
+        run_sweep(TINY, [SET], workers=2, scheduler="tcp://127.0.0.1:1", out="never-written")
+    assert "give either --workers (a local cluster) or --scheduler" in in_cli_words(e.value)
+    assert {PARAMETER_FLAGS[k] for k in ("settings", "trials", "workers", "scheduler", "out", "resume")} == {
+        "--set", "--trials", "--workers", "--scheduler", "--out", "--resume"}
+    assert not Path("never-written").exists()
 
 
 # ------------------------------------------------------------------------------------------ real clusters
@@ -226,3 +253,74 @@ def test_a_sweep_killed_mid_way_keeps_what_finished_and_resumes(reference, exter
     s = _sweep(capsys, out, "--scheduler", external["address"], "--resume")
     assert s["ran"] == 4 - len(kept) and s["rows"] == 4
     pd.testing.assert_frame_equal(_trials(out), _trials(reference))
+
+
+# ------------------------------------------------------------------------------------------------ dispatch
+def _simulate(n_cases: int, trials: int, workers: int, cold_s: float, warm_s: float):
+    """Run the dispatcher against a simulated cluster: a case's first trial on a worker takes ``cold_s`` (its fan
+    is built), every other ``warm_s``. Returns (makespan, hand-outs as (worker, case index, trial), cases begun
+    per worker)."""
+    from bmdsim.sweep.runner import Dispatcher
+
+    ls = load_scenario(TINY)
+    p = cases.plan(ls, TINY, [cases.parse_setting("interceptor_sites.0.doctrine.single_shot_kill_probability="
+                                                  + ",".join(f"0.{i + 1}" for i in range(n_cases)))],
+                   trials=trials)
+    d = Dispatcher(p.tasks())
+    warm: dict[str, set] = {}
+    clock = {f"w{i}": 0.0 for i in range(workers)}
+    running, given = {}, []
+
+    def give(w, now):
+        nxt = d.next_for(w, now)
+        if nxt is None:
+            return False
+        case, trial, first = nxt
+        cold = case.case_id not in warm.setdefault(w, set())
+        warm[w].add(case.case_id)
+        running[w] = (now + (cold_s if cold else warm_s), cold_s if cold else warm_s, first)
+        given.append((w, case.index, trial))
+        return True
+
+    idle = {w for w in clock if not give(w, 0.0)}
+    end = 0.0
+    while running:
+        w = min(running, key=lambda k: running[k][0])
+        t, took, first = running.pop(w)
+        end = max(end, t)
+        d.record(w, took, first)
+        for v in [w, *sorted(idle)]:
+            idle.discard(v)
+            if not give(v, t):
+                idle.add(v)
+    return end, given, {w: len(c) for w, c in warm.items()}
+
+
+def test_dispatch_hands_out_every_trial_once_and_keeps_workers_to_their_cases():
+    end, given, begun = _simulate(2, 4, 2, cold_s=4.0, warm_s=1.0)
+    assert sorted((c, t) for _, c, t in given) == [(c, t) for c in range(2) for t in range(4)]
+    assert begun == {"w0": 1, "w1": 1} and end == 4.0 + 3 * 1.0     # each fan built once, no worker waits
+    # five cases on two workers: at most one case is begun twice, and only when that shortens the sweep
+    end, given, begun = _simulate(5, 4, 2, cold_s=4.0, warm_s=1.0)
+    assert len(given) == 20 and len(set(given)) == 20 and sum(begun.values()) <= 6
+    serial = 5 * (4.0 + 3 * 1.0)
+    assert end <= serial / 2 + 4.0                      # within one fan build of a perfect split
+    # an idle worker starts a second copy of a case when it finishes sooner: here both build it at once
+    end, given, begun = _simulate(1, 3, 2, cold_s=10.0, warm_s=1.0)
+    assert begun == {"w0": 1, "w1": 1} and end == 11.0
+
+
+def test_dispatch_leaves_the_last_trial_to_the_worker_that_will_finish_it_first():
+    from bmdsim.sweep.runner import Dispatcher
+
+    p = cases.plan(load_scenario(TINY), TINY, [cases.parse_setting(SET)], trials=4)
+    d = Dispatcher(p.tasks()[:4])                        # one case, four trials
+    assert d.next_for("a", 0.0)[1:] == (0, True)
+    d.record("a", 10.0, True)                            # its fan took 10 s
+    assert d.next_for("a", 10.0)[1:] == (1, False)
+    d.record("a", 1.0, False)                            # a warm trial 1 s
+    assert d.next_for("a", 11.0)[1:] == (2, False)
+    # b is free at 11.5 s: building the case would take it 10 s, a finishes the last trial by 13 s
+    assert d.next_for("b", 11.5) is None
+    d.record("a", 1.0, False)
+    assert d.next_for("a", 12.0)[1:] == (3, False) and len(d) == 0

@@ -142,8 +142,8 @@ def test_russian_icbm_visibility_brdy():
     k, i = by["kozelsk"], by["irkutsk"]
     assert 60.0 < k.seen_time_s < k.time_of_flight_s
     assert 0.0 < k.first_seen_ground_range_km < k.last_seen_ground_range_km < k.total_ground_range_km
-    assert k.first_seen_t_s < k.last_seen_t_s
-    assert i.seen_time_s == 0.0 and math.isnan(i.first_seen_t_s)
+    assert k.first_seen_after_launch_s < k.last_seen_after_launch_s
+    assert i.seen_time_s == 0.0 and math.isnan(i.first_seen_after_launch_s)
     d = k.as_dict()
     assert d["seen_ground_range_km"] > 0 and 0 < d["seen_fraction"] < 1
 

@@ -10,10 +10,10 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import duckdb
 import httpx
 import psutil
 import pytest
+from cli_helpers import db_dicts
 from web_helpers import CHEAP_YAML, Server
 
 from bmdsim.cli import main
@@ -41,13 +41,7 @@ def cheap_run(service):
 
 
 def _db(service, run_id, sql):
-    con = duckdb.connect(str(service.runs_dir / run_id / "results.duckdb"), read_only=True)
-    try:
-        cur = con.execute(sql)
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        con.close()
+    return db_dicts(service.runs_dir / run_id / "results.duckdb", sql)
 
 
 def test_health_and_loopback(service):

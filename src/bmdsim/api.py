@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from bmdsim.flight.profiles import DEFAULT_PROFILE
 from bmdsim.scenario import result as _result
 from bmdsim.scenario.load import LoadedScenario
 from bmdsim.scenario.load import load_scenario as _load
@@ -84,7 +85,7 @@ def _place(field: str, where) -> tuple[float, float]:
     return lat, lon
 
 
-def fly(missile: str, launch, target, *, profile: str = "minimum-energy", dt_s: float = 2.0):
+def fly(missile: str, launch, target, *, profile: str = DEFAULT_PROFILE, dt_s: float = 2.0):
     """Aim ``missile`` (catalog name) from ``launch`` at ``target`` (site names or ``(lat, lon)`` in degrees) and
     fly it with dense output every ``dt_s``: the flown :class:`~bmdsim.analysis.observe.Truth` (ECEF samples,
     burnout, apogee, impact, miss distance)."""
@@ -94,7 +95,7 @@ def fly(missile: str, launch, target, *, profile: str = "minimum-energy", dt_s: 
 
 
 def track(missile: str, launch, target, *, sensors=None, rcs_m2: float = 0.1, seed: int = 0,
-          profile: str = "minimum-energy", dt_s: float = 2.0):
+          profile: str = DEFAULT_PROFILE, dt_s: float = 2.0):
     """Fly one threat and run ``sensors`` (catalog names; default the 2007 system that can see it) against it:
     detections, the fused track and its predicted impact points
     (:class:`~bmdsim.analysis.observe.ThreatObservation`; ``bmdsim track``). Its unseen part:

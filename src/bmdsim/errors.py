@@ -17,6 +17,20 @@ from collections.abc import Iterable
 from difflib import get_close_matches
 
 
+def did_you_mean(value: object, known: Iterable[str], *, label: str = "known names", limit: int | None = None) -> str:
+    """The one "did you mean" of bmdsim: the closest of ``known`` to ``value`` (if any is close), then ``label``
+    and the known names, sorted (the first ``limit`` of them, then "...").
+
+    >>> did_you_mean("brdz", ["fylingdales", "brdy"])
+    "did you mean 'brdy'? known names: brdy, fylingdales"
+    """
+    known = sorted(known)
+    close = get_close_matches(str(value), known, n=1)
+    shown = known if limit is None else known[:limit]
+    more = ", ..." if limit is not None and len(known) > limit else ""
+    return (f"did you mean {close[0]!r}? " if close else "") + f"{label}: " + ", ".join(shown) + more
+
+
 class BmdsimError(Exception):
     """Base of every error bmdsim raises on purpose."""
 
@@ -45,10 +59,7 @@ class UnknownNameError(InputError, KeyError):
     """
 
     def __init__(self, field: str, value: str, known: Iterable[str]):
-        known = sorted(known)
-        close = get_close_matches(str(value), known, n=1)
-        hint = (f"did you mean {close[0]!r}? " if close else "") + "known names: " + ", ".join(known)
-        super().__init__(field, value, hint)
+        super().__init__(field, value, did_you_mean(value, known))
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return Exception.__str__(self)

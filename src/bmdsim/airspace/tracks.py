@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bmdsim.core.checks import bad_latitude, bad_longitude, wrap_longitude
 from bmdsim.core.geodesy import WGS84, direct, inverse
 from bmdsim.errors import DataError, InputError
 
@@ -158,16 +159,16 @@ def tracks_from_frame(frame, *, source: str = "table", altitude_unit: str | None
     rejected += [{"row": int(r), "track": str(i), "reason": "latitude or longitude missing or not a number"}
                  for r, i in zip(rows[bad_pos & ~bad_time], ids[bad_pos & ~bad_time], strict=True)]
     ok = ~bad_time & ~bad_pos
-    out_lat = ok & (np.abs(np.where(ok, lat, 0.0)) > 90.0)
+    out_lat = ok & bad_latitude(np.where(ok, lat, 0.0))
     if out_lat.any():
         raise DataError(f"{source}: latitude out of range [-90, 90] degrees on {row_word} "
                         f"{_rows_text(rows[out_lat])}; check the column names and order (latitude, longitude) "
                         "and that values are in degrees")
-    out_lon = ok & (np.abs(np.where(ok, lon, 0.0)) > 360.0)
+    out_lon = ok & bad_longitude(np.where(ok, lon, 0.0), max_abs_deg=360.0)
     if out_lon.any():
         raise DataError(f"{source}: longitude out of range [-180, 360] degrees on {row_word} "
                         f"{_rows_text(rows[out_lon])}; give longitudes in degrees")
-    lon = np.where(ok, (lon + 180.0) % 360.0 - 180.0, lon)
+    lon = np.where(ok, wrap_longitude(lon), lon)
 
     tracks = []
     for tid in dict.fromkeys(ids[ok]):

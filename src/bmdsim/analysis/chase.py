@@ -30,7 +30,11 @@ interceptor (a named variant or a variant sized to a burnout speed) at a defense
   costs no extra fan: per tested speed the latest feasible interceptor launch is computed once; a later commit
   never engages more (tested in tests/test_engagement.py).
 
-Times in the result count from the threat's launch.
+Times in the result count from the threat's launch (``*_after_launch_s``).
+
+:func:`chase` flies the threat itself (aimed from a launch point at a target); :func:`chase_threat` takes a
+threat already flown (e.g. by a scenario run, with its commit from the run's reported tracks) and flies nothing
+but interceptors.
 """
 
 from __future__ import annotations
@@ -39,17 +43,26 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from bmdsim.analysis.engage import fan_at, fly_threats, interceptor_for, sensor_timeline
+from bmdsim.analysis.engage import (
+    SensorTimeline,
+    SiteRef,
+    defense_of,
+    fan_at,
+    fly_threats,
+    interceptor_for,
+    sensor_timeline,
+    site_sensors,
+)
 from bmdsim.core import frames
 from bmdsim.core.constants import OMEGA_EARTH_RAD_S
 from bmdsim.core.lambert import min_speed_change
-from bmdsim.engagement import defenses
 from bmdsim.engagement.fan import FanSettings, sized_interceptor
 from bmdsim.engagement.firecontrol import Threats, divert_required_mps, geometry, refine_earliest, windows
 from bmdsim.errors import InputError, UnreachableError
 
-__all__ = ["ChaseResult", "chase", "min_burnout_speed", "chase_curve", "ChaseCurve", "MAX_SPEED_MPS",
-           "SpeedSearch", "speed_search", "IdealBound", "ideal_speed", "SPEED_GRID_MPS", "engaging_intervals"]
+__all__ = ["ChaseResult", "chase", "chase_threat", "min_burnout_speed", "chase_curve", "ChaseCurve", "MAX_SPEED_MPS",
+           "SpeedSearch", "speed_search", "IdealBound", "ideal_speed", "SPEED_GRID_MPS", "engaging_intervals",
+           "verdict_reason", "commit_curve", "variants_commit_curve"]
 
 MAX_SPEED_MPS = 12_000.0
 MIN_SPEED_MPS = 2_000.0
@@ -60,7 +73,9 @@ SPEED_GRID_MPS = tuple(sorted({*np.arange(MIN_SPEED_MPS, MAX_SPEED_MPS + 1.0, 10
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChaseResult:
-    """One threat flight against one interceptor variant (times from the threat's launch, s)."""
+    """One threat flight against one interceptor variant (times ``*_after_launch_s`` from the threat's launch,
+    s). ``earliest_intercept_after_launch_s`` is the flown, refined shot; ``fan_intercept_after_launch_s`` the
+    fan table's earliest intercept (the figure a run's engagements give for the same commit)."""
 
     missile: str
     launch_latitude_deg: float
@@ -71,14 +86,14 @@ class ChaseResult:
     interceptor: str
     interceptor_burnout_speed_mps: float
     threat_flight_time_s: float
-    threat_burnout_t_s: float
-    earliest_launch_t_s: float
+    threat_burnout_after_launch_s: float
+    earliest_launch_after_launch_s: float
     commit_time_source: str
     engageable: bool
-    earliest_intercept_t_s: float | None
-    latest_intercept_t_s: float | None
-    latest_launch_t_s: float | None
-    interceptor_launch_t_s: float | None
+    earliest_intercept_after_launch_s: float | None
+    latest_intercept_after_launch_s: float | None
+    latest_launch_after_launch_s: float | None
+    interceptor_launch_after_launch_s: float | None
     interceptor_flight_time_s: float | None
     intercept_latitude_deg: float | None
     intercept_longitude_deg: float | None
@@ -100,9 +115,28 @@ class ChaseResult:
     ideal_burn_delay_s: float | None = None
     tracking_sensor: str | None = None
     commit_curve: dict | None = None
+    site_latitude_deg: float | None = None
+    site_longitude_deg: float | None = None
+    fan_intercept_after_launch_s: float | None = None
+    #: why not engageable (:func:`verdict_reason`); ``None`` when engageable
+    reason: str | None = None
+    #: latest interceptor launch (from the threat's launch) that reaches the threat in midcourse above the minimum
+    #: altitude at all, whatever the commit (``None``: none); engageable iff it is ``>= earliest_launch_t_s``
+    latest_launch_any_t_s: float | None = None
+    #: the ideal bound per launch time (``launch_t_s`` from the threat's launch, ``speed_mps``; NaN: none), from
+    #: which the bound at any commit follows (:meth:`IdealBound.at_commit`)
+    ideal_by_launch: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    # the names before issue 9's time renames (they counted from the threat's launch too); read-only aliases
+    threat_burnout_t_s = property(lambda self: self.threat_burnout_after_launch_s)
+    earliest_launch_t_s = property(lambda self: self.earliest_launch_after_launch_s)
+    earliest_intercept_t_s = property(lambda self: self.earliest_intercept_after_launch_s)
+    latest_intercept_t_s = property(lambda self: self.latest_intercept_after_launch_s)
+    latest_launch_t_s = property(lambda self: self.latest_launch_after_launch_s)
+    interceptor_launch_t_s = property(lambda self: self.interceptor_launch_after_launch_s)
 
 
 def _threat(missile, launch, target, dense_dt_s):
@@ -113,22 +147,24 @@ def _threat(missile, launch, target, dense_dt_s):
     return th
 
 
-def _handover_cov_ecef(th: Threats, site: str, t_handover_s: float, seed: int):
+def _handover_cov_ecef(th: Threats, site: SiteRef, t_handover_s: float, seed: int, *, sensors=None, track=None):
     """Position covariance (m2, ECEF) of the site's fused radar track predicted to ``t_handover_s``, and where it
-    comes from; ``(None, reason)`` when the radars hold no track by then. Same seeded reports as
-    :func:`~bmdsim.analysis.engage.sensor_timeline` (threat 0, its first child generator)."""
+    comes from; ``(None, reason)`` when the radars hold no track by then. ``track``: a fused track already made
+    (e.g. the run's); otherwise the same seeded reports as :func:`~bmdsim.analysis.engage.sensor_timeline`
+    (threat 0, its first child generator) through ``sensors``."""
     from bmdsim.analysis.observe import fused_track
     from bmdsim.core import estimation as est
-    from bmdsim.sensing import catalog as sensing_catalog
     from bmdsim.sensing.detection import detect_all
     from bmdsim.sensing.tracking import DEFAULT_Q_M2_S3
 
-    d = defenses.get(site)
-    ok = np.isfinite(th.r_ecef[0, :, 0])
-    rng = np.random.default_rng(seed).spawn(1)[0]
-    res = detect_all([sensing_catalog.sensor(x) for x in d.sensors], th.t_s[0, ok], th.r_ecef[0, ok],
-                     th.v_ecef[0, ok], rng=rng, rcs_m2=1.0, t_burnout_s=float(th.t_burnout_s[0]))
-    tr = fused_track(res, float(th.t_burnout_s[0]))
+    d = defense_of(site)
+    tr = track
+    if tr is None:
+        ok = np.isfinite(th.r_ecef[0, :, 0])
+        rng = np.random.default_rng(seed).spawn(1)[0]
+        res = detect_all(site_sensors(d, sensors), th.t_s[0, ok], th.r_ecef[0, ok], th.v_ecef[0, ok], rng=rng,
+                         rcs_m2=1.0, t_burnout_s=float(th.t_burnout_s[0]))
+        tr = fused_track(res, float(th.t_burnout_s[0]))
     if tr is None or not np.any(tr.t_s <= t_handover_s):
         return None, f"notional {d.handover_sigma_m:.0f} m (no radar track by handover)"
     k = int(np.flatnonzero(tr.t_s <= t_handover_s)[-1])
@@ -141,7 +177,7 @@ def _handover_cov_ecef(th: Threats, site: str, t_handover_s: float, seed: int):
                                         f"predicted {t_handover_s - tr.t_s[k]:.0f} s to handover")
 
 
-def _latest_launch(speed, th: Threats, site, min_alt, settings) -> float:
+def _latest_launch(speed, th: Threats, site: SiteRef, min_alt, settings) -> float:
     """Latest interceptor launch (s since the epoch) of a variant sized to ``speed`` that still reaches threat 0
     in midcourse above ``min_alt`` (``-inf``: none); engageable at a commit ``c`` iff this is ``>= c``."""
     try:
@@ -177,11 +213,12 @@ class SpeedSearch:
         return float(self.speeds_mps[j]), (float(self.speeds_mps[j - 1]) if j else None)
 
 
-def speed_search(th: Threats, site: str, t_earliest_launch_s: float, *, min_intercept_altitude_m: float,
+def speed_search(th: Threats, site: SiteRef, t_earliest_launch_s: float, *, min_intercept_altitude_m: float,
                  settings: FanSettings | None = None, tol_mps: float = 50.0,
-                 grid_mps=SPEED_GRID_MPS) -> SpeedSearch:
+                 grid_mps=SPEED_GRID_MPS, progress=None) -> SpeedSearch:
     """Engaging speed intervals for threat 0 of ``th`` (module docstring): the grid, then bisection of every
-    crossing between neighbouring grid speeds to ``tol_mps``."""
+    crossing between neighbouring grid speeds to ``tol_mps``. ``progress(done, total)`` after each speed tried
+    (:func:`engaging_intervals`)."""
     th0 = th.take([0])
     tried: dict[float, float] = {}
 
@@ -192,22 +229,38 @@ def speed_search(th: Threats, site: str, t_earliest_launch_s: float, *, min_inte
         return tried[sp]
 
     c = float(t_earliest_launch_s)
-    intervals = engaging_intervals(lambda sp: latest(sp) >= c, grid_mps, tol=tol_mps)
+    intervals = engaging_intervals(lambda sp: latest(sp) >= c, grid_mps, tol=tol_mps, progress=progress)
     sp = np.array(sorted(tried))
     return SpeedSearch(speeds_mps=sp, latest_launch_s=np.array([tried[x] for x in sp]), t_earliest_launch_s=c,
                        intervals_mps=intervals, min_speed_mps=intervals[0][0] if intervals else None)
 
 
-def engaging_intervals(engages, grid, *, tol: float) -> list:
+def engaging_intervals(engages, grid, *, tol: float, progress=None) -> list:
     """Intervals ``[lo, hi]`` of ``x`` where ``engages(x)`` holds, without assuming monotonicity: ``engages`` on
     the sorted ``grid``, then bisection (to ``tol``) of every sign change between neighbours; each end is the
     last value found on the engaging side. An interval that starts and ends between two grid points is missed.
+    ``progress(done, total)`` after each call of ``engages``: the total is the grid's size until the grid is
+    done, then exact (each crossing takes a known number of halvings).
 
     >>> engaging_intervals(lambda x: 3.0 <= x <= 5.0 or x >= 8.2, [1.0, 2.0, 4.0, 6.0, 9.0, 10.0], tol=0.01)
     [[3.0, 5.0], [8.203125, 10.0]]
     """
     grid = sorted(float(g) for g in grid)
-    ok = [bool(engages(g)) for g in grid]
+    progress = progress or (lambda *_: None)
+    ok = []
+    for g in grid:
+        ok.append(bool(engages(g)))
+        progress(len(ok), len(grid))
+
+    def halvings(width):
+        n = 0
+        while width > tol:
+            width, n = 0.5 * width, n + 1
+        return n
+
+    total = len(grid) + sum(halvings(b - a) for a, b, oa, ob in zip(grid[:-1], grid[1:], ok[:-1], ok[1:],
+                                                                    strict=True) if oa != ob)
+    done = len(grid)
     edges = []   # (value on the engaging side, "up" where an interval starts, "down" where it ends)
     for a, b, oa, ob in zip(grid[:-1], grid[1:], ok[:-1], ok[1:], strict=True):
         if oa == ob:
@@ -215,7 +268,10 @@ def engaging_intervals(engages, grid, *, tol: float) -> list:
         lo, hi = a, b
         while hi - lo > tol:
             mid = 0.5 * (lo + hi)
-            if bool(engages(mid)) == oa:
+            e = bool(engages(mid))
+            done += 1
+            progress(done, total)
+            if e == oa:
                 lo = mid
             else:
                 hi = mid
@@ -232,7 +288,7 @@ def engaging_intervals(engages, grid, *, tol: float) -> list:
     return intervals
 
 
-def min_burnout_speed(th: Threats, site: str, t_earliest_launch_s: float, *, min_intercept_altitude_m: float,
+def min_burnout_speed(th: Threats, site: SiteRef, t_earliest_launch_s: float, *, min_intercept_altitude_m: float,
                       settings: FanSettings | None = None, tol_mps: float = 50.0) -> float | None:
     """The smallest interceptor burnout speed (m/s, within ``tol_mps``) that can engage threat 0 of ``th``
     (:func:`speed_search`: grid, then bisection of every crossing; no monotonicity assumed); ``None`` when no
@@ -261,14 +317,14 @@ class IdealBound:
         return float(np.nanmin(v)) if ok.any() and np.isfinite(v).any() else None
 
 
-def ideal_speed(th: Threats, site: str, t_earliest_launch_s: float, *, min_intercept_altitude_m: float,
+def ideal_speed(th: Threats, site: SiteRef, t_earliest_launch_s: float, *, min_intercept_altitude_m: float,
                 max_flight_time_s: float, burn_delay_s: float = 0.0, t_first_launch_s: float | None = None,
                 launch_step_s: float = 10.0, sample_step_s: float = 10.0) -> IdealBound:
     """The ideal bound for threat 0 of ``th`` (module docstring): Lambert arcs from the site (at launch plus
     ``burn_delay_s``) to threat samples every ``sample_step_s`` in midcourse above ``min_intercept_altitude_m``,
     launches every ``launch_step_s`` from ``t_first_launch_s`` (default: the commit), flights up to
     ``max_flight_time_s``; the best pair is refined on a 1 s grid around it."""
-    d = defenses.get(site)
+    d = defense_of(site)
     r_site = frames.geodetic_to_ecef(np.radians(d.latitude_deg), np.radians(d.longitude_deg), 0.0)
     t, r = th.t_s[0], th.r_ecef[0]
     ok = np.isfinite(r[:, 0]) & (t >= th.t_burnout_s[0])
@@ -325,14 +381,15 @@ def ideal_speed(th: Threats, site: str, t_earliest_launch_s: float, *, min_inter
                       launch_t_s=tl, min_by_launch_mps=by_launch)
 
 
-def commit_curve(search: SpeedSearch, bound: IdealBound, th: Threats, *, t_sensor_commit_s: float, source: str,
-                 tracking_sensor: str | None, step_s: float = 30.0) -> dict:
-    """The threshold against the commit time (module docstring), times from the threat's launch; the chase's own
-    earliest launch (``t_sensor_commit_s``, from the sensor timeline unless given) is marked with its source."""
-    t0 = float(th.t_launch_s[0])
+def commit_curve(search: SpeedSearch, bound: IdealBound, *, t_launch_s: float, t_burnout_s: float,
+                 t_sensor_commit_s: float, source: str, tracking_sensor: str | None, step_s: float = 30.0) -> dict:
+    """The threshold against the commit time (module docstring), times from the threat's launch
+    (``t_launch_s``, on the clock of the other times); the chase's own earliest launch (``t_sensor_commit_s``,
+    from the sensor timeline unless given) is marked with its source."""
+    t0 = float(t_launch_s)
     lat = search.latest_launch_s[np.isfinite(search.latest_launch_s)]
     t_end = max(float(lat.max()) if lat.size else t_sensor_commit_s, t_sensor_commit_s)
-    grid = np.arange(float(th.t_burnout_s[0]), t_end + step_s, step_s)
+    grid = np.arange(float(t_burnout_s), t_end + step_s, step_s)
     grid = np.unique(np.concatenate([grid, [t_sensor_commit_s]]))
     rows = []
     for c in grid:
@@ -346,23 +403,87 @@ def commit_curve(search: SpeedSearch, bound: IdealBound, th: Threats, *, t_senso
             "latest_launch_t_s": [None if not np.isfinite(x) else float(x - t0) for x in search.latest_launch_s]}
 
 
-def chase(launch: tuple[float, float], target: tuple[float, float], missile: str, *, site: str = "redzikowo",
+def variants_commit_curve(results: list[ChaseResult], *, step_s: float = 30.0) -> dict:
+    """The commit curve of one threat flight at one site from chases of several variants (each flown on its
+    own, ``threshold=False``): the same rule as :func:`commit_curve`, on the variants' burnout speeds instead of
+    a speed search, so that it costs no fan beyond the variants' own (the scenario run's curve)."""
+    if not results:
+        raise InputError("results", [], "give the chases of at least one variant")
+    r0 = results[0]
+    key = {(r.missile, r.launch_latitude_deg, r.launch_longitude_deg, r.target_latitude_deg,
+            r.target_longitude_deg, r.site, r.earliest_launch_after_launch_s) for r in results}
+    if len(key) != 1:
+        raise InputError("results", sorted(r.interceptor for r in results),
+                         "chases of one threat flight, site and commit only")
+    order = np.argsort([r.interceptor_burnout_speed_mps for r in results], kind="stable")
+    sp = np.array([results[i].interceptor_burnout_speed_mps for i in order])
+    lat = np.array([-np.inf if results[i].latest_launch_any_t_s is None else results[i].latest_launch_any_t_s
+                    for i in order])
+    search = SpeedSearch(speeds_mps=sp, latest_launch_s=lat, t_earliest_launch_s=r0.earliest_launch_after_launch_s,
+                         intervals_mps=[], min_speed_mps=None)
+    ib = r0.ideal_by_launch or {"launch_t_s": [r0.earliest_launch_after_launch_s], "speed_mps": [None]}
+    bound = IdealBound(speed_mps=r0.ideal_speed_mps, t_launch_s=None, t_intercept_s=None, burn_delay_s=0.0,
+                       launch_t_s=np.asarray(ib["launch_t_s"], dtype=float),
+                       min_by_launch_mps=np.array([np.nan if x is None else x for x in ib["speed_mps"]], float))
+    out = commit_curve(search, bound, t_launch_s=0.0, t_burnout_s=r0.threat_burnout_after_launch_s,
+                       t_sensor_commit_s=r0.earliest_launch_after_launch_s, source=r0.commit_time_source,
+                       tracking_sensor=r0.tracking_sensor, step_s=step_s)
+    out["interceptors"] = [results[i].interceptor for i in order]
+    return out
+
+
+def chase(launch: tuple[float, float], target: tuple[float, float], missile: str, *, site: SiteRef = "redzikowo",
           interceptor: str | None = None, interceptor_speed_mps: float | None = None,
           earliest_launch_after_threat_s: float | None = None, min_intercept_altitude_m: float | None = None,
           threshold: bool = True, settings: FanSettings | None = None, dense_dt_s: float = 2.0,
-          seed: int = 2007, speed_grid_mps=SPEED_GRID_MPS) -> ChaseResult:
-    """Chase one threat flight (``launch``, ``target`` as (lat, lon) degrees) with one interceptor variant.
+          seed: int = 2007, speed_grid_mps=SPEED_GRID_MPS, sensors=None, progress=None) -> ChaseResult:
+    """Chase one threat flight (``launch``, ``target`` as (lat, lon) degrees) with one interceptor variant: the
+    threat is aimed and flown here, then :func:`chase_threat`.
 
     ``earliest_launch_after_threat_s``: earliest interceptor launch, seconds after the threat's launch (default:
-    from the sensor timeline). ``threshold=False`` skips the search for the minimum burnout speed (on
-    ``speed_grid_mps``, then bisection of every crossing) and the commit-time curve."""
-    d = defenses.get(site)
-    v = interceptor_for(interceptor, interceptor_speed_mps, site=site)
-    min_alt = d.min_intercept_altitude_m if min_intercept_altitude_m is None else float(min_intercept_altitude_m)
+    from the sensor timeline of ``sensors``, default the site's catalog sensors). ``threshold=False`` skips the
+    search for the minimum burnout speed (on ``speed_grid_mps``, then bisection of every crossing) and the
+    commit-time curve. ``progress(step, done, total)`` is called as the steps advance."""
+    progress = progress or (lambda *_: None)
+    progress("aiming and flying the threat", 0, 1)
     th = _threat(missile, launch, target, dense_dt_s)
+    progress("aiming and flying the threat", 1, 1)
+    return chase_threat(th, missile=missile, launch=launch, target=target, site=site, interceptor=interceptor,
+                        interceptor_speed_mps=interceptor_speed_mps,
+                        earliest_launch_after_threat_s=earliest_launch_after_threat_s,
+                        min_intercept_altitude_m=min_intercept_altitude_m, threshold=threshold, settings=settings,
+                        seed=seed, speed_grid_mps=speed_grid_mps, sensors=sensors, progress=progress)
+
+
+def chase_threat(th: Threats, *, missile: str, launch: tuple[float, float], target: tuple[float, float],
+                 site: SiteRef = "redzikowo", interceptor: str | None = None,
+                 interceptor_speed_mps: float | None = None, timeline: SensorTimeline | None = None,
+                 earliest_launch_after_threat_s: float | None = None, min_intercept_altitude_m: float | None = None,
+                 threshold: bool = True, settings: FanSettings | None = None, seed: int = 2007,
+                 speed_grid_mps=SPEED_GRID_MPS, sensors=None, track=None, bounds: bool = True,
+                 progress=None) -> ChaseResult:
+    """Chase threat 0 of ``th``, already flown with dense output (``missile`` aimed from ``launch`` at
+    ``target``, (lat, lon) degrees, named for the result); no threat is flown here.
+
+    The commit: ``timeline`` (row 0 of a :class:`~bmdsim.analysis.engage.SensorTimeline` already made, e.g. from
+    a run's reported tracks with :func:`~bmdsim.analysis.engage.commit_timeline`), else
+    ``earliest_launch_after_threat_s``, else the sensor timeline drawn here through ``sensors`` with ``seed``.
+    ``track``: the fused radar track for the handover accuracy (default: drawn like the sensor timeline).
+    ``bounds=False`` skips the ideal (Lambert) bounds (``ideal_*`` None; needs ``threshold=False``, whose commit
+    curve shows them). The other arguments as :func:`chase`."""
+    progress = progress or (lambda *_: None)
+    if threshold and not bounds:
+        raise InputError("bounds", bounds, "the threshold's commit curve shows the ideal bound: keep bounds=True")
+    d = defense_of(site)
+    v = interceptor_for(interceptor, interceptor_speed_mps, site=d)
+    min_alt = d.min_intercept_altitude_m if min_intercept_altitude_m is None else float(min_intercept_altitude_m)
+    th = th.take([0]) if len(th) != 1 else th
     t0 = float(th.t_launch_s[0])
+    if timeline is not None and earliest_launch_after_threat_s is not None:
+        raise InputError("timeline/earliest_launch_after_threat_s", earliest_launch_after_threat_s, "give one of "
+                         "the two")
     if earliest_launch_after_threat_s is None:
-        tl = sensor_timeline(th, site, seed=seed)
+        tl = timeline if timeline is not None else sensor_timeline(th, d, seed=seed, sensors=sensors)
         c = float(tl.t_earliest_launch_s[0])
         source = tl.source[0]
         tracking = tl.tracking_sensor[0]
@@ -373,19 +494,24 @@ def chase(launch: tuple[float, float], target: tuple[float, float], missile: str
                              "give zero or more seconds")
         c = t0 + float(earliest_launch_after_threat_s)
         source = "given (a fixed delay after the threat's launch)"
-    fan = fan_at(v, site, settings=settings)
+    step = "fire control and ideal bounds"
+    progress(step, 0, 3)
+    fan = fan_at(v, d, settings=settings)
     w = windows(fan, th, t_earliest_launch_s=c, min_intercept_altitude_m=min_alt)
     out = dict(missile=missile, launch_latitude_deg=launch[0], launch_longitude_deg=launch[1],
-               target_latitude_deg=target[0], target_longitude_deg=target[1], site=site, interceptor=v.name,
+               target_latitude_deg=target[0], target_longitude_deg=target[1], site=d.name, interceptor=v.name,
                interceptor_burnout_speed_mps=float(v.claim.get("burnout_speed_mps", np.nan)),
-               threat_flight_time_s=float(th.t_impact_s[0] - t0), threat_burnout_t_s=float(th.t_burnout_s[0] - t0),
-               earliest_launch_t_s=c - t0, commit_time_source=source, engageable=bool(w.engageable[0]),
-               divert_budget_mps=d.divert_budget_mps, min_intercept_altitude_km=min_alt / 1e3)
-    geo = dict.fromkeys(("earliest_intercept_t_s", "latest_intercept_t_s", "latest_launch_t_s",
-                         "interceptor_launch_t_s", "interceptor_flight_time_s", "intercept_latitude_deg",
-                         "intercept_longitude_deg", "intercept_altitude_km", "intercept_ground_range_km",
-                         "closing_speed_mps", "crossing_angle_deg", "tail_chase", "verify_miss_m",
-                         "divert_required_mps", "handover_sigma_m", "handover_source"))
+               threat_flight_time_s=float(th.t_impact_s[0] - t0),
+               threat_burnout_after_launch_s=float(th.t_burnout_s[0] - t0), earliest_launch_after_launch_s=c - t0,
+               commit_time_source=source, engageable=bool(w.engageable[0]), divert_budget_mps=d.divert_budget_mps,
+               min_intercept_altitude_km=min_alt / 1e3, site_latitude_deg=d.latitude_deg,
+               site_longitude_deg=d.longitude_deg)
+    geo = dict.fromkeys(("earliest_intercept_after_launch_s", "latest_intercept_after_launch_s",
+                         "latest_launch_after_launch_s", "interceptor_launch_after_launch_s",
+                         "interceptor_flight_time_s", "intercept_latitude_deg", "intercept_longitude_deg",
+                         "intercept_altitude_km", "intercept_ground_range_km", "closing_speed_mps",
+                         "crossing_angle_deg", "tail_chase", "verify_miss_m", "divert_required_mps",
+                         "handover_sigma_m", "handover_source", "fan_intercept_after_launch_s"))
     if w.engageable[0]:
         shot = refine_earliest(fan, th, 0, float(w.earliest_intercept_s[0]), c)
         _, v_t = th.state_at(0, shot.t_intercept_s)
@@ -393,33 +519,87 @@ def chase(launch: tuple[float, float], target: tuple[float, float], missile: str
         lat, lon, h = frames.ecef_to_geodetic(shot.r_ecef)
         look = fan.lookup(shot.r_ecef)
         rel = shot.v_ecef - v_t
-        cov, handover_source = _handover_cov_ecef(th, site, shot.t_intercept_s - d.handover_t_go_s, seed)
+        cov, handover_source = _handover_cov_ecef(th, d, shot.t_intercept_s - d.handover_t_go_s, seed,
+                                                  sensors=sensors, track=track)
         if cov is None:
             cov = np.eye(3) * d.handover_sigma_m**2
-        geo.update(earliest_intercept_t_s=shot.t_intercept_s - t0, latest_intercept_t_s=float(
-            w.latest_intercept_s[0] - t0), latest_launch_t_s=float(w.latest_launch_s[0] - t0),
-            interceptor_launch_t_s=shot.t_launch_s - t0, interceptor_flight_time_s=shot.t_flight_s,
-            intercept_latitude_deg=float(np.degrees(lat)), intercept_longitude_deg=float(np.degrees(lon)),
-            intercept_altitude_km=float(h) / 1e3, intercept_ground_range_km=float(look.ground_range_m) / 1e3,
-            closing_speed_mps=closing, crossing_angle_deg=cross, tail_chase=tail, verify_miss_m=shot.miss_m,
-            divert_required_mps=divert_required_mps(cov, rel, d.handover_t_go_s),
-            handover_sigma_m=float(np.sqrt(np.linalg.eigvalsh(cov)[-1])), handover_source=handover_source)
+        geo.update(earliest_intercept_after_launch_s=shot.t_intercept_s - t0,
+                   fan_intercept_after_launch_s=float(w.earliest_intercept_s[0] - t0),
+                   latest_intercept_after_launch_s=float(w.latest_intercept_s[0] - t0),
+                   latest_launch_after_launch_s=float(w.latest_launch_s[0] - t0),
+                   interceptor_launch_after_launch_s=shot.t_launch_s - t0, interceptor_flight_time_s=shot.t_flight_s,
+                   intercept_latitude_deg=float(np.degrees(lat)), intercept_longitude_deg=float(np.degrees(lon)),
+                   intercept_altitude_km=float(h) / 1e3, intercept_ground_range_km=float(look.ground_range_m) / 1e3,
+                   closing_speed_mps=closing, crossing_angle_deg=cross, tail_chase=tail, verify_miss_m=shot.miss_m,
+                   divert_required_mps=divert_required_mps(cov, rel, d.handover_t_go_s),
+                   handover_sigma_m=float(np.sqrt(np.linalg.eigvalsh(cov)[-1])), handover_source=handover_source)
     out.update(geo)
-    max_tof = fan.settings.max_flight_time_s
-    bound = ideal_speed(th, site, c, min_intercept_altitude_m=min_alt, max_flight_time_s=max_tof,
-                        t_first_launch_s=float(th.t_burnout_s[0]))
+    progress(step, 1, 3)
+    out.update(tracking_sensor=tracking, min_burnout_speed_mps=None)
+    bound = delayed = None
     delay = float(v.burn_time_s)
-    delayed = ideal_speed(th, site, c, min_intercept_altitude_m=min_alt, max_flight_time_s=max_tof,
-                          burn_delay_s=delay)
-    out.update(ideal_speed_mps=bound.speed_mps, ideal_speed_delayed_mps=delayed.speed_mps,
-               ideal_burn_delay_s=delay, tracking_sensor=tracking, min_burnout_speed_mps=None)
+    if bounds:
+        max_tof = fan.settings.max_flight_time_s
+        bound = ideal_speed(th, d, c, min_intercept_altitude_m=min_alt, max_flight_time_s=max_tof,
+                            t_first_launch_s=float(th.t_burnout_s[0]))
+        delay = float(v.burn_time_s)
+        delayed = ideal_speed(th, d, c, min_intercept_altitude_m=min_alt, max_flight_time_s=max_tof,
+                              burn_delay_s=delay)
+        progress(step, 2, 3)
+        out.update(ideal_speed_mps=bound.speed_mps, ideal_speed_delayed_mps=delayed.speed_mps,
+                   ideal_burn_delay_s=delay)
+    progress(step, 3, 3)
+    search = None
     if threshold:
-        search = speed_search(th, site, c, min_intercept_altitude_m=min_alt, settings=settings,
-                              grid_mps=speed_grid_mps)
+        search = speed_search(th, d, c, min_intercept_altitude_m=min_alt, settings=settings,
+                              grid_mps=speed_grid_mps,
+                              progress=lambda k, n: progress("speed search (fans flown)", k, n))
         out.update(min_burnout_speed_mps=search.min_speed_mps, engaging_speed_intervals_mps=search.intervals_mps,
-                   commit_curve=commit_curve(search, bound, th, t_sensor_commit_s=c, source=source,
-                                             tracking_sensor=tracking))
+                   commit_curve=commit_curve(search, bound, t_launch_s=t0, t_burnout_s=float(th.t_burnout_s[0]),
+                                             t_sensor_commit_s=c, source=source, tracking_sensor=tracking))
+    tl_k = w.t_launch_latest_s[0]
+    out.update(latest_launch_any_t_s=float(np.nanmax(tl_k)) - t0 if np.isfinite(tl_k).any() else None,
+               ideal_by_launch=None if bound is None else {
+                   "launch_t_s": (bound.launch_t_s - t0).tolist(),
+                   "speed_mps": [None if not np.isfinite(x) else float(x) for x in bound.min_by_launch_mps]})
+    out["reason"] = None if w.engageable[0] else verdict_reason(
+        latest_launch_s=float(np.nanmax(tl_k)) if np.isfinite(tl_k).any() else None, t_earliest_launch_s=c,
+        t_launch_s=t0, source=source, min_intercept_altitude_m=min_alt, search=search,
+        ideal_mps=None if bound is None else bound.speed_mps,
+        ideal_delayed_mps=None if delayed is None else delayed.speed_mps, burn_delay_s=delay)
     return ChaseResult(**out)
+
+
+def verdict_reason(*, latest_launch_s: float | None, t_earliest_launch_s: float, t_launch_s: float, source: str,
+                   min_intercept_altitude_m: float, search: SpeedSearch | None = None, ideal_mps=None,
+                   ideal_delayed_mps=None, burn_delay_s: float = 0.0) -> str:
+    """Why a chase does not engage, from its own numbers (times since the epoch; stated from the threat's
+    launch): the latest launch that still reaches the threat in midcourse above the minimum altitude against the
+    earliest launch and its source; with a speed search that found no engaging speed, the latest launch any
+    tried speed makes, and what the ideal bounds assume (the whole speed at lift-off; after the burn)."""
+    c = t_earliest_launch_s - t_launch_s
+    alt = f"{min_intercept_altitude_m / 1e3:.0f} km"
+    if latest_launch_s is None:
+        why = f"the fan reaches no point of the threat's midcourse above {alt}"
+    else:
+        why = (f"the latest launch that reaches the threat in midcourse above {alt} is "
+               f"{latest_launch_s - t_launch_s:,.0f} s after the threat's launch, "
+               f"{t_earliest_launch_s - latest_launch_s:,.0f} s before the earliest launch at {c:,.0f} s ({source})")
+    if search is None or search.min_speed_mps is not None:
+        return why
+    fin = np.isfinite(search.latest_launch_s)
+    top = float(search.speeds_mps[-1])
+    why += f"; no speed tried up to {top:,.0f} m/s engages"
+    if fin.any():
+        j = int(np.argmax(np.where(fin, search.latest_launch_s, -np.inf)))
+        why += (f" (the latest launch of any is {search.latest_launch_s[j] - t_launch_s:,.0f} s, at "
+                f"{search.speeds_mps[j]:,.0f} m/s)")
+    if ideal_mps is not None:
+        why += (f"; the ideal bound ({ideal_mps:,.0f} m/s) has the whole speed at lift-off, while a flown "
+                f"interceptor burns {burn_delay_s:.0f} s")
+        if ideal_delayed_mps is not None:
+            why += f" (with the impulse after the burn the bound is {ideal_delayed_mps:,.0f} m/s)"
+    return why
 
 
 # ------------------------------------------------------------------------------------------------- curve
@@ -466,11 +646,11 @@ class ChaseCurve:
 
 
 def chase_curve(fields: list[tuple[str, tuple[float, float]]], targets: list[tuple[str, tuple[float, float]]],
-                missile: str, speeds_mps, *, site: str = "redzikowo", earliest_launch_after_threat_s=None,
+                missile: str, speeds_mps, *, site: SiteRef = "redzikowo", earliest_launch_after_threat_s=None,
                 settings: FanSettings | None = None, dense_dt_s: float = 4.0, seed: int = 2007) -> ChaseCurve:
     """Engageability of every field-to-target flight against each burnout speed (one fan per speed, all flights
     in one batch). The earliest launch comes from the sensor timeline of each flight unless given."""
-    d = defenses.get(site)
+    d = defense_of(site)
     pairs = [(f, t) for f in fields for t in targets]
     la = np.array([p[0][1][0] for p in pairs])
     lo = np.array([p[0][1][1] for p in pairs])
@@ -478,7 +658,7 @@ def chase_curve(fields: list[tuple[str, tuple[float, float]]], targets: list[tup
     to = np.array([p[1][1][1] for p in pairs])
     th, _ = fly_threats(missile, la, lo, ta, to, dense_dt_s=dense_dt_s)
     if earliest_launch_after_threat_s is None:
-        c = sensor_timeline(th, site, seed=seed).t_earliest_launch_s
+        c = sensor_timeline(th, d, seed=seed).t_earliest_launch_s
     else:
         c = th.t_launch_s + float(earliest_launch_after_threat_s)
     speeds = np.asarray(speeds_mps, dtype=float)
@@ -489,13 +669,13 @@ def chase_curve(fields: list[tuple[str, tuple[float, float]]], targets: list[tup
             v = sized_interceptor(float(sp))
         except UnreachableError:
             continue
-        w = windows(fan_at(v, site, settings=settings), th, t_earliest_launch_s=c,
+        w = windows(fan_at(v, d, settings=settings), th, t_earliest_launch_s=c,
                     min_intercept_altitude_m=d.min_intercept_altitude_m)
         eng[i] = w.engageable
         t_e[i] = w.earliest_intercept_s - th.t_launch_s
     return ChaseCurve(speeds_mps=speeds, flights=[f"{p[0][0]}->{p[1][0]}" for p in pairs], engageable=eng,
                       fraction=eng.mean(axis=1), earliest_intercept_t_s=t_e, earliest_launch_t_s=c - th.t_launch_s,
-                      site=site, missile=missile)
+                      site=d.name, missile=missile)
 
 
 # ------------------------------------------------------------------------------------------------- table
@@ -504,26 +684,60 @@ VARIANTS = ("gbi2-5.4", "gbi2-6.3", "gbi2-7.7", "gbi2-8.3", "gbi2-9.0")
 
 
 def chase_table(fields: list[tuple[str, tuple[float, float]]], target: tuple[float, float], missile: str, *,
-                site: str = "redzikowo", variants=VARIANTS, min_intercept_altitude_m: float | None = None,
+                site: SiteRef = "redzikowo", variants=VARIANTS, min_intercept_altitude_m: float | None = None,
                 earliest_launch_after_threat_s: float | None = None, settings: FanSettings | None = None,
-                seed: int = 2007) -> list[dict]:
+                seed: int = 2007, progress=None) -> list[dict]:
     """Per field: every variant's verdict (each chased by name), the threshold and engaging intervals, the ideal
-    bounds, the commit and its source, and ``consistent``: every variant's verdict agrees with the intervals."""
+    bounds, the commit and its source, and ``consistent``: every variant's verdict agrees with the intervals.
+    Each field's threat is flown once and its sensor timeline drawn once (:func:`chase_threat` per variant).
+    ``progress(step, done, total)``: over fields x variants, and the first variant's speed search."""
+    progress = progress or (lambda *_: None)
+    d = defense_of(site)
     rows = []
-    for name, launch in fields:
-        kw = dict(site=site, min_intercept_altitude_m=min_intercept_altitude_m,
+    step, total = "chase-table (field x variant)", len(fields) * len(variants)
+    progress(step, 0, total)
+    for n, (name, launch) in enumerate(fields):
+        th = _threat(missile, launch, target, 2.0)
+        tl = None if earliest_launch_after_threat_s is not None else sensor_timeline(th, d, seed=seed)
+        kw = dict(missile=missile, launch=launch, target=target, site=d, timeline=tl,
+                  min_intercept_altitude_m=min_intercept_altitude_m,
                   earliest_launch_after_threat_s=earliest_launch_after_threat_s, settings=settings, seed=seed)
-        res = {v: chase(launch, target, missile, interceptor=v, threshold=(j == 0), **kw)
-               for j, v in enumerate(variants)}
-        first = res[variants[0]]
+        res = {}
+        for j, v in enumerate(variants):
+            res[v] = chase_threat(th, interceptor=v, threshold=(j == len(variants) - 1),
+                                  progress=(lambda s_, k, m, name=name: progress(f"{s_} ({name})", k, m)
+                                            if s_.startswith("speed search") else None), **kw)
+            progress(step, n * len(variants) + j + 1, total)
+        # the speed search (which does not depend on the variant) runs with the fastest variant, whose
+        # "no", if any, gives the row's reason
+        first = res[variants[-1]]
         iv = first.engaging_speed_intervals_mps or []
         verdicts = {v: r.engageable for v, r in res.items()}
         inside = {v: any(lo <= r.interceptor_burnout_speed_mps <= hi for lo, hi in iv) for v, r in res.items()}
         rows.append({"field": name, "verdicts": verdicts,
-                     "earliest_intercept_t_s": {v: r.earliest_intercept_t_s for v, r in res.items()},
+                     "earliest_intercept_after_launch_s": {v: r.earliest_intercept_after_launch_s
+                                                           for v, r in res.items()},
                      "verify_miss_m": {v: r.verify_miss_m for v, r in res.items()},
                      "min_burnout_speed_mps": first.min_burnout_speed_mps, "engaging_speed_intervals_mps": iv,
                      "ideal_speed_mps": first.ideal_speed_mps, "ideal_speed_delayed_mps": first.ideal_speed_delayed_mps,
-                     "earliest_launch_t_s": first.earliest_launch_t_s, "commit_time_source": first.commit_time_source,
-                     "consistent": all(verdicts[v] == inside[v] for v in variants)})
+                     "earliest_launch_after_launch_s": first.earliest_launch_after_launch_s,
+                     "commit_time_source": first.commit_time_source,
+                     "consistent": all(verdicts[v] == inside[v] for v in variants), "reason": first.reason,
+                     "direct_search": None if iv or any(verdicts.values()) else _direct_no(
+                         th, variants[-1], first, site=d, settings=settings)})
     return rows
+
+
+def _direct_no(th: Threats, variant, first: ChaseResult, *, site, settings) -> dict:
+    """A "no" of the fastest variant checked without the fan table (:func:`bmdsim.engagement.verify.
+    direct_search`: its whole steering family flown at the threat's exact bearings, the best shots aimed)."""
+    from bmdsim.engagement.verify import direct_search
+
+    c = float(th.t_launch_s[0]) + first.earliest_launch_after_launch_s
+    chk = direct_search(fan_at(interceptor_for(variant, None, site=site), site, settings=settings), th, 0, c,
+                        min_intercept_altitude_m=first.min_intercept_altitude_km * 1e3, sample_step_s=10.0)
+    return {"interceptor": variant, "intercept_found": chk.flown, "shots_aimed": chk.aimed,
+            "launch_deficit_s": float(chk.deficit_s) if np.isfinite(chk.deficit_s) else None,
+            "method": "engagement.verify.direct_search (every steering family member flown at the threat's "
+                      "bearings, 10 s samples; launch deficit: earliest launch minus the latest launch that "
+                      "reaches a sample)"}

@@ -11,12 +11,13 @@ burnout plus the same two delays plus 60 s (a stated assumption, reported as suc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bmdsim.core.records import integer, real, table, text
 from bmdsim.engagement import defenses
+from bmdsim.engagement.defenses import Defense
 from bmdsim.engagement.fan import Fan, FanSettings, fan_for, sized_interceptor
 from bmdsim.engagement.firecontrol import Threats
 from bmdsim.errors import InputError, UnknownNameError
@@ -25,7 +26,13 @@ from bmdsim.flight.aimed import aim_and_fly
 from bmdsim.flight.vehicle import Vehicle
 
 __all__ = ["fly_threats", "interceptor_for", "fan_at", "sensor_timeline", "commit_timeline", "SensorTimeline",
-           "FALLBACK_AFTER_BURNOUT_S", "Engagement", "Outcome", "Battle"]
+           "FALLBACK_AFTER_BURNOUT_S", "Engagement", "Outcome", "Battle", "defense_of", "defense_at", "site_sensors",
+           "SiteRef"]
+
+#: a defense site: a catalog name (``bmdsim sites``), or a :class:`~bmdsim.engagement.defenses.Defense` record
+#: standing where a scenario puts it (:func:`defense_at`). Every analysis below takes the site's place from the
+#: record, never from the catalog by name, so a moved site engages from where it stands.
+SiteRef = str | Defense
 
 FALLBACK_AFTER_BURNOUT_S = 60.0
 
@@ -80,6 +87,8 @@ class Battle:
     leakers_se: float = real("standard error")
     p_no_leak: float = real("probability that no warhead leaks")
     interceptors_fired_mean: float = real("")
+    site_latitude_deg: float = real("where the site's fire control stands (the scenario's place, else the catalog's)")
+    site_longitude_deg: float = real("")
 
 
 def fly_threats(missile: str, launch_lat_deg, launch_lon_deg, target_lat_deg, target_lon_deg, *,
@@ -118,7 +127,8 @@ def fly_threats(missile: str, launch_lat_deg, launch_lon_deg, target_lat_deg, ta
     return th, np.concatenate(misses)
 
 
-def interceptor_for(name: str | None = None, speed_mps: float | None = None, *, site: str | None = None) -> Vehicle:
+def interceptor_for(name: str | None = None, speed_mps: float | None = None, *,
+                    site: SiteRef | None = None) -> Vehicle:
     """A catalog interceptor by name, or a variant sized to ``speed_mps``; default: the site's interceptor."""
     if name is not None and speed_mps is not None:
         raise InputError("interceptor/interceptor_speed_mps", (name, speed_mps), "give one of the two")
@@ -127,14 +137,39 @@ def interceptor_for(name: str | None = None, speed_mps: float | None = None, *, 
             raise InputError("interceptor_speed_mps", speed_mps, "give a burnout speed between 0 and 12,000 m/s")
         return sized_interceptor(float(speed_mps))
     if name is None:
-        name = defenses.get(site).interceptor if site else "gbi2-6.3"
+        name = defense_of(site).interceptor if site else "gbi2-6.3"
     if name not in catalog.interceptor_names():
         raise UnknownNameError("interceptor", name, catalog.interceptor_names())
     return catalog.get(name)
 
 
-def fan_at(interceptor: Vehicle, site: str, *, settings: FanSettings | None = None) -> Fan:
+def defense_of(site: SiteRef) -> Defense:
+    """The defense record of ``site`` (a catalog name, or a record as given)."""
+    return site if isinstance(site, Defense) else defenses.get(site)
+
+
+def defense_at(site: str, latitude_deg: float, longitude_deg: float) -> Defense:
+    """The catalog defense ``site`` (its inventory, timing and sensors) standing at ``latitude_deg``,
+    ``longitude_deg`` (e.g. where a scenario's ``sites:`` entry puts it)."""
     d = defenses.get(site)
+    if (float(latitude_deg), float(longitude_deg)) == (d.latitude_deg, d.longitude_deg):
+        return d
+    return replace(d, latitude_deg=float(latitude_deg), longitude_deg=float(longitude_deg))
+
+
+def site_sensors(site: SiteRef, sensors=None) -> list:
+    """The sensor objects of the site's sensor timeline: ``sensors`` as given (e.g. a scenario's instances, at
+    their scenario positions), else the site's catalog sensors."""
+    from bmdsim.sensing import catalog as sensing_catalog
+
+    if sensors is not None:
+        return list(sensors)
+    return [sensing_catalog.sensor(s) for s in defense_of(site).sensors]
+
+
+def fan_at(interceptor: Vehicle, site: SiteRef, *, settings: FanSettings | None = None) -> Fan:
+    """The fly-out fan of ``interceptor`` at the place ``site`` stands (:data:`SiteRef`)."""
+    d = defense_of(site)
     st = settings or FanSettings(max_flight_time_s=d.max_flight_time_s)
     return fan_for(interceptor, d.latitude_deg, d.longitude_deg, settings=st)
 
@@ -152,16 +187,16 @@ class SensorTimeline:
     source: list
 
 
-def sensor_timeline(threats: Threats, site: str, *, seed: int = 2007, rcs_m2: float = 1.0,
-                    sample: np.ndarray | None = None) -> SensorTimeline:
+def sensor_timeline(threats: Threats, site: SiteRef, *, seed: int = 2007, rcs_m2: float = 1.0,
+                    sample: np.ndarray | None = None, sensors=None) -> SensorTimeline:
     """Detection and track times of each threat by the site's sensors, and the resulting commit and earliest
     interceptor launch (module docstring). ``sample``: indices of the threats actually run through the sensors
     (default all); every other threat takes the timeline of the sampled threat with the nearest launch azimuth
-    (threats from one launch area differ mostly in direction)."""
-    from bmdsim.sensing import catalog as sensing_catalog
+    (threats from one launch area differ mostly in direction). ``sensors``: the sensor objects to use
+    (:func:`site_sensors`; default: the site's catalog sensors)."""
     from bmdsim.sensing.detection import detect_all
 
-    sensors = [sensing_catalog.sensor(s) for s in defenses.get(site).sensors]
+    sensors = site_sensors(site, sensors)
     n = len(threats)
     idx = np.arange(n) if sample is None else np.asarray(sample, dtype=int)
     rngs = np.random.default_rng(seed).spawn(idx.size)
@@ -185,13 +220,13 @@ def sensor_timeline(threats: Threats, site: str, *, seed: int = 2007, rcs_m2: fl
                            how="sensor timeline")
 
 
-def commit_timeline(threats: Threats, site: str, *, t_track_s, tracking_sensor, t_detect_s=None,
+def commit_timeline(threats: Threats, site: SiteRef, *, t_track_s, tracking_sensor, t_detect_s=None,
                     how: str = "sensor timeline") -> SensorTimeline:
     """The commit and earliest interceptor launch of each threat at ``site`` from its first radar track
     ``t_track_s (N,)`` (seconds since the epoch, NaN: never) by ``tracking_sensor`` (names): the one rule of the
     module docstring, used by :func:`sensor_timeline` (the site's catalog sensors, drawn here) and by the
     scenario run (the tracks the run reports). ``how`` names the origin of the tracks in ``source``."""
-    d = defenses.get(site)
+    d = defense_of(site)
     trk = np.asarray(t_track_s, dtype=float)
     det = np.full(trk.shape, np.nan) if t_detect_s is None else np.asarray(t_detect_s, dtype=float)
     fallback = ~np.isfinite(trk)

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bmdsim.analysis.engage import fan_at, fly_threats, interceptor_for, sensor_timeline
+from bmdsim.analysis import engage
+from bmdsim.analysis.engage import SiteRef, defense_of, fan_at, fly_threats, interceptor_for, sensor_timeline
 from bmdsim.core import geodesy
-from bmdsim.engagement import defenses
 from bmdsim.engagement.doctrine import p_kill_independent
 from bmdsim.engagement.fan import FanSettings
 from bmdsim.engagement.firecontrol import windows
@@ -96,6 +96,9 @@ class Footprint:
     verification: dict | None = None
     #: the region the aimpoints cover, (lon0, lat0, lon1, lat1) in degrees; the map is cropped to it
     region_deg: tuple | None = None
+    #: where the site's fire control stands (the fans and the sensor timeline), degrees
+    site_latitude_deg: float | None = None
+    site_longitude_deg: float | None = None
 
     @property
     def defended_fraction(self) -> float:
@@ -106,7 +109,8 @@ class Footprint:
     def to_dict(self, *, cells: bool = True) -> dict:
         d = {"cells": int(self.latitude_deg.size), "reachable_cells": int(self.reachable.sum()),
              "defended_cells": int(self.defended.sum()), "defended_fraction": self.defended_fraction,
-             "launch": list(self.launch), "site": self.site, "interceptor": self.interceptor,
+             "launch": list(self.launch), "site": self.site, "site_latitude_deg": self.site_latitude_deg,
+             "site_longitude_deg": self.site_longitude_deg, "interceptor": self.interceptor,
              "missile": self.missile, "salvo": self.salvo, "pssk": self.pssk,
              "commit_time_source": self.commit_time_source, "cities": self.cities, "timings_s": self.timings_s,
              "min_intercept_altitude_km": self.min_intercept_altitude_km, "commit_sources": self.commit_sources,
@@ -171,8 +175,7 @@ class Footprint:
             label = "0 shots (not defended)" if k == 0 else f"{k} shot{'s' if k > 1 else ''}"
             handles.append(ax.scatter(self.longitude_deg[sel], self.latitude_deg[sel], s=6, color=colour,
                                       marker="s", label=label))
-        s = defenses.get(self.site)
-        for lat, lon, style, what in ((s.latitude_deg, s.longitude_deg, "k^", f"site {self.site}"),
+        for lat, lon, style, what in ((self.site_latitude_deg, self.site_longitude_deg, "k^", f"site {self.site}"),
                                       (self.launch[0], self.launch[1], "r*", "launch")):
             inside = x0 <= lon <= x1 and y0 <= lat <= y1
             if inside:
@@ -192,17 +195,24 @@ class Footprint:
         return fig
 
 
-def footprint(launch: tuple[float, float], missile: str, *, site: str = "redzikowo", interceptor: str | None = None,
+# long: one grid end to end (fly the aimpoints, fan windows, commit times, kill probabilities); to be split
+def footprint(launch: tuple[float, float], missile: str, *, site: SiteRef = "redzikowo",
+              interceptor: str | None = None,
               interceptor_speed_mps: float | None = None, grid_deg: float = 2.0, region=None,
               aimpoints: tuple[np.ndarray, np.ndarray] | None = None, earliest_launch_after_threat_s=None,
               salvo: int = 1, pssk: float | None = None, settings: FanSettings | None = None,
               dense_dt_s: float = 4.0, chunk: int = 2000, sensor_sample: int | None = None, seed: int = 2007,
-              min_intercept_altitude_m: float | None = None, verify: int = 0) -> Footprint:
-    """The defended footprint (module docstring). ``aimpoints=(lat, lon)`` replaces the grid."""
+              min_intercept_altitude_m: float | None = None, verify: int = 0, sensors=None,
+              progress=None) -> Footprint:
+    """The defended footprint (module docstring). ``aimpoints=(lat, lon)`` replaces the grid. ``site``: a catalog
+    name or a :class:`~bmdsim.engagement.defenses.Defense` where it stands; ``sensors``: the sensor objects of its
+    timeline (default: the site's catalog sensors). ``progress(step, done, total)`` as the aimpoints advance."""
+    progress = progress or (lambda *_: None)
     timings: dict = {}
     t_all = time.perf_counter()
-    d = defenses.get(site)
-    v = interceptor_for(interceptor, interceptor_speed_mps, site=site)
+    d = defense_of(site)
+    sensors = engage.site_sensors(d, sensors)
+    v = interceptor_for(interceptor, interceptor_speed_mps, site=d)
     p = d.pssk_of(v.name) if pssk is None else float(pssk)
     min_alt = d.min_intercept_altitude_m if min_intercept_altitude_m is None else float(min_intercept_altitude_m)
     if salvo < 1:
@@ -229,7 +239,7 @@ def footprint(launch: tuple[float, float], missile: str, *, site: str = "redziko
     t_commit = np.full(n_all, np.nan)
     src_idx = np.full(n_all, -1, dtype=int)
     sources_all: list = []
-    fan = fan_at(v, site, settings=settings)
+    fan = fan_at(v, d, settings=settings)
     max_shots = max(1, d.inventory // salvo)
     # commit: the sensor timeline of sampled flights, by launch azimuth
     idx = np.flatnonzero(try_)
@@ -243,7 +253,7 @@ def footprint(launch: tuple[float, float], missile: str, *, site: str = "redziko
         order = idx[np.argsort(az_all[idx])]
         samp = order[np.unique(np.linspace(0, order.size - 1, min(sensor_sample, order.size)).astype(int))]
         th_s, miss_s = fly_threats(missile, launch[0], launch[1], all_la[samp], all_lo[samp], dense_dt_s=2.0)
-        tl = sensor_timeline(th_s, site, seed=seed)
+        tl = sensor_timeline(th_s, d, seed=seed, sensors=sensors)
         rel = tl.t_earliest_launch_s - th_s.t_launch_s
         sources = sorted(set(tl.source))
         source = sources[0] if len(sources) == 1 else "; ".join(sources)
@@ -255,14 +265,19 @@ def footprint(launch: tuple[float, float], missile: str, *, site: str = "redziko
         rel = np.array([float(earliest_launch_after_threat_s or 0.0)])
         source = f"assumed: given, {rel[0]:.0f} s after the threat's launch (--commit-delay-s)"
     t_fly = t_fc = t_st = 0.0
+    step, flying = "aimpoints: sensors, fire control", "aimpoints: aiming and flying"
+    progress(flying, 0, idx.size)
+    progress(step, 0, idx.size)
     for c0 in range(0, idx.size, chunk):
         ii = idx[c0:c0 + chunk]
         t0 = time.perf_counter()
         th, miss = fly_threats(missile, launch[0], launch[1], all_la[ii], all_lo[ii], dense_dt_s=dense_dt_s)
         t1 = time.perf_counter()
+        progress(flying, c0 + ii.size, idx.size)
         ok = miss < MISS_LIMIT_M
         if own:
-            c, srcs = _own_commits(th, ok, site, seed)
+            c, srcs = _own_commits(th, ok, d, seed, sensors=sensors,
+                                   progress=lambda k, c0=c0: progress(step, c0 + k, idx.size))
             t_st += time.perf_counter() - t1
         else:
             near = np.argmin(np.abs(np.angle(np.exp(1j * np.radians(az_all[ii][:, None] - samp_az[None, :])))),
@@ -283,14 +298,17 @@ def footprint(launch: tuple[float, float], missile: str, *, site: str = "redziko
                 src_idx[ii[q]] = sources_all.index(sname)
         t_fly += t1 - t0
         t_fc += time.perf_counter() - t2
+        progress(step, c0 + ii.size, idx.size)
     if own:
         timings["sensor_timeline"] = t_st
     timings.update(threat_flights=t_fly, fire_control=t_fc)
     verification = None
     if verify > 0:
         t0 = time.perf_counter()
-        verification = _verify(fan, missile, launch, la, lo, reachable[:m], shots[:m] > 0, t_commit[:m], site,
+        progress("verifying verdicts by flying", 0, 1)
+        verification = _verify(fan, missile, launch, la, lo, reachable[:m], shots[:m] > 0, t_commit[:m], d,
                                min_alt, verify, dense_dt_s)
+        progress("verifying verdicts by flying", 1, 1)
         timings["verification"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_all
     defended = shots > 0
@@ -302,23 +320,27 @@ def footprint(launch: tuple[float, float], missile: str, *, site: str = "redziko
                  for j, c in enumerate(cities)]
     return Footprint(latitude_deg=la, longitude_deg=lo, reachable=reachable[:m], defended=defended[:m],
                      shots=shots[:m], p_no_leak=pnl[:m], earliest_intercept_t_s=t_early[:m], cities=city_rows,
-                     launch=tuple(launch), site=site, interceptor=v.name, missile=missile, salvo=salvo, pssk=p,
+                     launch=tuple(launch), site=d.name, interceptor=v.name, missile=missile, salvo=salvo, pssk=p,
                      commit_time_source=source, timings_s=timings, earliest_launch_t_s=t_commit[:m],
                      commit_source_index=src_idx[:m], commit_sources=sources_all,
                      min_intercept_altitude_km=min_alt / 1e3, verification=verification,
-                     region_deg=tuple(float(x) for x in region))
+                     region_deg=tuple(float(x) for x in region), site_latitude_deg=d.latitude_deg,
+                     site_longitude_deg=d.longitude_deg)
 
 
-def _own_commits(th, ok, site: str, seed: int):
+def _own_commits(th, ok, site: SiteRef, seed: int, *, sensors=None, progress=None):
     """Earliest interceptor launch (s since the epoch) of each threat from its own sensor timeline, each flight
     run alone with ``seed`` (as :func:`bmdsim.analysis.chase.chase` runs it), and its source; inf where the
-    threat is not reachable (no shot)."""
+    threat is not reachable (no shot). ``progress(k)`` after the ``k``-th threat."""
     c = np.full(len(th), np.inf)
     srcs = [""] * len(th)
-    for q in np.flatnonzero(ok):
-        tl = sensor_timeline(th.take([q]), site, seed=seed)
-        c[q] = float(tl.t_earliest_launch_s[0])
-        srcs[q] = tl.source[0]
+    for q in range(len(th)):
+        if ok[q]:
+            tl = sensor_timeline(th.take([q]), site, seed=seed, sensors=sensors)
+            c[q] = float(tl.t_earliest_launch_s[0])
+            srcs[q] = tl.source[0]
+        if progress is not None and q % 10 == 9:
+            progress(q + 1)
     return c, srcs
 
 
@@ -348,12 +370,12 @@ def _pick(cells, n):
     return cells[np.unique(np.linspace(0, cells.size - 1, n).round().astype(int))]
 
 
-def _verify(fan, missile, launch, la, lo, reachable, defended, t_commit_rel, site, min_alt, n, dense_dt_s):
+def _verify(fan, missile, launch, la, lo, reachable, defended, t_commit_rel, site: SiteRef, min_alt, n, dense_dt_s):
     """Fly-to-check a sample of verdicts (module docstring): the agreement record of :attr:`Footprint.
     verification`."""
     from bmdsim.engagement.verify import check_no, check_yes
 
-    d = defenses.get(site)
+    d = defense_of(site)
     bnd = _boundary(la, lo, defended, reachable)
     dist, _ = geodesy.inverse(d.latitude_deg, d.longitude_deg, la, lo)
     k = max(1, n // 3)

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from bmdsim.analysis.flown import Truth, Truths
 from bmdsim.analysis.sharing import MILESTONES_KM, ObserverView, first_within, observer_view
 from bmdsim.core import frames, geodesy
 from bmdsim.core.records import real, table, text
@@ -34,6 +35,7 @@ from bmdsim.errors import InputError, UnreachableError
 from bmdsim.flight import catalog as flight_catalog
 from bmdsim.flight import sites
 from bmdsim.flight.aimed import aim_and_fly
+from bmdsim.flight.profiles import DEFAULT_PROFILE
 from bmdsim.flight.vehicle import Vehicle
 from bmdsim.sensing import catalog, coverage, detection
 from bmdsim.sensing.feed import Feed, FeedSpec, share, with_pips
@@ -52,51 +54,11 @@ DEFAULT_RCS_M2 = 0.1
 
 
 # ------------------------------------------------------------------------------------------------- truth
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Truth:
-    """One flown threat: dense ECEF samples ``t_s (K,)``, ``r_ecef``/``v_ecef (K, 3)`` ending on the impact, and
-    its events. Launch at ``t_launch_s`` (seconds since the epoch)."""
-
-    missile: str
-    launch_latitude_deg: float
-    launch_longitude_deg: float
-    target_latitude_deg: float
-    target_longitude_deg: float
-    t_launch_s: float
-    t_s: np.ndarray
-    r_ecef: np.ndarray
-    v_ecef: np.ndarray
-    t_burnout_s: float
-    t_apogee_s: float
-    apogee_m: float
-    t_impact_s: float
-    impact_latitude_deg: float
-    impact_longitude_deg: float
-    miss_m: float
-
-    @property
-    def time_of_flight_s(self) -> float:
-        return self.t_impact_s - self.t_launch_s
-
-    @property
-    def range_m(self) -> float:
-        return float(geodesy.inverse(self.launch_latitude_deg, self.launch_longitude_deg, self.impact_latitude_deg,
-                                     self.impact_longitude_deg)[0])
-
-    def ground_range_km_at(self, t_s) -> np.ndarray:
-        """Ground range (km) from the launch point to the sub-point at times ``t_s`` (NaN outside the flight)."""
-        r, _ = detection.interpolate_state(self.t_s, self.r_ecef, self.v_ecef, np.atleast_1d(t_s))
-        lat, lon, _ = frames.ecef_to_geodetic(r)
-        d, _ = geodesy.inverse(self.launch_latitude_deg, self.launch_longitude_deg, np.degrees(lat),
-                               np.degrees(lon))
-        return np.where(np.all(np.isfinite(r), axis=-1), np.asarray(d) / 1e3, np.nan)
-
-
 def _vehicle(missile) -> Vehicle:
     return missile if isinstance(missile, Vehicle) else flight_catalog.get(missile)
 
 
-def fly_truths(missile, launches, targets, *, dt_s: float = 2.0, profile: str = "minimum-energy",
+def fly_truths(missile, launches, targets, *, dt_s: float = 2.0, profile: str = DEFAULT_PROFILE,
                t_launch_s: float = 0.0) -> list[Truth]:
     """Aim and fly one missile from each launch point ``(lat, lon)`` to each target (lists of equal length),
     in one batch; dense samples every ``dt_s`` (plus the impact itself)."""
@@ -111,30 +73,11 @@ def fly_truths(missile, launches, targets, *, dt_s: float = 2.0, profile: str = 
 
 def truths_from_flights(f, *, missile: str, targets, miss_m) -> list[Truth]:
     """One :class:`Truth` per row of a batch of flights flown with dense output (``Options(dense_dt_s=...)``):
-    the finite samples before impact, then the impact itself. ``targets (N, 2)``: aimpoints (lat, lon) in
-    degrees; ``miss_m (N,)``: the targeting miss of each row."""
-    if f.t_s is None:
-        raise InputError("flights", "no dense output", "fly with Options(dense_dt_s=..., dense_n=...)")
-    targets = np.asarray(targets, float).reshape(-1, 2)
-    miss_m = np.broadcast_to(np.asarray(miss_m, float), (targets.shape[0],))
-    out = []
-    for i in range(targets.shape[0]):
-        ok = np.all(np.isfinite(f.r_ecef[i]), axis=-1) & (f.t_s[i] < f.t_impact_s[i])
-        t = np.append(f.t_s[i][ok], f.t_impact_s[i])
-        r = np.vstack([f.r_ecef[i][ok], f.r_impact_ecef[i]])
-        vv = np.vstack([f.v_ecef[i][ok], f.v_impact_ecef[i]])
-        out.append(Truth(missile=missile, launch_latitude_deg=float(f.launch_latitude_deg[i]),
-                         launch_longitude_deg=float(f.launch_longitude_deg[i]),
-                         target_latitude_deg=float(targets[i, 0]), target_longitude_deg=float(targets[i, 1]),
-                         t_launch_s=float(f.t_launch_s[i]), t_s=t, r_ecef=r, v_ecef=vv,
-                         t_burnout_s=float(f.t_burnout_s[i]), t_apogee_s=float(f.t_apogee_s[i]),
-                         apogee_m=float(f.apogee_m[i]), t_impact_s=float(f.t_impact_s[i]),
-                         impact_latitude_deg=float(f.impact_latitude_deg[i]),
-                         impact_longitude_deg=float(f.impact_longitude_deg[i]), miss_m=float(miss_m[i])))
-    return out
+    the rows of :meth:`Truths.from_flights <bmdsim.analysis.flown.Truths.from_flights>`."""
+    return Truths.from_flights(f, missile=missile, targets=targets, miss_m=miss_m).truths()
 
 
-def fly_truth(missile, launch, target, *, dt_s: float = 2.0, profile: str = "minimum-energy") -> Truth:
+def fly_truth(missile, launch, target, *, dt_s: float = 2.0, profile: str = DEFAULT_PROFILE) -> Truth:
     """Aim and fly one missile; ``launch``/``target`` are site names or ``(lat, lon)`` / ``"LAT,LON"``."""
     p0 = sites.resolve("launch", launch) if isinstance(launch, str) else tuple(launch)
     p1 = sites.resolve("target", target) if isinstance(target, str) else tuple(target)
@@ -256,22 +199,22 @@ def unseen_flight(obs: ThreatObservation, threat: str | None = None) -> UnseenFl
     database and report): the first radar detection among the reported draws, and the capability answer of
     :func:`bmdsim.sensing.coverage.unseen_ground_range`."""
     truth = obs.truth
-    radar = [(d.t_first_detection_s, d.measurements.sensor) for d in obs.detections
-             if d.kind == "radar" and math.isfinite(d.t_first_detection_s)]
+    radar = [(d.first_detection_t_s, d.measurements.sensor) for d in obs.detections
+             if d.kind == "radar" and math.isfinite(d.first_detection_t_s)]
     t_det, who = min(radar) if radar else (math.nan, None)
     alt_km = math.nan
     if math.isfinite(t_det):
         r, _ = detection.interpolate_state(truth.t_s, truth.r_ecef, truth.v_ecef, [t_det])
         alt_km = float(frames.ecef_to_geodetic(r)[2][0]) / 1e3
     u = obs.unseen
-    seen = u is not None and math.isfinite(u.t_first_seen_s)
+    seen = u is not None and math.isfinite(u.first_seen_t_s)
     return UnseenFlight(
         threat=threat or obs.object_id, first_detection_radar=who, first_detection_t_s=float(t_det),
         first_detection_after_launch_s=float(t_det - truth.t_launch_s),
         unseen_ground_range_km=_range_at(truth, t_det), first_detection_altitude_km=alt_km,
         total_ground_range_km=_range_at(truth, float(truth.t_s[-1])),
         first_detectable_radar=(u.radar or None) if seen else None,
-        first_detectable_t_s=float(u.t_first_seen_s) if seen else math.nan,
+        first_detectable_t_s=float(u.first_seen_t_s) if seen else math.nan,
         undetectable_ground_range_km=float(u.ground_range_km) if seen else math.nan)
 
 
@@ -321,15 +264,15 @@ def observe_threat(truth: Truth, sensors=None, *, rng: np.random.Generator, rcs_
         if isinstance(s, Radar):
             u = coverage.unseen_ground_range([s], truth.t_s, truth.r_ecef, truth.v_ecef, rcs_m2=rcs_m2,
                                              launch_latitude_deg=lat0, launch_longitude_deg=lon0)
-            unseen = u.ground_range_km if math.isfinite(u.t_first_seen_s) else math.nan
+            unseen = u.ground_range_km if math.isfinite(u.first_seen_t_s) else math.nan
         else:
-            unseen = _range_at(truth, d.t_first_visible_s)
+            unseen = _range_at(truth, d.first_visible_t_s)
         summaries.append(SensorSummary(
-            name=s.name, kind=d.kind, first_visible_t_s=float(d.t_first_visible_s), cue_t_s=float(d.t_cue_s),
-            first_detection_t_s=float(d.t_first_detection_s), track_established_t_s=float(d.t_track_s),
-            report_t_s=float(d.t_report_s), undetectable_ground_range_km=float(unseen),
-            visible_ground_range_km=_range_at(truth, d.t_first_visible_s),
-            detected_ground_range_km=_range_at(truth, d.t_first_detection_s), measurements=len(d.measurements)))
+            name=s.name, kind=d.kind, first_visible_t_s=float(d.first_visible_t_s), cue_t_s=float(d.cue_t_s),
+            first_detection_t_s=float(d.first_detection_t_s), track_established_t_s=float(d.track_t_s),
+            report_t_s=float(d.report_t_s), undetectable_ground_range_km=float(unseen),
+            visible_ground_range_km=_range_at(truth, d.first_visible_t_s),
+            detected_ground_range_km=_range_at(truth, d.first_detection_t_s), measurements=len(d.measurements)))
     radars = [s for s in sensors if isinstance(s, Radar)]
     overall = (coverage.unseen_ground_range(radars, truth.t_s, truth.r_ecef, truth.v_ecef, rcs_m2=rcs_m2,
                                             launch_latitude_deg=lat0, launch_longitude_deg=lon0)
@@ -404,8 +347,8 @@ def _timeline(obs: ThreatObservation, view: ObserverView | None) -> tuple[dict, 
             ev.append((s.report_t_s, "launch report", s.name))
         elif math.isfinite(s.cue_t_s):
             ev.append((s.cue_t_s, "cued", s.name))
-    if obs.unseen is not None and math.isfinite(obs.unseen.t_first_seen_s):
-        ev.append((obs.unseen.t_first_seen_s, "first radar could detect", obs.unseen.radar))
+    if obs.unseen is not None and math.isfinite(obs.unseen.first_seen_t_s):
+        ev.append((obs.unseen.first_seen_t_s, "first radar could detect", obs.unseen.radar))
     if obs.pip_t_s.size:
         ev.append((float(obs.pip_t_s[0]), "first predicted impact point", None))
         for km in MILESTONES_KM:
@@ -505,8 +448,9 @@ class VisibilityRow:
     """How much of one flight one radar could see (capability: visible, track dwell at the design SNR for
     ``rcs_m2``, cued radars assumed cued), at the resolution of the truth samples (``dt_s``).
 
-    ``first_seen_t_s``/``last_seen_t_s`` after launch; ``seen_time_s`` the time within that span it could
-    detect the object (gaps excluded); ground ranges from launch to the first and the last seen sub-point.
+    ``first_seen_after_launch_s``/``last_seen_after_launch_s``: s after launch; ``seen_time_s`` the time within
+    that span it could detect the object (gaps excluded); ground ranges from launch to the first and the last seen
+    sub-point.
     """
 
     field: str
@@ -514,8 +458,8 @@ class VisibilityRow:
     radar: str
     time_of_flight_s: float
     total_ground_range_km: float
-    first_seen_t_s: float
-    last_seen_t_s: float
+    first_seen_after_launch_s: float
+    last_seen_after_launch_s: float
     seen_time_s: float
     first_seen_ground_range_km: float
     last_seen_ground_range_km: float
@@ -567,12 +511,13 @@ def russian_icbm_visibility(radars=("brdy", "fylingdales", "thule"), fields=None
             idx = np.flatnonzero(cov)
             if idx.size:
                 i0, i1 = int(idx[0]), int(idx[-1])
-                row = dict(first_seen_t_s=tr.t_s[i0] - tr.t_launch_s, last_seen_t_s=tr.t_s[i1] - tr.t_launch_s,
+                row = dict(first_seen_after_launch_s=tr.t_s[i0] - tr.t_launch_s,
+                           last_seen_after_launch_s=tr.t_s[i1] - tr.t_launch_s,
                            seen_time_s=float(np.sum(dt[idx[idx < tr.t_s.size - 1]])),
                            first_seen_ground_range_km=float(gr[i0]), last_seen_ground_range_km=float(gr[i1]),
                            first_seen_altitude_km=float(h[i0]) / 1e3)
             else:
-                row = dict(first_seen_t_s=math.nan, last_seen_t_s=math.nan, seen_time_s=0.0,
+                row = dict(first_seen_after_launch_s=math.nan, last_seen_after_launch_s=math.nan, seen_time_s=0.0,
                            first_seen_ground_range_km=math.nan, last_seen_ground_range_km=math.nan,
                            first_seen_altitude_km=math.nan)
             rows.append(VisibilityRow(field=fname, target=tname, radar=r.name,

@@ -3,14 +3,17 @@ printing JSON."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import typer
 
+from bmdsim.core.checks import check_latitude, check_longitude, wrap_longitude
 from bmdsim.core.jsonable import clean
 from bmdsim.errors import InputError
 
@@ -30,14 +33,12 @@ def parse_latlon(field: str, text: str) -> tuple[float, float]:
         raise InputError(field, text, "give latitude and longitude in degrees as LAT,LON, e.g. 35.23,53.92")\
             from None
     check_lat(field, lat)
-    if not math.isfinite(lon) or not -360.0 <= lon <= 360.0:
-        raise InputError(field, text, "longitude must lie between -180 and 180 degrees")
-    return lat, lon if -180.0 <= lon <= 180.0 else (lon + 180.0) % 360.0 - 180.0
+    check_longitude(field, lon, max_abs_deg=360.0, value=text)
+    return lat, lon if -180.0 <= lon <= 180.0 else float(wrap_longitude(lon))
 
 
 def check_lat(field: str, lat: float) -> None:
-    if not math.isfinite(lat) or not -90.0 <= lat <= 90.0:
-        raise InputError(field, lat, "latitude must lie between -90 and 90 degrees")
+    check_latitude(field, lat)
 
 
 def _default(o):
@@ -94,17 +95,28 @@ PARAMETER_FLAGS = {
     "interceptor": "--interceptor", "interceptor_speed_mps": "--interceptor-speed-mps",
     "commit_delay_s": "--commit-delay-s", "activation_delay_s": "--activation-delay-s",
     "earliest_launch_after_threat_s": "--commit-delay-s",
+    # bmdsim.sweep (run_sweep, the native sweeps)
+    "settings": "--set", "trials": "--trials", "workers": "--workers", "scheduler": "--scheduler",
+    "out": "--out", "resume": "--resume", "n_trials": "--trials", "chunk": "--chunk", "speeds_mps": "--speeds",
+    "partitions": "--partitions", "native": "--native", "variants": "--variants",
 }
+_PARAM_IN_HINT = re.compile(r"`([a-z][a-z0-9_]*)`")
 
 
 def in_cli_words(exc: Exception) -> str:
-    """The message of ``exc`` with a Python parameter it names replaced by its flag (:data:`PARAMETER_FLAGS`)."""
+    """The message of ``exc`` in the command line's words: the Python parameter it names replaced by its flag
+    (:data:`PARAMETER_FLAGS`; ``settings[KEY]`` becomes ``--set KEY``), and so are the parameters its hint names
+    in backquotes (```trials``` becomes ``--trials``; other backquoted text stays)."""
     field = getattr(exc, "field", None)
-    if isinstance(exc, InputError) and field in PARAMETER_FLAGS:
-        v = exc.value
-        return (f"{PARAMETER_FLAGS[field]} = {v!r}: {exc.hint}" if not isinstance(v, int | float) else
-                f"{PARAMETER_FLAGS[field]} = {v}: {exc.hint}")
-    return str(exc)
+    if not isinstance(exc, InputError) or not isinstance(field, str):
+        return str(exc)
+    base, bracket, rest = field.partition("[")
+    if base not in PARAMETER_FLAGS:
+        return str(exc)
+    flag = PARAMETER_FLAGS[base] + (f" {rest[:-1]}" if bracket and rest.endswith("]") else "")
+    hint = _PARAM_IN_HINT.sub(lambda m: PARAMETER_FLAGS.get(m.group(1), m.group(0)), exc.hint)
+    v = exc.value
+    return f"{flag} = {v}: {hint}" if isinstance(v, int | float) else f"{flag} = {v!r}: {hint}"
 
 
 def check_number(field: str, value, lo: float | None = None, hi: float | None = None, *, hint: str = "",
@@ -134,3 +146,23 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     ('1 interceptor site', '3 opportunities')
     """
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+@contextlib.contextmanager
+def progress_bars(*, disable: bool = False, width: int = 22):
+    """Progress bars on stderr (stdout stays clean for ``--json``), one per step: yields the
+    ``progress(step, done, total)`` callback that ``bmdsim.run`` and the analyses take; a step's bar appears on
+    its first call. ``disable``: draw nothing."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(f"{{task.description:<{width}}}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), disable=disable) as prog:
+        tasks: dict[str, int] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = prog.add_task(step, total=max(total, 1))
+            prog.update(tasks[step], completed=done, total=max(total, 1))
+
+        yield progress

@@ -6,7 +6,7 @@ import math
 
 import typer
 
-from bmdsim.cli._common import check_number, check_output_file, echo_json
+from bmdsim.cli._common import check_number, check_output_file, echo_json, progress_bars
 from bmdsim.errors import InputError, UnknownNameError
 from bmdsim.flight import catalog, sites
 
@@ -47,8 +47,8 @@ def _region(text: str | None):
 
 
 def _working(what: str):
-    """A spinner on stderr while long work runs (fans are built on first use; the speed bisection flies one fan
-    per step): stdout stays clean for --json."""
+    """A spinner on stderr for work with no progress of its own to report (``timeline``); ``chase``,
+    ``chase-table`` and ``footprint`` draw progress bars (:func:`bmdsim.cli._common.progress_bars`)."""
     from rich.console import Console
 
     return Console(stderr=True).status(what)
@@ -78,7 +78,7 @@ def _print(d: dict) -> None:
             for r in rows:
                 typer.echo("  " + "  ".join(x.rjust(w) for x, w in zip(r, width, strict=True)))
         else:
-            typer.echo(f"{k:>32}: {_fmt(v)}")
+            typer.echo(f"{k:>34}: {_fmt(v)}")
     cc = d.get("commit_curve")
     if cc:
         typer.echo(f"threshold against commit time (chase's commit {cc['chase_commit_t_s']:.0f} s: "
@@ -123,12 +123,12 @@ def register(app: typer.Typer) -> None:
         check_number("--interceptor-speed-mps", interceptor_speed_mps, 0, 20_000, lo_open=True,
                      hint="give a burnout speed in m/s")
         check_number("--commit-delay-s", commit_delay_s, 0, 86_400, hint="give seconds after the threat's launch")
-        with _working("chase: building fly-out fans and searching interceptor launch times..."):
+        with progress_bars(width=30) as progress:
             res = chase(sites.resolve("--from", from_), sites.resolve("--to", to), _missile(missile), site=_site(site),
                         interceptor=_interceptor(interceptor), interceptor_speed_mps=interceptor_speed_mps,
                         earliest_launch_after_threat_s=commit_delay_s,
                         min_intercept_altitude_m=_min_alt(min_altitude_km),
-                        threshold=not no_threshold)
+                        threshold=not no_threshold, progress=progress)
         (echo_json if json_out else _print)(res.to_dict())
 
     @app.command("chase-table")
@@ -152,10 +152,10 @@ def register(app: typer.Typer) -> None:
         names = ([n for n, s in sites.all_sites().items() if s.kind == "icbm-field"] if fields is None
                  else [x.strip() for x in fields.split(",") if x.strip()])
         fl = [(n, sites.resolve("--fields", n)) for n in names]
-        with _working("chase-table: fans for every variant and the speed search per field..."):
+        with progress_bars(width=44) as progress:
             rows = chase_table(fl, sites.resolve("--to", to), _missile(missile), site=_site(site),
                                earliest_launch_after_threat_s=commit_delay_s,
-                               min_intercept_altitude_m=_min_alt(min_altitude_km))
+                               min_intercept_altitude_m=_min_alt(min_altitude_km), progress=progress)
         if json_out:
             echo_json({"rows": rows})
             return
@@ -167,9 +167,18 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             typer.echo(f"{r['field']:>14} " + " ".join(f"{'yes' if r['verdicts'][v] else 'no':>4}" for v in VARIANTS)
                        + f" {f(r['min_burnout_speed_mps']):>9} {f(r['ideal_speed_mps']):>6} "
-                       f"{f(r['ideal_speed_delayed_mps']):>10} {r['earliest_launch_t_s']:8.0f}  "
+                       f"{f(r['ideal_speed_delayed_mps']):>10} {r['earliest_launch_after_launch_s']:8.0f}  "
                        + ", ".join(f"{lo:,.0f}-{hi:,.0f}" for lo, hi in r["engaging_speed_intervals_mps"])
                        + ("" if r["consistent"] else "  INCONSISTENT"))
+        for r in rows:
+            if r["min_burnout_speed_mps"] is None and r["reason"]:
+                typer.echo(f"{r['field']}: {r['reason']}")
+                ds = r.get("direct_search")
+                if ds:
+                    typer.echo(f"{'':>{len(r['field'])}}  direct engine search, {ds['interceptor']} (no table): "
+                               + ("an intercept found" if ds["intercept_found"] else "no intercept")
+                               + ("" if ds["launch_deficit_s"] is None else
+                                  f", best launch {ds['launch_deficit_s']:,.0f} s too late"))
 
     @app.command("sites")
     def sites_cmd(json_out: bool = typer.Option(False, "--json", help="Print one JSON object.")):
@@ -211,11 +220,12 @@ def register(app: typer.Typer) -> None:
             raise InputError("--grid-deg", grid_deg, "give a grid spacing between 0.05 and 30 degrees")
         if png is not None:
             check_output_file("--png", png, (".png",))
-        with _working("footprint: aiming the threats and looking them up in the fly-out fan..."):
+        with progress_bars(width=28) as progress:
             res = footprint(sites.resolve("--launch", launch), _missile(missile), site=_site(site),
                             interceptor=_interceptor(interceptor), grid_deg=grid_deg, region=_region(region),
                             earliest_launch_after_threat_s=commit_delay_s, salvo=salvo,
-                            min_intercept_altitude_m=_min_alt(min_altitude_km), verify=verify)
+                            min_intercept_altitude_m=_min_alt(min_altitude_km), verify=verify,
+                            progress=progress)
         if png is not None:
             fig = res.figure()
             fig.savefig(png, dpi=120)

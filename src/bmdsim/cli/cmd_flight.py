@@ -10,13 +10,15 @@ import typer
 
 from bmdsim.cli._common import check_lat, check_number, check_output_file, echo_json
 from bmdsim.core import kepler
+from bmdsim.core.checks import bad_latitude, bad_longitude
 from bmdsim.core.constants import R_SPHERE_M
 from bmdsim.errors import DataError, InputError, UnreachableError
 from bmdsim.flight import catalog, sites
 from bmdsim.flight.fly import Flights, Options, fly_ballistic
-from bmdsim.flight.targeting import PROFILES, burnout_inertial, solve
+from bmdsim.flight.profiles import DEFAULT_PROFILE, PROFILES_TEXT, check_profile
+from bmdsim.flight.targeting import burnout_inertial, solve
 
-_RESULT_FIELDS = ("range_km", "time_of_flight_s", "apogee_km", "burnout_speed_mps", "burnout_time_s",
+_RESULT_FIELDS = ("range_km", "time_of_flight_s", "apogee_km", "burnout_speed_mps", "burnout_after_launch_s",
                   "burnout_altitude_km", "impact_latitude_deg", "impact_longitude_deg", "burnout_speed_inertial_mps",
                   "burnout_flight_path_angle_deg_inertial", "burnout_flight_path_angle_deg_earth_relative")
 
@@ -27,7 +29,7 @@ def _columns(f: Flights) -> dict:
     inertial (what the minimum-energy ellipse of Bate, Mueller & White ch. 6 is about)."""
     speed_i, gamma_i, _ = burnout_inertial(f)
     return dict(zip(_RESULT_FIELDS, (
-        f.range_m / 1e3, f.time_of_flight_s, f.apogee_m / 1e3, f.burnout_speed_mps, f.t_burnout_s - f.t_launch_s,
+        f.range_m / 1e3, f.time_of_flight_s, f.apogee_m / 1e3, f.burnout_speed_mps, f.burnout_after_launch_s,
         f.burnout_altitude_m / 1e3, f.impact_latitude_deg, f.impact_longitude_deg, speed_i, np.degrees(gamma_i),
         np.degrees(f.burnout_gamma_rad)), strict=True))
 
@@ -134,7 +136,7 @@ def register(app: typer.Typer) -> None:
         missile: str = typer.Option(..., help="Catalog name (see `bmdsim missiles`)."),
         from_: str = typer.Option(None, "--from", help="Launch point: LAT,LON in degrees or a site name."),
         to: str = typer.Option(None, help="Target: LAT,LON in degrees or a site name (see `bmdsim sites`)."),
-        profile: str = typer.Option("minimum-energy", help="minimum-energy, lofted, depressed or maximum-range."),
+        profile: str = typer.Option(DEFAULT_PROFILE, help=PROFILES_TEXT + "."),
         apogee_km: float = typer.Option(None, help="Fly a lofted/depressed shot with this apogee, km."),
         burnout_gamma_deg: float = typer.Option(None, help="...or with this flight-path angle at burnout, deg."),
         trajectory: Path = typer.Option(None, help="Write the trajectory (1 s samples) to a .csv or .parquet."),
@@ -149,8 +151,7 @@ def register(app: typer.Typer) -> None:
         and reports the remaining miss.
         """
         vehicle = catalog.get(missile)
-        if profile not in PROFILES:
-            raise InputError("--profile", profile, "use one of " + ", ".join(PROFILES))
+        check_profile("--profile", profile)
         check_number("--apogee-km", apogee_km, 0, 10_000, lo_open=True, hint="give an apogee in km")
         check_number("--burnout-gamma-deg", burnout_gamma_deg, 0, 90, lo_open=True,
                      hint="give a flight-path angle in degrees")
@@ -277,8 +278,8 @@ def _fly_pairs(vehicle, pairs: Path, out: Path | None, profile: str, apogee_m, j
     if len(df) > MAX_PAIRS:
         raise DataError(f"--pairs {pairs}: {len(df):,} rows; give at most {MAX_PAIRS:,} per batch (split the file)")
     vals = df[list(_PAIR_COLS)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~np.all(np.isfinite(vals), axis=1) | (np.abs(vals[:, 0]) > 90) | (np.abs(vals[:, 2]) > 90)
-                         | (np.abs(vals[:, 1]) > 180) | (np.abs(vals[:, 3]) > 180))
+    bad = np.flatnonzero(bad_latitude(vals[:, 0]) | bad_latitude(vals[:, 2]) | bad_longitude(vals[:, 1])
+                         | bad_longitude(vals[:, 3]))
     if bad.size:
         raise DataError(f"--pairs {pairs}: rows {', '.join(str(b + 2) for b in bad[:10])} (file lines) have "
                         "missing, non-numeric or out-of-range coordinates; fix or remove them")

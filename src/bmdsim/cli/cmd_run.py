@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from bmdsim.cli._common import echo_json
+from bmdsim.cli._common import echo_json, progress_bars
 from bmdsim.errors import InputError
 from bmdsim.store.outputs import OUTPUT_FILES, feed_file
 
@@ -92,7 +92,6 @@ def register(app: typer.Typer) -> None:
         decision time, shared feeds and airspace checks; print a summary and write the results database, the
         HTML report and CZML/KML/GeoJSON exports."""
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         import bmdsim
         from bmdsim.store import outdir
@@ -105,16 +104,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError("--seed", seed, f"give a seed between 0 and {MAX_SEED} (2**63 - 1)")
         out_dir = outdir.check(out if out is not None else outdir.default_dir("bmdsim-out", ls.scenario.name),
                                inputs=(Path(scenario),) if Path(scenario).exists() else ())
-        console = Console(stderr=True)
-        with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, disable=json_out) as prog:
-            tasks: dict[str, int] = {}
-
-            def progress(step, done, total):
-                if step not in tasks:
-                    tasks[step] = prog.add_task(step, total=max(total, 1))
-                prog.update(tasks[step], completed=done, total=max(total, 1))
-
+        with progress_bars(disable=json_out) as progress:
             try:
                 result = bmdsim.run(ls, seed=seed, progress=progress)
                 result.write(out_dir, progress=progress)

@@ -4,6 +4,7 @@ by side (the six questions' answers, and a report with their maps next to each o
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -24,7 +25,8 @@ def _register_sweep(app: typer.Typer) -> None:
         set_: list[str] = typer.Option([], "--set", help="KEY=V1,V2,...: a path into the scenario and its values, "
                                        "e.g. interceptor_sites.0.interceptor=gbi2-6.3,gbi2-7.7 (repeat for a "
                                        "product)."),
-        trials: int = typer.Option(1, "--trials", help="Seeded trials per case."),
+        trials: int = typer.Option(None, "--trials", help="Seeded trials per case (default 1); with --native "
+                                   "montecarlo the Monte Carlo's trials (default 1,000,000)."),
         workers: int = typer.Option(None, "--workers", help="Worker processes of a local Dask cluster "
                                     "(default 2)."),
         scheduler: str = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler "
@@ -34,49 +36,87 @@ def _register_sweep(app: typer.Typer) -> None:
         resume: bool = typer.Option(False, "--resume", help="Continue a sweep in --out: run only the trials "
                                     "without a stored result."),
         json_out: bool = typer.Option(False, "--json", help="Print a JSON summary instead of text."),
+        native: str = typer.Option(None, "--native", help="Sweep one analysis natively instead of whole runs: "
+                                   "footprint (per --variants), chase (per --speeds) or montecarlo (the battle "
+                                   "at --trials, default 10^6)."),
+        variants: str = typer.Option(None, "--variants", help="--native footprint: interceptor variants, "
+                                     "V1,V2,... (default: the first site's variants)."),
+        speeds: str = typer.Option(None, "--speeds", help="--native chase: burnout speeds in m/s, V1,V2,... or "
+                                   "START:STOP:STEP."),
+        chunk: int = typer.Option(None, "--chunk", help="--native montecarlo: trials per task (default 20,000)."),
+        partitions: int = typer.Option(None, "--partitions", help="--native footprint: split each variant's "
+                                       "aimpoints into this many tasks (needs --commit-delay-s)."),
+        commit_delay_s: float = typer.Option(None, "--commit-delay-s", help="--native footprint/chase: earliest "
+                                             "interceptor launch, s after the threat's launch (default: from the "
+                                             "sensor timeline)."),
     ):
         """Sweep a scenario: every combination of the --set values, N seeded trials each, on Dask; one row per
-        case and trial in OUT/sweep.duckdb (and Parquet parts), plots and a report in OUT."""
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        case and trial in OUT/sweep.duckdb (and Parquet parts), plots and a report in OUT. With --native, one
+        analysis swept natively (footprint per variant, chase per speed, the battle Monte Carlo in chunks) into
+        the same kind of folder."""
+        from bmdsim.sweep import plots
+        from bmdsim.sweep.run import run_sweep
 
-        from bmdsim.scenario.load import load_scenario
-        from bmdsim.sweep import cases, plots, runner
-        from bmdsim.sweep.store import DATABASE, SweepStore
-
-        ls = load_scenario(scenario)
-        settings = [cases.parse_setting(s) for s in set_]
-        plan = cases.plan(ls, scenario, settings, trials=trials)
-        if scheduler is None and workers is not None and not 1 <= workers <= 256:
-            raise InputError("--workers", workers, "give a number of worker processes from 1 to 256")
-        store = SweepStore(out, plan, resume=resume)
-        console = Console(stderr=True)
-        try:
-            with runner.cluster(workers=workers, scheduler=scheduler) as client, \
-                    Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TimeElapsedColumn(), console=console, disable=json_out) as prog:
-                task = prog.add_task(f"sweep {plan.scenario}", total=len(plan.cases) * plan.trials)
-                summary = runner.run_plan(plan, store, client,
-                                          progress=lambda n, total: prog.update(task, completed=n, total=total))
-            df = store.table()
-            pngs = plots.write_figures(out, plan, df)
-            plots.write_report(out, plan, df, pngs)
-        except KeyboardInterrupt:
-            raise typer.Abort() from None
-        finally:
-            store.close()
-        summary.update(out_dir=str(Path(out).resolve()), database=DATABASE, figures=[p.name for p in pngs],
-                       report="report.html", scenario=plan.scenario,
-                       settings={s.key: list(s.values) for s in plan.settings},
-                       means=plots.case_means(plan, df).to_dict(orient="records"))
-        if json_out:
-            echo_json(summary)
+        if native is not None:
+            _native(scenario, set_, native, trials=trials, workers=workers, scheduler=scheduler, out=out,
+                    resume=resume, json_out=json_out, variants=variants, speeds=speeds, chunk=chunk,
+                    partitions=partitions, commit_delay_s=commit_delay_s)
             return
-        typer.echo(f"{summary['rows']} rows ({summary['cases']} cases x {summary['trials_per_case']} trials; "
-                   f"{summary['ran']} run now on {summary['workers']} worker(s) in {summary['wall_s']:.1f} s, "
-                   f"{summary['resumed_from']} already stored, {summary['errors']} failed) in {out}/{DATABASE}")
-        typer.echo(plots.means_text(plan, df))
-        typer.echo(f"figures: {', '.join(summary['figures']) or 'none'}; report: {out}/report.html")
+        for flag, v in (("variants", variants), ("speeds_mps", speeds), ("chunk", chunk),
+                        ("partitions", partitions), ("earliest_launch_after_threat_s", commit_delay_s)):
+            if v is not None:
+                raise InputError(flag, v, "only a native sweep takes it (add `native` footprint, chase or "
+                                 "montecarlo)")
+        with _progress(json_out) as bar:
+            summary = run_sweep(scenario, set_, trials=1 if trials is None else trials, out=out, workers=workers,
+                                scheduler=scheduler, resume=resume, progress=bar(f"sweep {scenario}"))
+        if json_out:
+            echo_json(summary.to_dict())
+            return
+        typer.echo(f"{summary.rows} rows ({summary.cases} cases x {summary.trials_per_case} trials; "
+                   f"{summary.ran} run now on {summary.workers} worker(s) in {summary.wall_s:.1f} s, "
+                   f"{summary.resumed_from} already stored, {summary.errors} failed) in {out}/{summary.database}")
+        typer.echo(plots.means_text(list(summary.settings), summary.means))
+        typer.echo(f"figures: {', '.join(summary.figures) or 'none'}; report: {out}/{summary.report}")
+
+
+def _native(scenario, set_, native, *, trials, workers, scheduler, out, resume, json_out, variants, speeds, chunk,
+            partitions, commit_delay_s) -> None:
+    from bmdsim.sweep.native_run import parse_speeds, run_native
+
+    if set_:
+        raise InputError("settings", " ".join(set_), f"a native sweep takes no scenario keys (`native` {native} "
+                         "sweeps its own quantity); drop --native to sweep these keys with whole runs")
+    if resume:
+        raise InputError("resume", resume, "a native sweep is one computation and has no resume; give a new "
+                         "`out` folder")
+    with _progress(json_out) as bar:
+        s = run_native(native, scenario, out=out, workers=workers, scheduler=scheduler,
+                       variants=None if variants is None else [v.strip() for v in variants.split(",")],
+                       speeds_mps=None if speeds is None else parse_speeds(speeds), n_trials=trials, chunk=chunk,
+                       partitions=partitions, earliest_launch_after_threat_s=commit_delay_s,
+                       progress=bar(f"sweep --native {native} {scenario}"))
+    if json_out:
+        echo_json(s.to_dict())
+        return
+    import pandas as pd
+
+    from bmdsim.sweep import plots
+
+    typer.echo(f"--native {native}: {s.tasks} tasks on {s.workers} worker(s) in {s.wall_s:.1f} s; tables "
+               f"{', '.join(s.tables)} in {out}/{s.database}")
+    typer.echo(plots.frame_text(pd.DataFrame(s.results)))
+    typer.echo(f"figures: {', '.join(s.figures) or 'none'}; report: {out}/{s.report}")
+
+
+@contextmanager
+def _progress(disable: bool):
+    """:func:`bmdsim.cli._common.progress_bars`, yielding ``bar(description)`` -> a ``progress(done, total)``
+    callback (what ``run_sweep`` and ``run_native`` take) for one bar."""
+    from bmdsim.cli._common import progress_bars
+
+    with progress_bars(disable=disable, width=0) as progress:
+        yield lambda description: (lambda done, total: progress(description, done, total))
 
 
 def _register_compare(app: typer.Typer) -> None:

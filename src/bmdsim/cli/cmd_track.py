@@ -14,7 +14,7 @@ from bmdsim.cli._common import check_output_file, echo_json
 from bmdsim.errors import InputError
 from bmdsim.flight import catalog as flight_catalog
 from bmdsim.flight import sites
-from bmdsim.flight.targeting import PROFILES
+from bmdsim.flight.profiles import DEFAULT_PROFILE, PROFILES_TEXT, check_profile
 from bmdsim.sensing.feed import FeedSpec, write_jsonl
 
 _SHARE_HELP = (
@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
                                    "brdy. Add gabala or fbx-notional by name."),
         seed: int = typer.Option(0, help="Seed of the random draws (detections, noise); same seed, same result."),
         rcs_m2: float = typer.Option(observe.DEFAULT_RCS_M2, help="Radar cross-section of the threat, m^2."),
-        profile: str = typer.Option("minimum-energy", help="Trajectory: " + ", ".join(PROFILES) + "."),
+        profile: str = typer.Option(DEFAULT_PROFILE, help="Trajectory: " + PROFILES_TEXT + "."),
         share: str = typer.Option(None, "--share", metavar="FEEDSPEC", help=_SHARE_HELP),
         feed_out: Path = typer.Option(None, help="Write the shared feed as JSON lines (needs --share)."),
         pip_dt_s: float = typer.Option(10.0, help="Compute the predicted impact point every this many seconds."),
@@ -131,8 +131,7 @@ def register(app: typer.Typer) -> None:
             if value is None:
                 raise InputError(flag, None, "give --missile, --from and --to (or --scenario and --threat)")
         vehicle = flight_catalog.get(missile)
-        if profile not in PROFILES:
-            raise InputError("--profile", profile, "use one of " + ", ".join(PROFILES))
+        check_profile("--profile", profile)
         if method not in ("ekf", "ukf"):
             raise InputError("--method", method, "use ekf or ukf")
         if not (math.isfinite(rcs_m2) and rcs_m2 > 0):
@@ -197,7 +196,8 @@ def register(app: typer.Typer) -> None:
             seen = [r for r in mine if r.seen_time_s > 0]
             summary[n] = {"flights": len(mine), "flights_seen": len(seen),
                           "mean_seen_fraction": float(np.mean([r.seen_fraction for r in mine])) if mine else None,
-                          "mean_first_seen_t_s": float(np.mean([r.first_seen_t_s for r in seen])) if seen else None}
+                          "mean_first_seen_after_launch_s": float(np.mean([r.first_seen_after_launch_s
+                                                                           for r in seen])) if seen else None}
         out["summary"] = summary
         if json_out:
             echo_json(out)
@@ -208,7 +208,8 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             d = r.as_dict()
             typer.echo(f"{r.field:<14}{r.target:<12}{r.radar:<22}{r.time_of_flight_s:7.0f}"
-                       f"{_fmt(r.first_seen_t_s):>12}{_fmt(r.last_seen_t_s):>7}{r.seen_time_s:8.0f}"
+                       f"{_fmt(r.first_seen_after_launch_s):>12}{_fmt(r.last_seen_after_launch_s):>7}"
+                       f"{r.seen_time_s:8.0f}"
                        f"{100 * r.seen_fraction:5.0f}{_fmt(r.first_seen_ground_range_km):>10}"
                        f"{_fmt(d['seen_ground_range_km']):>9}")
 

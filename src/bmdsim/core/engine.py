@@ -351,6 +351,7 @@ def _event_fn(kind, y, sphere):
     return y[0] * y[3] + y[1] * y[4] + y[2] * y[5]
 
 
+# long: one compiled kernel, the parallel loop over flights with its adaptive step, stages and events inline
 @nb.njit(cache=True, parallel=True, error_model="numpy")
 def _integrate(y0, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, pitch_t, pitch_rad, n_pitch, atm,
                t_cutoff, h_impact, flags, ev_t, ev_y, stage_t, status, nsteps, dense, dense_n):

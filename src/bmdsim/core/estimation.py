@@ -50,9 +50,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from bmdsim.core import atmosphere, frames
-from bmdsim.core.constants import GM_EARTH_M3_S2, J2_EARTH, OMEGA_EARTH_RAD_S, WGS84_A_M
-from bmdsim.core.gravity import acceleration
+from bmdsim.core import atmosphere, frames, gravity
+from bmdsim.core.constants import GM_EARTH_M3_S2, OMEGA_EARTH_RAD_S
+from bmdsim.core.gravity import acceleration_compiled as acceleration
 
 __all__ = [
     "gravity_gradient",
@@ -87,28 +87,9 @@ def _col(a, m):
 
 # ------------------------------------------------------------------------------------------ motion models
 def gravity_gradient(r, *, j2: bool = True, mu: float = GM_EARTH_M3_S2):
-    """Jacobian ``d a / d r`` (1/s2) of :func:`bmdsim.core.gravity.acceleration`, ``(..., 3, 3)``.
-
-    Point mass: ``mu / r3 (3 r_hat r_hat^T - I)``. J2: the derivative of ``a = k(r) r * c(s)`` with
-    ``k = -3/2 J2 mu R2 / r5``, ``s = z2 / r2``, ``c = (1 - 5 s, 1 - 5 s, 3 - 5 s)``.
-    """
-    r = np.asarray(r, dtype=float)
-    rn2 = np.einsum("...i,...i", r, r)[..., None, None]
-    rn = np.sqrt(rn2)
-    outer = r[..., :, None] * r[..., None, :]
-    eye = np.eye(3)
-    g = mu / rn**3 * (3.0 * outer / rn2 - eye)
-    if j2:
-        z = r[..., 2][..., None, None]
-        s = z * z / rn2
-        k = -1.5 * J2_EARTH * mu * WGS84_A_M**2 / rn**5
-        c = np.concatenate([1 - 5 * s, 1 - 5 * s, 3 - 5 * s], axis=-2)          # (..., 3, 1) over i
-        ez = np.zeros(r.shape[:-1] + (1, 3))
-        ez[..., 0, 2] = 1.0
-        ds = 2.0 * z * ez / rn2 - 2.0 * z * z * r[..., None, :] / rn2**2        # (..., 1, 3) over j
-        dk = -5.0 * k * r[..., None, :] / rn2                                    # (..., 1, 3)
-        g = g + dk * (r[..., :, None] * c) + k * eye * c + k * r[..., :, None] * (-5.0 * ds)
-    return g
+    """Jacobian ``d a / d r`` (1/s2) of :func:`bmdsim.core.gravity.acceleration`, ``(..., 3, 3)``: compiled in
+    :func:`bmdsim.core.gravity.gradient` (the formulas are there)."""
+    return gravity.gradient(r, j2=j2, mu=mu)
 
 
 #: random walk of the drag state ``s = ln(1/beta)``, 1/s: 0.1 (10 % in beta) rms over 100 s

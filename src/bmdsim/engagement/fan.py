@@ -52,6 +52,7 @@ import numba as nb
 import numpy as np
 
 from bmdsim.core import frames
+from bmdsim.core.checks import check_latitude
 from bmdsim.core.constants import R_SPHERE_M
 from bmdsim.core.engine import altitude as _altitude_nb
 from bmdsim.errors import InputError
@@ -321,8 +322,7 @@ class Fan:
                  settings: FanSettings | None = None):
         if interceptor.role != "interceptor":
             raise InputError("interceptor", interceptor.name, "a fan needs an interceptor (see `bmdsim missiles`)")
-        if not -90.0 <= latitude_deg <= 90.0:
-            raise InputError("latitude_deg", latitude_deg, "latitudes lie between -90 and 90 degrees")
+        check_latitude("latitude_deg", latitude_deg)
         self.interceptor = interceptor
         self.latitude_deg, self.longitude_deg, self.altitude_m = float(latitude_deg), float(longitude_deg), altitude_m
         self.settings = st = settings or FanSettings()

@@ -11,6 +11,7 @@ import numpy as np
 
 from bmdsim.errors import InputError
 from bmdsim.flight.fly import Flights, Options, fly
+from bmdsim.flight.profiles import DEFAULT_PROFILE
 from bmdsim.flight.targeting import solve
 from bmdsim.flight.vehicle import Vehicle
 
@@ -18,7 +19,7 @@ __all__ = ["aim_and_fly"]
 
 
 def aim_and_fly(vehicle: Vehicle, launch_lat_deg, launch_lon_deg, target_lat_deg, target_lon_deg, *,
-                profile: str = "minimum-energy", t_launch_s=0.0, dense_dt_s: float = 2.0,
+                profile: str = DEFAULT_PROFILE, t_launch_s=0.0, dense_dt_s: float = 2.0,
                 dense_n: int | None = None):
     """Aim ``vehicle`` from each launch point at each target (arrays of one shape ``(N,)``) and fly the solved
     steering with dense output every ``dense_dt_s`` for ``dense_n`` samples (default: the longest solved flight

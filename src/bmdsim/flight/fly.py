@@ -12,18 +12,58 @@ from dataclasses import dataclass
 import numpy as np
 
 from bmdsim.core import engine, frames, geodesy, oracle
+from bmdsim.core.checks import check_latitude, check_longitude
 from bmdsim.core.constants import OMEGA_EARTH_RAD_S, R_SPHERE_M
 from bmdsim.core.engine import Options
 from bmdsim.errors import InputError
 from bmdsim.flight.vehicle import MACH_GRID, Vehicle, pack
 
-__all__ = ["Flights", "fly", "fly_ballistic", "Options", "launch_state"]
+__all__ = ["Flights", "FlightFigures", "fly", "fly_ballistic", "Options", "launch_state"]
 
 _EV_BURNOUT, _EV_APOGEE, _EV_REENTRY, _EV_IMPACT = range(4)
 
 
+class FlightFigures:
+    """Figures derived per row from a batch's launch, burnout and impact fields (``t_launch_s``, ``t_burnout_s``,
+    ``r_burnout_ecef``, ``v_burnout_ecef``, ``t_impact_s``, launch and impact latitude/longitude): the one
+    definition for :class:`Flights` and :class:`bmdsim.analysis.flown.Truths`."""
+
+    __slots__ = ()
+
+    @property
+    def burnout_speed_mps(self) -> np.ndarray:
+        """Earth-relative speed at the last burnout (or cut-off)."""
+        return np.linalg.norm(self.v_burnout_ecef, axis=-1)
+
+    @property
+    def burnout_altitude_m(self) -> np.ndarray:
+        return frames.geodetic_altitude(self.r_burnout_ecef)
+
+    @property
+    def burnout_gamma_rad(self) -> np.ndarray:
+        """Earth-relative flight-path angle at burnout (above the geocentric horizontal)."""
+        r, v = self.r_burnout_ecef, self.v_burnout_ecef
+        return np.arcsin(np.einsum("...i,...i", r, v) / (np.linalg.norm(r, axis=-1) * np.linalg.norm(v, axis=-1)))
+
+    @property
+    def time_of_flight_s(self) -> np.ndarray:
+        return self.t_impact_s - self.t_launch_s
+
+    @property
+    def burnout_after_launch_s(self) -> np.ndarray:
+        """Last burnout (or cut-off), seconds after launch."""
+        return self.t_burnout_s - self.t_launch_s
+
+    @property
+    def range_m(self) -> np.ndarray:
+        """Geodesic ground range from the launch point to the impact point."""
+        d, _ = geodesy.inverse(self.launch_latitude_deg, self.launch_longitude_deg, self.impact_latitude_deg,
+                               self.impact_longitude_deg)
+        return np.where(np.isfinite(self.impact_latitude_deg), d, np.nan)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Flights:
+class Flights(FlightFigures):
     """Results of a batch of flights; every array has the flight on its first axis. Times are seconds since
     the scenario epoch; ``*_ecef`` in metres (m/s) in the Earth-fixed frame at that time."""
 
@@ -52,32 +92,6 @@ class Flights:
     def __len__(self) -> int:
         return self.t_launch_s.shape[0]
 
-    @property
-    def burnout_speed_mps(self) -> np.ndarray:
-        """Earth-relative speed at the last burnout (or cut-off)."""
-        return np.linalg.norm(self.v_burnout_ecef, axis=-1)
-
-    @property
-    def burnout_altitude_m(self) -> np.ndarray:
-        return frames.geodetic_altitude(self.r_burnout_ecef)
-
-    @property
-    def burnout_gamma_rad(self) -> np.ndarray:
-        """Earth-relative flight-path angle at burnout (above the geocentric horizontal)."""
-        r, v = self.r_burnout_ecef, self.v_burnout_ecef
-        return np.arcsin(np.einsum("...i,...i", r, v) / (np.linalg.norm(r, axis=-1) * np.linalg.norm(v, axis=-1)))
-
-    @property
-    def time_of_flight_s(self) -> np.ndarray:
-        return self.t_impact_s - self.t_launch_s
-
-    @property
-    def range_m(self) -> np.ndarray:
-        """Geodesic ground range from the launch point to the impact point."""
-        d, _ = geodesy.inverse(self.launch_latitude_deg, self.launch_longitude_deg, self.impact_latitude_deg,
-                               self.impact_longitude_deg)
-        return np.where(np.isfinite(self.impact_latitude_deg), d, np.nan)
-
     def geodetic(self):
         """Dense trajectory as ``(latitude_deg, longitude_deg, altitude_m)`` arrays ``(N, K)``."""
         if self.r_ecef is None:
@@ -94,11 +108,8 @@ def launch_state(lat_deg, lon_deg, alt_m, t_s):
 
 
 def _check_latlon(lat, lon, field):
-    if np.any(~np.isfinite(lat)) or np.any(np.abs(lat) > 90):
-        bad = np.asarray(lat)[~(np.abs(lat) <= 90)].ravel()[:3]
-        raise InputError(f"{field}latitude_deg", bad.tolist(), "latitudes must lie between -90 and 90 degrees")
-    if np.any(~np.isfinite(lon)):
-        raise InputError(f"{field}longitude_deg", "NaN", "longitudes must be finite numbers")
+    check_latitude(f"{field}latitude_deg", lat)
+    check_longitude(f"{field}longitude_deg", lon, max_abs_deg=np.inf)    # the engine takes any finite longitude
 
 
 def _plane_normal(lat_deg, lon_deg, az_deg):

@@ -11,6 +11,7 @@ from importlib import resources
 
 import yaml
 
+from bmdsim.core.checks import check_latitude, check_longitude
 from bmdsim.errors import BmdsimWarning, InputError, UnknownNameError
 
 __all__ = ["Site", "get", "all_sites", "resolve"]
@@ -91,10 +92,8 @@ def resolve(field: str, text: str) -> tuple[float, float]:
                 raise ValueError
         except ValueError:
             raise InputError(field, text, "give LAT,LON in degrees or a site name (bmdsim sites)") from None
-        if not -90 <= lat <= 90:
-            raise InputError(field, text, "latitude must lie between -90 and 90 degrees")
-        if not -180 <= lon <= 180:
-            raise InputError(field, text, "longitude must lie between -180 and 180 degrees")
+        check_latitude(field, lat, value=text)
+        check_longitude(field, lon, value=text)
         _warn_if_swapped(field, text, lat, lon)
         return lat, lon
     s = get(text)

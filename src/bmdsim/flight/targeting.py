@@ -34,14 +34,15 @@ from functools import lru_cache
 import numpy as np
 
 from bmdsim.core import geodesy, kepler
+from bmdsim.core.checks import check_latitude
 from bmdsim.core.constants import GM_EARTH_M3_S2, OMEGA_EARTH_RAD_S, R_SPHERE_M, WGS84_A_M
 from bmdsim.errors import InputError, UnreachableError
 from bmdsim.flight.fly import Flights, Options, fly
+from bmdsim.flight.profiles import PROFILES, check_profile
 from bmdsim.flight.vehicle import Vehicle
 
 __all__ = ["PROFILES", "Solution", "solve", "max_range", "range_table", "minimum_energy_table", "burnout_inertial"]
 
-PROFILES = ("minimum-energy", "lofted", "depressed", "maximum-range")
 _KICKS = np.linspace(0.5, 89.5, 179)
 
 
@@ -278,8 +279,7 @@ def solve(vehicle: Vehicle, launch_lat_deg, launch_lon_deg, target_lat_deg, targ
     Returns the steering and the flight; rows that do not converge keep their best miss in ``miss_m`` (check
     it). Raises :class:`UnreachableError` when a target is beyond the vehicle's reach.
     """
-    if profile not in PROFILES:
-        raise InputError("profile", profile, "use one of " + ", ".join(PROFILES))
+    check_profile("profile", profile)
     if apogee_m is not None and burnout_gamma_deg is not None:
         raise InputError("apogee_m/burnout_gamma_deg", (apogee_m, burnout_gamma_deg), "set one shape, not both")
     if burnout_gamma_deg is not None and not 0 < burnout_gamma_deg < 90:
@@ -290,8 +290,7 @@ def solve(vehicle: Vehicle, launch_lat_deg, launch_lon_deg, target_lat_deg, targ
                                                      (launch_lat_deg, launch_lon_deg, target_lat_deg,
                                                       target_lon_deg, t_launch_s)))
     for name, v in (("target_latitude_deg", tlat), ("launch_latitude_deg", lat)):
-        if np.any(~(np.abs(v) <= 90)):
-            raise InputError(name, float(v[~(np.abs(v) <= 90)][0]), "latitudes lie between -90 and 90 degrees")
+        check_latitude(name, v)
     dist, az0 = geodesy.inverse(lat, lon, tlat, tlon)
     if np.any(dist < MIN_RANGE_M):
         raise InputError("target", f"{np.min(dist) / 1000:.1f} km away", f"the target must be at least "

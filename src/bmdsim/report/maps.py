@@ -15,7 +15,8 @@ import shapely
 
 from bmdsim.scenario.run import RunResult
 
-__all__ = ["overview_map", "coverage_map", "coverage_figure", "timeline_chart", "pip_chart", "aircraft_map",
+__all__ = ["overview_map", "coverage_map", "coverage_figure", "timeline_chart", "pip_chart", "pip_figure",
+           "spread_labels", "aircraft_map",
            "fig_png"]
 
 _LAND = "#ece8dc"
@@ -289,24 +290,80 @@ def timeline_chart(result: RunResult) -> bytes:
 
 def pip_chart(result: RunResult) -> bytes:
     """Error of the predicted impact point against time to impact, per tracked threat (log scale)."""
+    return fig_png(pip_figure(result))
+
+
+def pip_figure(result: RunResult):
+    """:func:`pip_chart`'s figure: one line per tracked threat, labelled at its track's first point; labels that
+    would overlap are moved apart (:func:`spread_labels`) with a thin line back to their point."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(9, 4.5))
     tmap = {t.name: t for t in result.threats}
+    labels = []
     for name, tr in result.tracks.items():
         ok = np.isfinite(tr.pip_error_km)
         if not ok.any():
             continue
         t = tmap[name]
+        color = _color(result, name)
         ax.semilogy((t.impact_t_s - tr.t_s[ok]) / 60, np.maximum(tr.pip_error_km[ok], 1e-3), lw=1.1,
-                    color=_color(result, name), alpha=0.85)
-        ax.annotate(name, ((t.impact_t_s - tr.t_s[ok][0]) / 60, max(tr.pip_error_km[ok][0], 1e-3)), fontsize=6)
+                    color=color, alpha=0.85)
+        xy = ((t.impact_t_s - tr.t_s[ok][0]) / 60, max(tr.pip_error_km[ok][0], 1e-3))
+        labels.append(ax.annotate(name, xy, xytext=xy, fontsize=6, va="bottom",
+                                  arrowprops={"arrowstyle": "-", "lw": 0.4, "color": color, "shrinkA": 0,
+                                              "shrinkB": 0}))
     ax.invert_xaxis()
     ax.set_xlabel("minutes before impact")
     ax.set_ylabel("predicted impact point error (km)")
     ax.grid(True, which="both", lw=0.3)
     ax.set_title("How well the fused radar track predicts where each threat lands", fontsize=11)
     fig.tight_layout()
-    return fig_png(fig)
+    spread_labels(ax, labels)
+    return fig
+
+
+def spread_labels(ax, labels, *, pad_px: float = 1.0) -> None:
+    """Move text annotations apart vertically until no two of their boxes (as the renderer draws them) overlap:
+    upwards in order of height, then down again from the top of the axes for any pushed past it. A moved label
+    keeps a line to its point (its ``arrowprops``)."""
+    from matplotlib.text import Text
+
+    if len(labels) < 2:
+        return
+    fig = ax.figure
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    inv = ax.transData.inverted()
+    top = ax.get_window_extent(r).y1
+
+    def box(a):     # the text's own box (an annotation's extent would include its line)
+        return Text.get_window_extent(a, r)
+
+    def move_to(a, y_px):
+        x_px = ax.transData.transform(a.xyann)[0]
+        a.xyann = tuple(inv.transform((x_px, y_px)))
+
+    def overlaps(b, c):
+        return b.x0 < c.x1 and c.x0 < b.x1 and b.y0 < c.y1 + pad_px and c.y0 < b.y1 + pad_px
+
+    placed = []
+    for a in sorted(labels, key=lambda a: box(a).y0):      # upwards: each above the ones it would overlap
+        for _ in range(len(labels)):
+            b = box(a)
+            hit = [box(p) for p in placed if overlaps(b, box(p))]
+            if not hit:
+                break
+            move_to(a, max(h.y1 for h in hit) + pad_px)
+        placed.append(a)
+    placed = []
+    for a in sorted(labels, key=lambda a: -box(a).y1):     # downwards from the top for those pushed past it
+        for _ in range(len(labels)):
+            b = box(a)
+            ceiling = min([top] + [box(p).y0 - pad_px for p in placed if box(p).x0 < b.x1 and b.x0 < box(p).x1])
+            if b.y1 <= ceiling:
+                break
+            move_to(a, ceiling - b.height)
+        placed.append(a)
 
 
 def aircraft_map(result: RunResult) -> bytes | None:

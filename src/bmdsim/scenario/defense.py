@@ -1,11 +1,18 @@
 """Run steps 7-9, the defense: engagements (fire control and the battle manager), the chase analysis and the
 defended footprints. Where a capability is not available the result says so in ``unavailable``.
 
-Commit times: the run's engagements commit on the first radar track *the run reports* (``sensor_detections``,
-the same draws as the ``tracks`` table), through :func:`bmdsim.analysis.engage.commit_timeline`; ``chase`` and
-``footprint`` are capability analyses that draw their own sensor timeline for the site's catalog sensors
-(:func:`bmdsim.analysis.engage.sensor_timeline`). Every row names the assumption it used
-(``commit_source`` / ``commit_time_source``).
+Where a site stands: the scenario's ``sites:`` entry of its place first, then the site catalog (as the threats'
+launch points and targets, :func:`bmdsim.scenario.flights.site_lookup`); its fire control (fly-out fans, commit,
+ideal bounds) is computed there (:func:`fire_control`), and its sensor timeline uses the scenario's instances of
+the site's sensors, at their scenario positions and with their overrides (:func:`fire_control_sensors`).
+
+Commit times: the run's engagements and the chase rows commit on the first radar track *the run reports*
+(``sensor_detections``, the same draws as the ``tracks`` table), through
+:func:`bmdsim.analysis.engage.commit_timeline`; chase takes each threat as the run flew it
+(:func:`bmdsim.analysis.chase.chase_threat`: nothing re-aimed or re-flown). The footprint's aimpoints are flights
+of their own: each takes its commit from its own flight's sensor timeline
+(:func:`bmdsim.analysis.engage.sensor_timeline`, the same rule through the same sensors, its own draw). Every row
+names the assumption it used (``commit_source`` / ``commit_time_source``).
 """
 
 from __future__ import annotations
@@ -17,10 +24,11 @@ import numpy as np
 from bmdsim.analysis.engage import Battle, Engagement, Outcome
 from bmdsim.analysis.reach import ChaseRow, FootprintAnalysis, FootprintCell, FootprintCity, FootprintSummary
 from bmdsim.scenario.flights import FlownThreats, ThreatFlight, site_lookup
-from bmdsim.scenario.schema import Scenario
-from bmdsim.scenario.sensing import SensorDetection, site_active_from_t_s
+from bmdsim.scenario.schema import InterceptorSite, Scenario
+from bmdsim.scenario.sensing import Sensing, SensorDetection, site_active_from_t_s
 
-__all__ = ["defense_sites", "engage", "chase_rows", "footprints", "N_TRIALS", "REPORTED_TRACKS"]
+__all__ = ["defense_sites", "engage", "chase_rows", "footprints", "fire_control", "fire_control_sensors",
+           "flown_threats", "reported_commits", "N_TRIALS", "REPORTED_TRACKS"]
 
 N_TRIALS = 1000           #: Monte Carlo trials of the battle manager per site
 REPORTED_TRACKS = "run's reported tracks"
@@ -39,10 +47,52 @@ def defense_sites(scn: Scenario, unavailable: dict, what: str):
     return out
 
 
+def fire_control(scn: Scenario, site: InterceptorSite):
+    """The site's catalog defense (inventory, timing, sensors) standing where the scenario puts its place
+    (module docstring)."""
+    from bmdsim.analysis.engage import defense_at
+
+    i = scn.interceptor_sites.index(site)
+    lat, lon = site_lookup(scn)(f"interceptor_sites[{i}].site", site.site)
+    return defense_at(site.site, lat, lon)
+
+
+def fire_control_sensors(scn: Scenario, d) -> list:
+    """The sensor objects of defense ``d``'s sensor timeline: for each of its catalog sensors, the scenario's own
+    instance of it (its position and overrides) when the scenario has one, else the catalog's."""
+    from bmdsim.scenario.sensing import build_sensors
+    from bmdsim.sensing import catalog as sc
+
+    def key(name):
+        return name if name in sc.infrared_names() else sc.resolve_name(name)
+
+    built, info = build_sensors(scn)
+    mine = {}
+    for obj, si in zip(built, info, strict=True):
+        mine.setdefault(si.catalog if si.kind == "infrared" else key(si.catalog), obj)
+    return [mine[key(n)] if key(n) in mine else sc.sensor(n) for n in d.sensors]
+
+
+def flown_threats(flown: FlownThreats, threats: list[ThreatFlight]):
+    """The run's flown trajectories of ``threats`` as one fire-control :class:`~bmdsim.engagement.firecontrol.
+    Threats` batch (rows in the order given), taken from the one flown record."""
+    row = {t.name: i for i, t in enumerate(flown.threats)}
+    return flown.fire_control(np.array([row[t.name] for t in threats], dtype=int))
+
+
+def reported_commits(th, d, threats: list[ThreatFlight], dets: list[SensorDetection]):
+    """The commit timeline of ``threats`` (rows of ``th``) at defense ``d`` from the first radar tracks the run
+    reports: the one rule the engagements and the chase rows share."""
+    from bmdsim.analysis.engage import commit_timeline
+
+    t_track, who = _first_radar_tracks(threats, dets)
+    return commit_timeline(th, d, t_track_s=t_track, tracking_sensor=who, how=REPORTED_TRACKS)
+
+
 def _first_radar_tracks(threats: list[ThreatFlight], dets: list[SensorDetection]):
     best = {t.name: (math.nan, None) for t in threats}
     for d in dets:
-        if d.kind == "radar" and math.isfinite(d.track_t_s):
+        if d.kind == "radar" and math.isfinite(d.track_t_s) and d.threat in best:
             t0, _ = best[d.threat]
             if not d.track_t_s >= t0:     # NaN or later
                 best[d.threat] = (d.track_t_s, d.sensor)
@@ -54,32 +104,28 @@ def engage(scn: Scenario, flown: FlownThreats, dets: list[SensorDetection], rng,
     the first radar track the run reports, not before the site is active), then the battle manager's seeded Monte
     Carlo over the inventory. One realisation (trial 0) gives the per-threat outcome; the Monte Carlo gives the
     probabilities. One child of ``rng`` per site."""
-    from bmdsim.analysis.engage import commit_timeline, fan_at, interceptor_for
+    from bmdsim.analysis.engage import fan_at, interceptor_for
     from bmdsim.core import frames
-    from bmdsim.engagement import defenses
     from bmdsim.engagement.battle import Raid, fight
     from bmdsim.engagement.doctrine import Doctrine
-    from bmdsim.engagement.firecontrol import Threats, windows
+    from bmdsim.engagement.firecontrol import windows
 
     threats = flown.threats
     sites_ = defense_sites(scn, unavailable, "engagements")
     if not sites_ or not threats:
         return None, None, None
-    order = [flown.where[t.name] for t in threats]
-    th = Threats(**{k: np.concatenate([getattr(flown.flights[g], k)[[j]] for g, j in order])
-                    for k in ("t_s", "r_ecef", "v_ecef", "t_launch_s", "t_burnout_s", "t_impact_s")})
-    t_track, who = _first_radar_tracks(threats, dets)
+    th = flown_threats(flown, threats)
     first_launch = min(t.launch_t_s for t in threats)
     rngs = rng.spawn(len(sites_))
     engagements, outcomes, battles = [], [], []
     progress("engagements", 0, len(sites_))
     for n, (site, g) in enumerate(zip(sites_, rngs, strict=True)):
-        d = defenses.get(site.site)
-        v = interceptor_for(site.interceptor, site=site.site)
-        tl = commit_timeline(th, site.site, t_track_s=t_track, tracking_sensor=who, how=REPORTED_TRACKS)
+        d = fire_control(scn, site)
+        v = interceptor_for(site.interceptor, site=d)
+        tl = reported_commits(th, d, threats, dets)
         active = site_active_from_t_s(site, first_launch)
         c = np.maximum(tl.t_earliest_launch_s, active)
-        fan = fan_at(v, site.site)
+        fan = fan_at(v, d)
         w = windows(fan, th, t_earliest_launch_s=c, min_intercept_altitude_m=d.min_intercept_altitude_m)
         doc = site.doctrine
         looks = doc.shots_per_threat if doc.mode == "shoot-look-shoot" else 1
@@ -114,7 +160,8 @@ def engage(scn: Scenario, flown: FlownThreats, dets: list[SensorDetection], rng,
                               pssk=doc.single_shot_kill_probability, active_from_t_s=active, trials=N_TRIALS,
                               warheads=int(wh_raid.size), decoys=int(np.sum(~np.array(warhead))),
                               leakers_mean=res.leakers_mean, leakers_se=res.leakers_se, p_no_leak=res.p_no_leak,
-                              interceptors_fired_mean=res.fired_mean))
+                              interceptors_fired_mean=res.fired_mean, site_latitude_deg=d.latitude_deg,
+                              site_longitude_deg=d.longitude_deg))
         eid = 0
         for i, t in enumerate(threats):
             mine = np.flatnonzero(wh_raid == i)
@@ -148,51 +195,87 @@ def engage(scn: Scenario, flown: FlownThreats, dets: list[SensorDetection], rng,
     return engagements, outcomes, battles
 
 
-def chase_rows(scn: Scenario, threats: list[ThreatFlight], progress, unavailable) -> list[ChaseRow]:
-    """Which ICBM flights each interceptor variant could reach (capability: the site on alert)."""
-    from bmdsim.analysis.chase import chase
+def chase_rows(scn: Scenario, flown: FlownThreats, sensed: Sensing, progress, unavailable,
+               curves: list | None = None) -> list[ChaseRow]:
+    """Which ICBM flights each interceptor variant could reach (capability: the site on alert). Each threat as
+    the run flew it, its commit from the run's reported tracks and its handover from the run's fused track, as
+    the engagements (module docstring): no threat is aimed or flown again. The rows carry no ideal bounds, so
+    none is computed here (``bmdsim chase`` gives them). ``curves``, when given, receives each flight's commit
+    curve per site (:class:`CommitCurvePoint`, without the ideal bound then) from the same chases."""
+    from bmdsim.analysis.chase import chase_threat, variants_commit_curve
+    from bmdsim.analysis.reach import CommitCurvePoint
     from bmdsim.errors import BmdsimError
 
+    done: dict = {}
+
     wanted = set(scn.analyses.chase.threats)
-    flights = [t for t in threats if (t.name in wanted if wanted else t.is_icbm)]
-    jobs = [(site, v, t) for site in defense_sites(scn, unavailable, "chase") for v in site.all_variants
-            for t in flights]
-    rows = []
+    flights = [t for t in flown.threats if (t.name in wanted if wanted else t.is_icbm)]
+    sites_ = defense_sites(scn, unavailable, "chase")
+    rows: list[ChaseRow] = []
+    if not flights or not sites_:
+        return rows
+    th = flown_threats(flown, flights)
+    fc = {site.name: fire_control(scn, site) for site in sites_}
+    commits = {site.name: reported_commits(th, fc[site.name], flights, sensed.detections) for site in sites_}
+    jobs = [(site, v, i) for site in sites_ for v in site.all_variants for i in range(len(flights))]
     nan = math.nan
     progress("chase (ICBM x variant)", 0, max(len(jobs), 1))
-    for k, (site, v, t) in enumerate(jobs):
+    for k, (site, v, i) in enumerate(jobs):
+        t = flights[i]
+        obs = sensed.observations.get(t.name)
         try:
-            c = chase((t.launch_latitude_deg, t.launch_longitude_deg), (t.target_latitude_deg, t.target_longitude_deg),
-                      t.missile, site=site.site, interceptor=v, threshold=False, seed=scn.seed)
+            c = chase_threat(th.take([i]), missile=t.missile,
+                             launch=(t.launch_latitude_deg, t.launch_longitude_deg),
+                             target=(t.target_latitude_deg, t.target_longitude_deg), site=fc[site.name],
+                             interceptor=v, timeline=_row(commits[site.name], i), threshold=False, seed=scn.seed,
+                             track=obs.track if obs is not None else None, bounds=False)
         except BmdsimError as exc:
             rows.append(ChaseRow(threat=t.name, site=site.name, variant=v, burnout_speed_mps=nan, engageable=False,
                                  interceptor_launch_after_launch_s=nan, intercept_after_launch_s=nan,
                                  intercept_altitude_km=nan, intercept_latitude_deg=nan, intercept_longitude_deg=nan,
                                  closing_speed_mps=nan, tail_chase=None, commit_time_source="",
-                                 reason=f"not computed: {exc}"))
+                                 reason=f"not computed: {exc}", fan_intercept_after_launch_s=nan))
             continue
+        done.setdefault((t.name, site.name), []).append(c)
         if c.engageable:
             why = (f"{'tail chase' if c.tail_chase else 'head-on/crossing'} intercept at "
-                   f"{c.intercept_altitude_km:,.0f} km altitude, {c.earliest_intercept_t_s / 60:.1f} min after "
-                   f"launch, closing {c.closing_speed_mps / 1e3:.1f} km/s")
+                   f"{c.intercept_altitude_km:,.0f} km altitude, {c.earliest_intercept_after_launch_s / 60:.1f} min "
+                   f"after launch, closing {c.closing_speed_mps / 1e3:.1f} km/s")
         else:
             why = (f"no intercept above {c.min_intercept_altitude_km:.0f} km within the fan "
-                   f"(interceptor leaves {c.earliest_launch_t_s / 60:.1f} min after the threat's launch)")
+                   f"(interceptor leaves {c.earliest_launch_after_launch_s / 60:.1f} min after the threat's launch)")
 
         def f(x):
             return nan if x is None else float(x)
 
         rows.append(ChaseRow(threat=t.name, site=site.name, variant=v,
                              burnout_speed_mps=c.interceptor_burnout_speed_mps, engageable=c.engageable,
-                             interceptor_launch_after_launch_s=f(c.earliest_launch_t_s),
-                             intercept_after_launch_s=f(c.earliest_intercept_t_s),
+                             interceptor_launch_after_launch_s=f(c.earliest_launch_after_launch_s),
+                             intercept_after_launch_s=f(c.earliest_intercept_after_launch_s),
                              intercept_altitude_km=f(c.intercept_altitude_km),
                              intercept_latitude_deg=f(c.intercept_latitude_deg),
                              intercept_longitude_deg=f(c.intercept_longitude_deg),
                              closing_speed_mps=f(c.closing_speed_mps), tail_chase=c.tail_chase,
-                             commit_time_source=c.commit_time_source, reason=why))
+                             commit_time_source=c.commit_time_source, reason=why,
+                             fan_intercept_after_launch_s=f(c.fan_intercept_after_launch_s)))
         progress("chase (ICBM x variant)", k + 1, max(len(jobs), 1))
+    for (tname, sname), res in (done.items() if curves is not None else ()):
+        cc = variants_commit_curve(res)
+        curves += [CommitCurvePoint(threat=tname, site=sname, commit_after_launch_s=x["commit_t_s"],
+                                    threshold_mps=nan if x["threshold_mps"] is None else x["threshold_mps"],
+                                    bracket_low_mps=nan if x["bracket_low_mps"] is None else x["bracket_low_mps"],
+                                    ideal_mps=nan if x["ideal_mps"] is None else x["ideal_mps"],
+                                    sensor_timeline=x["commit_t_s"] == cc["chase_commit_t_s"],
+                                    commit_time_source=cc["commit_time_source"]) for x in cc["rows"]]
     return rows
+
+
+def _row(tl, i: int):
+    """Row ``i`` of a :class:`~bmdsim.analysis.engage.SensorTimeline` as a timeline of one threat."""
+    from dataclasses import replace
+
+    return replace(tl, **{k: (getattr(tl, k)[i:i + 1] if isinstance(getattr(tl, k), np.ndarray)
+                              else [getattr(tl, k)[i]]) for k in tl.__dataclass_fields__})
 
 
 def footprints(scn: Scenario, progress, unavailable) -> FootprintAnalysis | None:
@@ -204,13 +287,16 @@ def footprints(scn: Scenario, progress, unavailable) -> FootprintAnalysis | None
     resolve = site_lookup(scn)
     jobs = [(site, v, ls) for site in defense_sites(scn, unavailable, "footprint") for v in site.all_variants
             for ls in a.launch_sites]
+    fc = {site.name: fire_control(scn, site) for site, _, _ in jobs}
+    sensors = {name: fire_control_sensors(scn, d) for name, d in fc.items()}
     cells, cities, summaries = [], [], []
     progress("defended footprints", 0, max(len(jobs), 1))
     for k, (site, v, ls) in enumerate(jobs):
         launch = resolve("analyses.footprint.launch_sites", ls)
         try:
-            f = footprint(launch, a.missile, site=site.site, interceptor=v, grid_deg=a.grid_step_deg,
-                          region=tuple(a.region_deg), seed=scn.seed)
+            f = footprint(launch, a.missile, site=fc[site.name], interceptor=v, grid_deg=a.grid_step_deg,
+                          region=tuple(a.region_deg), seed=scn.seed, sensors=sensors[site.name],
+                          verify=a.verify_cells if v == site.interceptor else 0)
         except BmdsimError as exc:
             unavailable.setdefault("footprint", f"footprint for {v} from {ls} not computed: {exc}")
             continue
@@ -228,7 +314,9 @@ def footprints(scn: Scenario, progress, unavailable) -> FootprintAnalysis | None
         summaries.append(FootprintSummary(**key, missile=a.missile, cells=int(f.latitude_deg.size),
                                           reachable_cells=int(f.reachable.sum()), defended_cells=int(f.defended.sum()),
                                           defended_fraction=f.defended_fraction, pssk=f.pssk, salvo=f.salvo,
-                                          commit_time_source=f.commit_time_source))
+                                          commit_time_source=f.commit_time_source,
+                                          verified_cells=int((f.verification or {}).get("checked", 0)),
+                                          verified_agree=int((f.verification or {}).get("agree", 0))))
         progress("defended footprints", k + 1, max(len(jobs), 1))
     if not summaries:
         return None

@@ -4,20 +4,21 @@ dense output (``SENSING_DT_S`` samples for sensing; every ``trajectory_step_s`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from bmdsim.analysis.observe import Truth, truths_from_flights
+from bmdsim.analysis.flown import Truth, Truths
 from bmdsim.core import frames, geodesy
 from bmdsim.core.records import Columns, flag, integer, real, table, text
+from bmdsim.errors import InputError
 from bmdsim.flight import catalog, sites
 from bmdsim.flight.aimed import aim_and_fly
-from bmdsim.flight.fly import Flights
+from bmdsim.flight.profiles import PROFILES
 from bmdsim.scenario.schema import Scenario
 
-__all__ = ["ThreatFlight", "TrajectorySample", "FlownThreats", "fly_threats", "trajectories", "site_lookup",
-           "SENSING_DT_S", "ICBM_RANGE_M"]
+__all__ = ["ThreatFlight", "TrajectorySample", "FlownThreats", "fly_threats", "threat_rows", "trajectories",
+           "site_lookup", "SENSING_DT_S", "ICBM_RANGE_M"]
 
 SENSING_DT_S = 2.0        #: spacing of the truth samples the sensors look at (Hermite-interpolated between)
 ICBM_RANGE_M = 5500e3     #: ICBM: a ground range of 5,500 km or more
@@ -31,7 +32,7 @@ class ThreatFlight:
     missile: str = text("catalog missile")
     launch: str = text("launch site")
     target: str = text("target")
-    profile: str = text("minimum-energy | lofted | depressed | maximum-range")
+    profile: str = text(" | ".join(PROFILES))
     count: int = integer("missiles in the raid (one truth: they fly the same path)")
     decoys: int = integer("decoys per missile")
     rcs_m2: float = real("warhead radar cross-section (m^2)")
@@ -77,13 +78,31 @@ def trajectory_rows(object_id: str, t_s, latitude_deg, longitude_deg, altitude_m
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FlownThreats:
-    """Step 1's output: the records, the flown batches per missile/profile, one truth per threat and where each
-    threat's row sits in its batch."""
+    """Step 1's output: the flown threats in raid order (:class:`~bmdsim.analysis.flown.Truths`, the one record:
+    row ``i`` is raid ``i``), their ``threat_flights`` rows and, per threat name, the :class:`Truth` the sensors
+    look at (both derived from ``record``)."""
 
+    record: Truths
     threats: list[ThreatFlight]
-    flights: dict[str, Flights]
-    truths: dict[str, Truth]
-    where: dict[str, tuple[str, int]]
+    truths: dict[str, Truth] = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "truths", dict(zip(self.record.name, self.record.truths(), strict=True)))
+
+    def fire_control(self, idx=None):
+        """The fire-control :class:`~bmdsim.engagement.firecontrol.Threats` of every threat (raid order), or of
+        the rows ``idx``."""
+        return (self.record if idx is None else self.record.take(idx)).fire_control()
+
+    # compatibility (session 2's layout: one batch per missile and profile, and where each threat sits in it):
+    # now a single batch in raid order, so ``flights[g]`` and ``where[name] = (g, j)`` still index it
+    @property
+    def flights(self) -> dict[str, Truths]:
+        return {"threats": self.record}
+
+    @property
+    def where(self) -> dict[str, tuple[str, int]]:
+        return {str(n): ("threats", i) for i, n in enumerate(self.record.name)}
 
 
 def site_lookup(scn: Scenario):
@@ -98,52 +117,53 @@ def site_lookup(scn: Scenario):
     return resolve
 
 
+def threat_rows(record: Truths, raids) -> list[ThreatFlight]:
+    """The ``threat_flights`` rows of flown threats (``record`` row ``i`` is ``raids[i]``, a scenario raid)."""
+    rng_m, tof, tb, vb = record.range_m, record.time_of_flight_s, record.burnout_after_launch_s, \
+        record.burnout_speed_mps
+    return [ThreatFlight(
+        threat=str(record.name[i]), missile=str(record.missile[i]), launch=r.launch, target=r.target,
+        profile=str(record.profile[i]), count=r.count, decoys=r.decoys, rcs_m2=r.rcs_m2,
+        launch_latitude_deg=float(record.launch_latitude_deg[i]),
+        launch_longitude_deg=float(record.launch_longitude_deg[i]),
+        target_latitude_deg=float(record.target_latitude_deg[i]),
+        target_longitude_deg=float(record.target_longitude_deg[i]),
+        launch_t_s=float(record.t_launch_s[i]), impact_t_s=float(record.t_impact_s[i]),
+        time_of_flight_s=float(tof[i]), burnout_after_launch_s=float(tb[i]), range_km=float(rng_m[i] / 1e3),
+        apogee_km=float(record.apogee_m[i] / 1e3), burnout_speed_mps=float(vb[i]),
+        impact_latitude_deg=float(record.impact_latitude_deg[i]),
+        impact_longitude_deg=float(record.impact_longitude_deg[i]), miss_m=float(record.miss_m[i]),
+        is_icbm=bool(rng_m[i] >= ICBM_RANGE_M)) for i, r in enumerate(raids)]
+
+
 def fly_threats(scn: Scenario, progress) -> FlownThreats:
-    """Aim and fly every raid (module docstring)."""
+    """Aim and fly every raid (module docstring): one batch per missile and profile, joined in raid order."""
     raids = scn.threats
-    names = scn.threat_names()
+    names = np.array(scn.threat_names(), dtype=object)
     resolve = site_lookup(scn)
     groups: dict[tuple[str, str], list[int]] = {}
     for i, r in enumerate(raids):
         groups.setdefault((r.missile, r.profile), []).append(i)
-    out: list[ThreatFlight | None] = [None] * len(raids)
-    flights: dict[str, Flights] = {}
-    truths: dict[str, Truth] = {}
-    where: dict[str, tuple[str, int]] = {}
+    parts: list[Truths] = []
     n_dense = int(_MAX_FLIGHT_S / SENSING_DT_S) + 2
     done = 0
     progress("flying threats", 0, len(raids))
     for (missile, profile), idx in groups.items():
-        v = catalog.get(missile)
         lp = np.array([resolve(f"threats[{i}].launch", raids[i].launch) for i in idx])
         tp = np.array([resolve(f"threats[{i}].target", raids[i].target) for i in idx])
-        t0 = np.array([raids[i].launch_time_s for i in idx])
-        _, f = aim_and_fly(v, lp[:, 0], lp[:, 1], tp[:, 0], tp[:, 1], profile=profile, t_launch_s=t0,
-                           dense_dt_s=SENSING_DT_S, dense_n=n_dense)
-        group = f"{missile}/{profile}"
-        flights[group] = f
+        t0 = np.array([raids[i].launch_t_s for i in idx])
+        _, f = aim_and_fly(catalog.get(missile), lp[:, 0], lp[:, 1], tp[:, 0], tp[:, 1], profile=profile,
+                           t_launch_s=t0, dense_dt_s=SENSING_DT_S, dense_n=n_dense)
         miss_m, _ = geodesy.inverse(f.impact_latitude_deg, f.impact_longitude_deg, tp[:, 0], tp[:, 1])
-        flown = truths_from_flights(f, missile=missile, targets=tp, miss_m=miss_m)
-        for j, i in enumerate(idx):
-            r = raids[i]
-            out[i] = ThreatFlight(
-                threat=names[i], missile=missile, launch=r.launch, target=r.target, profile=profile, count=r.count,
-                decoys=r.decoys, rcs_m2=r.rcs_m2,
-                launch_latitude_deg=float(lp[j, 0]), launch_longitude_deg=float(lp[j, 1]),
-                target_latitude_deg=float(tp[j, 0]), target_longitude_deg=float(tp[j, 1]),
-                launch_t_s=float(t0[j]), impact_t_s=float(f.t_impact_s[j]),
-                time_of_flight_s=float(f.time_of_flight_s[j]),
-                burnout_after_launch_s=float(f.t_burnout_s[j] - f.t_launch_s[j]),
-                range_km=float(f.range_m[j] / 1e3), apogee_km=float(f.apogee_m[j] / 1e3),
-                burnout_speed_mps=float(f.burnout_speed_mps[j]),
-                impact_latitude_deg=float(f.impact_latitude_deg[j]),
-                impact_longitude_deg=float(f.impact_longitude_deg[j]), miss_m=float(miss_m[j]),
-                is_icbm=bool(f.range_m[j] >= ICBM_RANGE_M))
-            truths[names[i]] = flown[j]
-            where[names[i]] = (group, j)
+        parts.append(Truths.from_flights(f, missile=missile, profile=profile, targets=tp, miss_m=miss_m,
+                                         names=names[idx]))
         done += len(idx)
         progress("flying threats", done, len(raids))
-    return FlownThreats(threats=out, flights=flights, truths=truths, where=where)
+    if not parts:
+        raise InputError("threats", [], "give at least one raid")
+    order = np.argsort(np.concatenate([idx for idx in groups.values()]), kind="stable")
+    record = Truths.concat(parts).take(order)
+    return FlownThreats(record=record, threats=threat_rows(record, raids))
 
 
 def trajectories(threats: list[ThreatFlight], truths: dict[str, Truth], step_s: float):

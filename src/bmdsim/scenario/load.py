@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from difflib import get_close_matches
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bmdsim.errors import DataError, InputError, UnknownNameError
+from bmdsim.errors import DataError, InputError, UnknownNameError, did_you_mean
 from bmdsim.scenario.schema import Scenario
 
 __all__ = ["bundled_names", "load", "load_text", "Problem", "ScenarioError", "LoadedScenario", "resolve_path",
@@ -183,9 +182,7 @@ def _problems_from_validation(source: str, root, exc: ValidationError) -> list[P
             k, _v = _key_node(parent, str(key)) if isinstance(parent, yaml.MappingNode) else (None, None)
             model = _model_at([p for p in parent_loc if not (isinstance(p, str) and "[" in p)])
             allowed = sorted(model.model_fields) if model else []
-            close = get_close_matches(str(key), allowed, n=1)
-            hint = (f"did you mean {close[0]!r}? " if close else "") + (
-                "allowed keys here: " + ", ".join(allowed) if allowed else "remove it")
+            hint = did_you_mean(key, allowed, label="allowed keys here") if allowed else "remove it"
             line, col = _mark(k if k is not None else parent)
             out.append(Problem(source, line, col, _fmt_path(loc), _MISSING, f"unknown key; {hint}"))
             continue

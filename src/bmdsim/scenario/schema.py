@@ -21,12 +21,16 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from difflib import get_close_matches
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from bmdsim.core.checks import LATITUDE_HINT, LONGITUDE_HINT, bad_latitude, bad_longitude, latlon_problem
+from bmdsim.errors import did_you_mean
+from bmdsim.flight.profiles import DEFAULT_PROFILE, PROFILES, profile_problem
+from bmdsim.sensing.feed import CONTENTS as _FEED_CONTENTS
+from bmdsim.sensing.feed import DEFAULT_CONTENT as _FEED_DEFAULT
 from bmdsim.sensing.feed import LIMITS as _FEED_LIMITS
 
 __all__ = ["SCHEMA_VERSION", "Scenario", "Raid", "Sensor", "InterceptorSite", "Doctrine", "Readiness", "Observer",
@@ -34,15 +38,10 @@ __all__ = ["SCHEMA_VERSION", "Scenario", "Raid", "Sensor", "InterceptorSite", "D
 
 SCHEMA_VERSION = 1
 MAX_SEED = 2**63 - 1  #: seeds are stored as a signed 64-bit integer (BIGINT in results.duckdb)
-PROFILES = ("minimum-energy", "lofted", "depressed", "maximum-range")
 
 
 def _did_you_mean(value: str, known) -> str:
-    known = sorted(known)
-    close = get_close_matches(str(value), known, n=1)
-    head = f"did you mean {close[0]!r}? " if close else ""
-    shown = ", ".join(known[:25]) + (", ..." if len(known) > 25 else "")
-    return head + "known names: " + shown
+    return did_you_mean(value, known, limit=25)
 
 
 def _check_site_ref(v: str, info: ValidationInfo) -> str:
@@ -58,10 +57,9 @@ def _check_site_ref(v: str, info: ValidationInfo) -> str:
             lat, lon = float(parts[0]), float(parts[1])
         except ValueError:
             raise ValueError("give 'LAT,LON' in degrees (e.g. '35.23,53.92') or a site name") from None
-        if not -90.0 <= lat <= 90.0:
-            raise ValueError("latitude must lie between -90 and 90 degrees")
-        if not -180.0 <= lon <= 180.0:
-            raise ValueError("longitude must lie between -180 and 180 degrees")
+        problem = latlon_problem(lat, lon)
+        if problem:
+            raise ValueError(problem)
         return text
     local = (info.context or {}).get("site_names", set())
     if text not in sites.all_sites() and text not in local:
@@ -173,8 +171,9 @@ def _check_override(key: str, value, catalog_value) -> None:
             raise ValueError(f"overrides: {key} = {value!r}: must be positive (the catalog has {catalog_value})")
         if key == "duty_cycle" and value > 1:
             raise ValueError(f"overrides: duty_cycle = {value!r}: give a fraction between 0 and 1")
-        if key == "latitude_deg" and not -90 <= value <= 90 or key == "longitude_deg" and not -180 <= value <= 180:
-            raise ValueError(f"overrides: {key} = {value!r}: out of range")
+        if key == "latitude_deg" and bad_latitude(value) or key == "longitude_deg" and bad_longitude(value):
+            raise ValueError(f"overrides: {key} = {value!r}: out of range "
+                             f"({LATITUDE_HINT if key == 'latitude_deg' else LONGITUDE_HINT})")
     elif not isinstance(value, str):
         raise ValueError(f"overrides: {key} = {value!r}: give text")
     if isinstance(value, str) and len(value) > 10_000:
@@ -252,8 +251,10 @@ class Raid(_Strict):
     missile: str = Field(description="catalog name, see `bmdsim missiles`")
     launch: str = Field(description="site name or 'LAT,LON' in degrees")
     target: str = Field(description="site name or 'LAT,LON' in degrees")
-    profile: str = "minimum-energy"
-    launch_time_s: float = Field(0.0, ge=0.0, le=86_400.0)
+    profile: str = DEFAULT_PROFILE
+    #: seconds since the scenario epoch; ``launch_time_s`` (session 2's key) is still read, for existing files
+    launch_t_s: float = Field(0.0, ge=0.0, le=86_400.0, validation_alias=AliasChoices("launch_t_s", "launch_time_s"),
+                              description="launch, s after the scenario epoch")
     count: int = Field(1, ge=1, le=1000)
     decoys: int = Field(0, ge=0, le=100)
     rcs_m2: float = Field(0.1, gt=0.0, le=100.0, description="radar cross-section of the warhead (m^2)")
@@ -261,8 +262,9 @@ class Raid(_Strict):
     @field_validator("profile")
     @classmethod
     def _profile(cls, v: str) -> str:
-        if v not in PROFILES:
-            raise ValueError(f"use one of {', '.join(PROFILES)}")
+        problem = profile_problem(v)
+        if problem:
+            raise ValueError(problem)
         return v
 
     @field_validator("missile")
@@ -310,7 +312,7 @@ class BlankBox(_Strict):
                            lon1_deg=self.longitude1_deg, alt0_m=self.altitude0_km * 1e3, alt1_m=top)
 
 
-FEED_CONTENTS = ("detections", "tracks", "pips")
+FEED_CONTENTS = _FEED_CONTENTS     #: the feed's own list (bmdsim.sensing.feed.CONTENTS)
 
 
 class Observer(_Strict):
@@ -324,8 +326,8 @@ class Observer(_Strict):
 
     name: str = Field(description="file-safe name: letters, digits, '.', '_', '-'")
     feed_from: list[str] = Field(min_length=1, description="names of the scenario's radars")
-    content: list[Literal["detections", "tracks", "pips"]] = Field(
-        default_factory=lambda: ["tracks", "pips"], description="any of detections, tracks, pips")
+    content: list[Literal[_FEED_CONTENTS]] = Field(
+        default_factory=lambda: list(_FEED_DEFAULT), description="any of " + ", ".join(_FEED_CONTENTS))
     latency_s: float = Field(0.0, ge=0.0, le=_FEED_LIMITS["latency_s"],
                              description="validity to reception (s)")
     interval_s: float = Field(0.0, ge=0.0, le=_FEED_LIMITS["interval_s"],
@@ -428,6 +430,8 @@ class FootprintAnalysis(_Strict):
     grid_step_deg: float = Field(2.0, ge=0.25, le=10.0)
     region_deg: tuple[float, float, float, float] = Field((-12.0, 34.0, 35.0, 66.0),
                                                           description="lon_min, lat_min, lon_max, lat_max")
+    verify_cells: int = Field(12, ge=0, le=1000, description="cells of each site's main variant whose verdict is "
+                              "checked by flying (boundary both sides, far cells; engagement.verify)")
 
     @field_validator("launch_sites")
     @classmethod
@@ -523,33 +527,12 @@ class Scenario(_Strict):
     def threat_names(self) -> list[str]:
         return [r.name or f"threat-{i}" for i, r in enumerate(self.threats)]
 
-    def _moved_defense_sites(self):
-        """A ``sites:`` entry that moves a place an interceptor site stands on: the engagement layer takes each
-        defense's fire control (fly-out fans, sensor timeline) from its catalog place, so the move would change
-        the maps and tables but not the engagements. Refused rather than half-applied."""
-        from bmdsim.core import geodesy
-        from bmdsim.engagement import defenses
-
-        used = {x.site for x in self.interceptor_sites}
-        for i, s in enumerate(self.sites):
-            if s.name not in used or s.name not in defenses.names():
-                continue
-            d = defenses.get(s.name)
-            moved, _ = geodesy.inverse(d.latitude_deg, d.longitude_deg, s.latitude_deg, s.longitude_deg)
-            if float(moved) > 1e3:
-                yield (("sites", i, "name"), s.name,
-                       f"this moves the interceptor site {s.name!r} by {float(moved) / 1e3:,.0f} km, but its fire "
-                       f"control (fly-out fans, sensor timeline) is computed at the catalog place "
-                       f"{d.latitude_deg:.2f},{d.longitude_deg:.2f}, so the engagements would not move with it; "
-                       "moving a defense site is not supported: remove this entry (see `bmdsim sites`)")
-
     def cross_reference_problems(self) -> list[tuple[tuple, object, str]]:
         """Checks across sections: ``(loc, value, message)`` for each problem (empty when consistent)."""
         out = []
         if not self.threats:
             out.append((("threats",), None, "a scenario needs at least one raid; add one under 'threats:', e.g. "
                         "{missile: irbm-3700, launch: semnan, target: berlin}"))
-        out.extend(self._moved_defense_sites())
         labels = [s.label for s in self.sensors]
         for i, s in enumerate(self.sensors):
             if labels.index(s.label) != i:

@@ -231,13 +231,13 @@ def sense(threats, truths, sensors, sensor_info, rng, progress) -> Sensing:
         observations[t.name] = obs
         for info, d in zip(sensor_info, obs.detections, strict=True):
             dets.append(SensorDetection(
-                threat=t.name, sensor=info.name, kind=info.kind, first_visible_t_s=float(d.t_first_visible_s),
-                cue_t_s=float(d.t_cue_s), first_detection_t_s=float(d.t_first_detection_s),
-                track_t_s=float(d.t_track_s), report_t_s=float(d.t_report_s), looks=int(d.t_look_s.size),
+                threat=t.name, sensor=info.name, kind=info.kind, first_visible_t_s=float(d.first_visible_t_s),
+                cue_t_s=float(d.cue_t_s), first_detection_t_s=float(d.first_detection_t_s),
+                track_t_s=float(d.track_t_s), report_t_s=float(d.report_t_s), looks=int(d.look_t_s.size),
                 hits=int(np.count_nonzero(d.detected)), measurements=d.measurements))
         tr = obs.track
         if tr is not None:
-            r_ecef, _ = frames.eci_to_ecef(tr.x_eci[:, :3], tr.t_s, tr.x_eci[:, 3:])
+            r_ecef, _ = frames.eci_to_ecef(tr.x_eci[:, :3], tr.t_s, tr.x_eci[:, 3:6])
             lat, lon, h = frames.ecef_to_geodetic(r_ecef)
             pip = tr.pip
             tracks[t.name] = TrackSummary(

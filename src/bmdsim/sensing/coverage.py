@@ -160,11 +160,11 @@ def footprint(radar: Radar, altitude_m: float, rcs_m2: float | None, *, refracti
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unseen:
-    """The part of a flight no radar can see: until ``t_first_seen_s`` (NaN: never seen), when ``radar`` first
+    """The part of a flight no radar can see: until ``first_seen_t_s`` (NaN: never seen), when ``radar`` first
     could detect it (visible, and a track dwell reaching the design SNR); ``ground_range_m`` from the launch
     point to the sub-point at that time; ``total_ground_range_m`` to the last truth sample."""
 
-    t_first_seen_s: float
+    first_seen_t_s: float
     radar: str
     ground_range_m: float
     latitude_deg: float
@@ -215,12 +215,12 @@ def unseen_ground_range(radars, t_s, r_ecef, v_ecef=None, *, rcs_m2=1.0, refract
             best_t, best_name = ti, radar.name
     total, _ = geodesy.inverse(lat0, lon0, np.degrees(lat[-1]), np.degrees(lon[-1]))
     if not np.isfinite(best_t):
-        return Unseen(t_first_seen_s=np.nan, radar="", ground_range_m=float(total), latitude_deg=np.nan,
+        return Unseen(first_seen_t_s=np.nan, radar="", ground_range_m=float(total), latitude_deg=np.nan,
                       longitude_deg=np.nan, altitude_m=np.nan, total_ground_range_m=float(total))
     rs, _ = interpolate_state(t, r, v, [best_t])
     la, lo_, hh = frames.ecef_to_geodetic(rs[0])
     d, _ = geodesy.inverse(lat0, lon0, np.degrees(la), np.degrees(lo_))
-    return Unseen(t_first_seen_s=best_t, radar=best_name, ground_range_m=float(d), latitude_deg=float(np.degrees(la)),
+    return Unseen(first_seen_t_s=best_t, radar=best_name, ground_range_m=float(d), latitude_deg=float(np.degrees(la)),
                   longitude_deg=float(np.degrees(lo_)), altitude_m=float(hh), total_ground_range_m=float(total))
 
 

@@ -39,20 +39,20 @@ __all__ = ["DetectionResult", "detect", "detect_all", "interpolate_state", "visi
 class DetectionResult:
     """What one sensor made of one object. Times in seconds since the epoch; NaN when it never happened.
 
-    ``t_report_s`` is when the confirmed track is available to other sensors (a cue): ``t_track_s`` for a
-    radar, ``t_track_s + latency_s`` for the infrared satellites. Look arrays ``(L,)``: time, SNR (dB), whether
+    ``report_t_s`` is when the confirmed track is available to other sensors (a cue): ``track_t_s`` for a
+    radar, ``track_t_s + latency_s`` for the infrared satellites. Look arrays ``(L,)``: time, SNR (dB), whether
     it was a hit, and its mode (0 search, 1 cued acquisition, 2 confirmation or track).
     """
 
     sensor: str
     kind: str
     windows_s: np.ndarray
-    t_first_visible_s: float
-    t_cue_s: float
-    t_first_detection_s: float
-    t_track_s: float
-    t_report_s: float
-    t_look_s: np.ndarray
+    first_visible_t_s: float
+    cue_t_s: float
+    first_detection_t_s: float
+    track_t_s: float
+    report_t_s: float
+    look_t_s: np.ndarray
     snr_db: np.ndarray
     detected: np.ndarray
     mode: np.ndarray
@@ -60,7 +60,16 @@ class DetectionResult:
 
     @property
     def tracked(self) -> bool:
-        return bool(np.isfinite(self.t_track_s))
+        return bool(np.isfinite(self.track_t_s))
+
+    # session 2's names (``t_<event>_s``), still read by callers on other branches; the fields are ``<event>_t_s``
+    @property
+    def t_first_detection_s(self) -> float:
+        return self.first_detection_t_s
+
+    @property
+    def t_track_s(self) -> float:
+        return self.track_t_s
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -269,9 +278,9 @@ def _assemble(radar, site, looks, windows, t_vis, cue_t_s, t_first, t_track, t_r
     if not radar.measures_range_rate:
         rd = np.full(rd.shape, np.nan)
     meas = _measure(radar.name, site, tl[hit], rl[hit], az[hit], el[hit], rg[hit], rd[hit], snr[hit], sig, rng)
-    return DetectionResult(sensor=radar.name, kind="radar", windows_s=windows, t_first_visible_s=t_vis,
-                           t_cue_s=np.nan if cue_t_s is None else float(cue_t_s), t_first_detection_s=t_first,
-                           t_track_s=t_track, t_report_s=t_report, t_look_s=tl,
+    return DetectionResult(sensor=radar.name, kind="radar", windows_s=windows, first_visible_t_s=t_vis,
+                           cue_t_s=np.nan if cue_t_s is None else float(cue_t_s), first_detection_t_s=t_first,
+                           track_t_s=t_track, report_t_s=t_report, look_t_s=tl,
                            snr_db=10.0 * np.log10(np.maximum(snr, 1e-30)), detected=hit, mode=mode,
                            measurements=meas)
 
@@ -302,9 +311,9 @@ def _detect_infrared(ir: InfraredConstellation, t_s, r_ecef, v_ecef, rng, t_burn
     sig = (np.full(use.sum(), np.nan), np.full(use.sum(), ir.los_sigma_rad), np.full(use.sum(), np.nan))
     meas = _measure(ir.name, site, tl[use], rl[use], az, el, rg, np.full(use.sum(), np.nan),
                     np.full(use.sum(), np.nan), sig, rng, has_range=False)
-    return DetectionResult(sensor=ir.name, kind="infrared", windows_s=windows, t_first_visible_s=t_vis,
-                           t_cue_s=np.nan, t_first_detection_s=t_first, t_track_s=t_track,
-                           t_report_s=t_track + ir.latency_s, t_look_s=tl, snr_db=np.full(tl.size, np.nan),
+    return DetectionResult(sensor=ir.name, kind="infrared", windows_s=windows, first_visible_t_s=t_vis,
+                           cue_t_s=np.nan, first_detection_t_s=t_first, track_t_s=t_track,
+                           report_t_s=t_track + ir.latency_s, look_t_s=tl, snr_db=np.full(tl.size, np.nan),
                            detected=hit, mode=np.full(tl.size, 0), measurements=meas)
 
 
@@ -328,7 +337,7 @@ def detect(sensor: Radar | InfraredConstellation, t_s, r_ecef, v_ecef=None, *, r
 def detect_all(sensors, t_s, r_ecef, v_ecef=None, *, rng: np.random.Generator, rcs_m2=1.0,
                t_burnout_s: float | None = None, refraction: str = "none") -> list[DetectionResult]:
     """Run several sensors against one object with the handover: sensors that need a cue are cued by the
-    earliest report (``t_report_s``) of the sensors that do not. One child generator per sensor, spawned from
+    earliest report (``report_t_s``) of the sensors that do not. One child generator per sensor, spawned from
     ``rng`` in the order given, so adding a sensor at the end does not change the others' draws."""
     sensors = list(sensors)
     rngs = rng.spawn(len(sensors))
@@ -337,7 +346,7 @@ def detect_all(sensors, t_s, r_ecef, v_ecef=None, *, rng: np.random.Generator, r
         if not getattr(s, "needs_cue", False):
             out[i] = detect(s, t_s, r_ecef, v_ecef, rng=rngs[i], rcs_m2=rcs_m2, t_burnout_s=t_burnout_s,
                             refraction=refraction)
-    reports = [res.t_report_s for res in out.values() if np.isfinite(res.t_report_s)]
+    reports = [res.report_t_s for res in out.values() if np.isfinite(res.report_t_s)]
     cue = min(reports) if reports else None
     for i, s in enumerate(sensors):
         if i not in out:

@@ -45,15 +45,18 @@ from pathlib import Path
 import numpy as np
 
 from bmdsim.core import frames
+from bmdsim.core.checks import check_latitude, check_longitude
 from bmdsim.core.jsonable import clean
 from bmdsim.errors import InputError, UnknownNameError
 from bmdsim.sensing.measurements import Measurements
 from bmdsim.sensing.tracking import ImpactPrediction, TrackResult, predicted_impact_point, track_object
 
-__all__ = ["CONTENTS", "BlankRegion", "FeedSpec", "SharedTracks", "SharedPips", "Feed", "ObserverPips", "share",
-           "infer", "with_pips", "write_jsonl", "thin"]
+__all__ = ["CONTENTS", "DEFAULT_CONTENT", "BlankRegion", "FeedSpec", "SharedTracks", "SharedPips", "Feed",
+           "ObserverPips", "share", "infer", "with_pips", "write_jsonl", "thin"]
 
+#: what a feed can share (in this order), and what it shares by default
 CONTENTS = ("detections", "tracks", "pips")
+DEFAULT_CONTENT = ("tracks", "pips")
 _KEYS = ("content", "latency_s", "interval_s", "noise_m", "noise_mps", "blank", "sensors")
 _FIELD = "--share"
 #: the largest value of each numeric FEEDSPEC key (the scenario schema's observers use the same limits)
@@ -82,13 +85,9 @@ class BlankRegion:
     def __post_init__(self):
         f = f"{_FIELD} blank"
         for name in ("lat0_deg", "lat1_deg"):
-            v = getattr(self, name)
-            if not (math.isfinite(v) and -90.0 <= v <= 90.0):
-                raise InputError(f, v, "latitudes lie between -90 and 90 degrees; give LAT0,LON0,LAT1,LON1")
+            check_latitude(f, getattr(self, name), suffix="; give LAT0,LON0,LAT1,LON1")
         for name in ("lon0_deg", "lon1_deg"):
-            v = getattr(self, name)
-            if not (math.isfinite(v) and -360.0 <= v <= 360.0):
-                raise InputError(f, v, "longitudes lie between -180 and 180 degrees; give LAT0,LON0,LAT1,LON1")
+            check_longitude(f, getattr(self, name), max_abs_deg=360.0, suffix="; give LAT0,LON0,LAT1,LON1")
         if not self.lat0_deg < self.lat1_deg:
             raise InputError(f, (self.lat0_deg, self.lat1_deg), "give the south-west corner first: LAT0 < LAT1")
         if not (math.isfinite(self.alt0_m) and self.alt0_m >= 0.0):
@@ -138,7 +137,7 @@ class FeedSpec:
     True
     """
 
-    content: tuple[str, ...] = ("tracks", "pips")
+    content: tuple[str, ...] = DEFAULT_CONTENT
     latency_s: float = 0.0
     interval_s: float = 0.0
     noise_m: float = 0.0
@@ -238,7 +237,8 @@ def _radar_name(name: str) -> str:
 # ------------------------------------------------------------------------------------------------ the feed
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SharedTracks:
-    """Shared fused track states: ``t_s (K,)``, ``x_eci (K, 6)`` (m, m/s, epoch-aligned ECI), ``P_eci (K, 6, 6)``,
+    """Shared fused track states: ``t_s (K,)``, ``x_eci (K, 6)`` (m, m/s, epoch-aligned ECI; ``(K, 7)`` with the
+    drag state ``ln(1/beta)`` of the default tracker), ``P_eci (K, 6, 6)`` (or 7 x 7),
     and the radar whose report made each update (``sensor (K,)``)."""
 
     t_s: np.ndarray
@@ -297,12 +297,15 @@ class Feed:
         if self.tracks is not None:
             tr = self.tracks
             la, lo, h = _track_geodetic(tr.t_s, tr.x_eci)
+            drag = tr.x_eci.shape[1] == 7
             for i in range(tr.t_s.size):
                 out.append((float(tr.t_s[i]) + lat, 1, {
                     "kind": "track", "object": self.object_id, "t_s": float(tr.t_s[i]),
                     "t_received_s": float(tr.t_s[i]) + lat, "sensor": str(tr.sensor[i]), "frame": "eci-epoch",
-                    "x_eci": tr.x_eci[i].tolist(), "P_eci": tr.P_eci[i].tolist(), "latitude_deg": la[i],
-                    "longitude_deg": lo[i], "altitude_m": h[i]}))
+                    "x_eci": tr.x_eci[i, :6].tolist(), "P_eci": tr.P_eci[i, :6, :6].tolist(), "latitude_deg": la[i],
+                    "longitude_deg": lo[i], "altitude_m": h[i],
+                    **({"ln_inv_beta": float(tr.x_eci[i, 6]), "sigma_ln_inv_beta": float(np.sqrt(tr.P_eci[i, 6, 6]))}
+                       if drag else {})}))
         if self.pips is not None:
             p = self.pips.pip
             for i in range(self.pips.t_s.size):
@@ -317,6 +320,7 @@ class Feed:
         header = {"kind": "header", "schema": "bmdsim-feed/1", "object": self.object_id, **self.spec.as_dict(),
                   "removed_by_blanking": dict(self.removed_by_blanking),
                   "frames": "t_s: seconds since the scenario epoch; x_eci/P_eci: epoch-aligned ECI (m, m/s); "
+                            "ln_inv_beta: the tracker's drag state ln(1/beta), beta in kg/m2; "
                             "angles clockwise from north / above the horizontal; WGS84"}
         return [header] + [m for _, _, m in out]
 
@@ -387,8 +391,9 @@ def _share_tracks(track: TrackResult, spec: FeedSpec, rng: np.random.Generator):
     t, x, P, sen = t[k], x[k].copy(), P[k].copy(), sen[k]
     noise = rng.standard_normal((t.size, 6))
     x[:, :3] += spec.noise_m * noise[:, :3]
-    x[:, 3:] += spec.noise_mps * noise[:, 3:]
-    P = P + np.diag([spec.noise_m**2] * 3 + [spec.noise_mps**2] * 3)
+    x[:, 3:6] += spec.noise_mps * noise[:, 3:]
+    # the noise is on position and velocity; a drag state (7th element), if tracked, is shared as it is
+    P = P + np.diag([spec.noise_m**2] * 3 + [spec.noise_mps**2] * 3 + [0.0] * (x.shape[1] - 6))
     return SharedTracks(t_s=t, x_eci=x, P_eci=P, sensor=sen), n_blank
 
 

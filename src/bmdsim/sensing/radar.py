@@ -14,6 +14,7 @@ puts ``P_av t_dwell`` on it (:func:`bmdsim.core.radar.snr_track`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -32,6 +33,12 @@ def local_radius_m(lat_rad):
     w2 = 1.0 - WGS84_E2 * s2
     return WGS84_A_M * np.sqrt(1.0 - WGS84_E2) / w2
 
+
+@lru_cache(maxsize=256)
+def _snr_required(pd: float, pfa: float, n: float, swerling: int) -> float:
+    # the bisection costs 60 Swerling evaluations (about 5 ms); coverage and detection ask for it once per
+    # geometry call, thousands of times a run, always with the radar's few design values
+    return float(rq.from_db(rq.snr_required_db(pd, pfa, n, swerling)))
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Face:
@@ -171,7 +178,7 @@ class Radar:
 
     def snr_required(self) -> float:
         """Per-look SNR (linear) needed for ``pd_design`` at ``pfa`` (exact Swerling formula)."""
-        return float(rq.from_db(rq.snr_required_db(self.pd_design, self.pfa, self.n_pulses, self.swerling)))
+        return _snr_required(float(self.pd_design), float(self.pfa), float(self.n_pulses), int(self.swerling))
 
     # ---------------------------------------------------------------------------------------------- physics
     def snr_track(self, range_m, rcs_m2, off_boresight_rad=0.0):

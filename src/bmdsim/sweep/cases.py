@@ -91,13 +91,13 @@ class Plan:
 def _scalar(key: str, text: str):
     text = text.strip()
     if not text:
-        raise InputError(f"--set {key}", text, "an empty value; give KEY=V1,V2,... with no empty items")
+        raise InputError(f"settings[{key}]", text, "an empty value; give KEY=V1,V2,... with no empty items")
     try:
         v = yaml.safe_load(text)
     except yaml.YAMLError:
         v = text
     if isinstance(v, dict | list) or v is None:
-        raise InputError(f"--set {key}", text, "give plain values (numbers, names, true/false); lists and "
+        raise InputError(f"settings[{key}]", text, "give plain values (numbers, names, true/false); lists and "
                          "mappings cannot be swept")
     return v
 
@@ -113,17 +113,17 @@ def parse_setting(text: str) -> Setting:
     key, sep, vals = str(text).partition("=")
     key = _INDEX.sub(r".\1", key.strip()).strip(".")
     if not sep or not key:
-        raise InputError("--set", text, "give KEY=V1,V2,..., e.g. interceptor_sites.0.interceptor=gbi2-6.3,gbi2-7.7")
+        raise InputError("settings", text, "give KEY=V1,V2,..., e.g. interceptor_sites.0.interceptor=gbi2-6.3,gbi2-7.7")
     path = tuple(int(p) if p.isdigit() else p for p in key.split("."))
     if any(p == "" for p in path):
-        raise InputError("--set", text, "the key has an empty part; write it like interceptor_sites.0.interceptor")
+        raise InputError("settings", text, "the key has an empty part; write it like interceptor_sites.0.interceptor")
     if path[0] == "seed":
-        raise InputError("--set", text, "the seed is not swept; --trials N runs N seeded trials of every case")
+        raise InputError("settings", text, "the seed is not swept; every case runs `trials` seeded trials")
     if path[0] == "name":
-        raise InputError("--set", text, "the scenario name labels the sweep; sweep its contents instead")
+        raise InputError("settings", text, "the scenario name labels the sweep; sweep its contents instead")
     values = tuple(_scalar(key, v) for v in vals.split(","))
     if len(set(map(repr, values))) != len(values):
-        raise InputError(f"--set {key}", vals, "a value appears twice; give each value once")
+        raise InputError(f"settings[{key}]", vals, "a value appears twice; give each value once")
     return Setting(key, path, values)
 
 
@@ -135,32 +135,32 @@ def _assign(data: dict, s: Setting, value) -> None:
     last = s.path[-1]
     if isinstance(node, list):
         if not isinstance(last, int) or not 0 <= last < len(node):
-            raise InputError(f"--set {s.key}", value, f"{'.'.join(where) or 'the scenario'} is a list of "
+            raise InputError(f"settings[{s.key}]", value, f"{'.'.join(where) or 'the scenario'} is a list of "
                              f"{len(node)}; give an index from 0 to {len(node) - 1}")
         node[last] = value
     elif isinstance(node, dict):
         if isinstance(last, int):
-            raise InputError(f"--set {s.key}", value, f"{'.'.join(where)} is a mapping, not a list; name a key")
+            raise InputError(f"settings[{s.key}]", value, f"{'.'.join(where)} is a mapping, not a list; name a key")
         node[last] = value
     else:
-        raise InputError(f"--set {s.key}", value, f"{'.'.join(where)} is a plain value; the key goes too deep")
+        raise InputError(f"settings[{s.key}]", value, f"{'.'.join(where)} is a plain value; the key goes too deep")
 
 
 def _step(node, part, s: Setting, where: list[str], *, create: bool):
     path = ".".join(where)
     if isinstance(node, list):
         if not isinstance(part, int) or not 0 <= part < len(node):
-            raise InputError(f"--set {s.key}", part, f"{'.'.join(where[:-1]) or 'the scenario'} is a list of "
+            raise InputError(f"settings[{s.key}]", part, f"{'.'.join(where[:-1]) or 'the scenario'} is a list of "
                              f"{len(node)} items; give an index from 0 to {len(node) - 1}")
         return node[part]
     if isinstance(node, dict):
         if isinstance(part, int):
-            raise InputError(f"--set {s.key}", part, f"{'.'.join(where[:-1]) or 'the scenario'} is a mapping; "
+            raise InputError(f"settings[{s.key}]", part, f"{'.'.join(where[:-1]) or 'the scenario'} is a mapping; "
                              "name a key, not an index")
         if part not in node and create:
             node[part] = {}          # a section left to its defaults (e.g. doctrine); the schema checks the key
         return node[part]
-    raise InputError(f"--set {s.key}", part, f"{path} is a plain value; the key goes too deep")
+    raise InputError(f"settings[{s.key}]", part, f"{path} is a plain value; the key goes too deep")
 
 
 def _validated(ls: LoadedScenario, data: dict, what: str, assignments) -> str:
@@ -169,8 +169,8 @@ def _validated(ls: LoadedScenario, data: dict, what: str, assignments) -> str:
         validate_text(f"{ls.source} with {what}", text, base_dir=ls.base_dir)
     except ScenarioError as exc:
         probs = "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in exc.problems)
-        key, value = assignments[0] if len(assignments) == 1 else ("--set", what)
-        raise InputError(f"--set {key}" if len(assignments) == 1 else "--set", value,
+        key, value = assignments[0] if len(assignments) == 1 else ("settings", what)
+        raise InputError(f"settings[{key}]" if len(assignments) == 1 else "settings", value,
                          f"the scenario rejects it: {probs}") from None
     return text
 
@@ -197,16 +197,16 @@ def plan(ls: LoadedScenario, scenario: str, settings: list[Setting], *, trials: 
     """The validated plan: every case of the product checked by the scenario schema (each value alone first, so
     an error names the one key and value at fault)."""
     if trials < 1 or trials > 1_000_000:
-        raise InputError("--trials", trials, "give a number of trials from 1 to 1,000,000")
+        raise InputError("trials", trials, "give a number of trials from 1 to 1,000,000")
     keys = [s.key for s in settings]
     for k in keys:
         if keys.count(k) > 1:
-            raise InputError("--set", k, "this key is set twice; give all its values in one --set KEY=V1,V2")
+            raise InputError("settings", k, "this key is set twice; give all its values in one KEY=V1,V2,...")
     n = 1
     for s in settings:
         n *= len(s.values)
     if n > MAX_CASES:
-        raise InputError("--set", n, f"the product has {n:,} cases (more than {MAX_CASES:,}); sweep fewer values")
+        raise InputError("settings", n, f"the product has {n:,} cases (more than {MAX_CASES:,}); sweep fewer values")
     base = yaml.safe_load(ls.text)
     for s in settings:             # each value alone: the error names it
         for v in s.values:

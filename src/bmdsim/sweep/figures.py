@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["COLUMNS", "figures"]
+__all__ = ["COLUMNS", "figures", "cell_area_km2"]
 
 _EARTH_RADIUS_KM = 6371.0088   # mean radius (IUGG), for cell areas on the footprint's latitude/longitude grid
 
@@ -50,7 +50,8 @@ def _nan_none(x):
     return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
 
-def _cell_area_km2(lat_deg: np.ndarray, step_deg: float) -> np.ndarray:
+def cell_area_km2(lat_deg: np.ndarray, step_deg: float) -> np.ndarray:
+    """Areas (km^2) of the grid cells of ``step_deg`` centred on latitudes ``lat_deg`` (spherical Earth)."""
     d = math.radians(step_deg)
     lat = np.radians(lat_deg)
     return _EARTH_RADIUS_KM ** 2 * d * (np.sin(np.minimum(lat + d / 2, math.pi / 2))
@@ -83,7 +84,7 @@ def figures(result) -> dict:
         defended = np.array([c.defended for c in mine], dtype=bool)
         out["footprint_cells"] = len(mine)
         out["defended_cells"] = int(defended.sum())
-        out["defended_area_km2"] = float(_cell_area_km2(lat[defended], fp.grid_step_deg).sum())
+        out["defended_area_km2"] = float(cell_area_km2(lat[defended], fp.grid_step_deg).sum())
         out["defended_fraction"] = out["defended_cells"] / len(mine) if mine else None
         cities = summ["defended_cities"] or []
         out["defended_cities"], out["defended_cities_list"] = len(cities), ", ".join(cities)

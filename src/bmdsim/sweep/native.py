@@ -24,11 +24,21 @@ from bmdsim.errors import InputError
 __all__ = ["MonteCarloSummary", "battle_monte_carlo", "chase_sweep", "footprint_sweep"]
 
 
-def _map(client, fn, items):
-    """``[fn(x) for x in items]``, on the cluster when there is one (results in the order of ``items``)."""
+def _map(client, fn, items, on_done=None):
+    """``[fn(x) for x in items]``, on the cluster when there is one (results in the order of ``items``);
+    ``on_done()`` after each item finishes (a progress bar's step)."""
+    on_done = on_done or (lambda: None)
     if client is None:
-        return [fn(x) for x in items]
+        out = []
+        for x in items:
+            out.append(fn(x))
+            on_done()
+        return out
+    from distributed import as_completed
+
     futures = client.map(fn, items, pure=False, retries=2)
+    for _ in as_completed(futures):
+        on_done()
     return client.gather(futures)
 
 
@@ -64,7 +74,7 @@ def _chunk_stats(job) -> tuple:
 
 
 def battle_monte_carlo(raid, doctrine, *, n_trials: int, seed: int, chunk: int = 20_000,
-                       p_discrimination: float = 1.0, client=None) -> MonteCarloSummary:
+                       p_discrimination: float = 1.0, client=None, on_done=None) -> MonteCarloSummary:
     """The battle Monte Carlo over ``n_trials`` in chunks (module docstring)."""
     if not 1 <= n_trials <= 10_000_000:
         raise InputError("n_trials", n_trials, "give from 1 to 10,000,000 trials")
@@ -72,7 +82,7 @@ def battle_monte_carlo(raid, doctrine, *, n_trials: int, seed: int, chunk: int =
         raise InputError("chunk", chunk, "give a chunk of 1 to 1,000,000 trials")
     sizes = [min(chunk, n_trials - k0) for k0 in range(0, n_trials, chunk)]
     jobs = [(raid, doctrine, p_discrimination, n, int(seed), k) for k, n in enumerate(sizes)]
-    parts = _map(client, _chunk_stats, jobs)
+    parts = _map(client, _chunk_stats, jobs, on_done)
     n = sum(p[0] for p in parts)
     s1, s2 = sum(p[1] for p in parts), sum(p[2] for p in parts)
     nl, fired = sum(p[3] for p in parts), sum(p[4] for p in parts)
@@ -89,21 +99,37 @@ def battle_monte_carlo(raid, doctrine, *, n_trials: int, seed: int, chunk: int =
 def _chase_one(job):
     from bmdsim.analysis.chase import chase_curve
 
-    fields, targets, missile, speed, kw = job
-    return chase_curve(fields, targets, missile, [speed], **kw)
+    fields, targets, missile, speed, kw, pairs = job
+    if pairs is None:
+        return chase_curve(fields, targets, missile, [speed], **kw)
+    return _merge([chase_curve([f], [t], missile, [speed], **kw) for f, t in pairs], axis=1)
 
 
-def chase_sweep(fields, targets, missile: str, speeds_mps, *, client=None, **kw):
-    """:func:`bmdsim.analysis.chase.chase_curve` with one task per speed, merged (same arguments)."""
+def _merge(curves, *, axis: int):
+    """Chase curves side by side: ``axis=0`` more speeds (same flights), ``axis=1`` more flights (same speeds)."""
     from dataclasses import replace
 
+    c0 = curves[0]
+    eng = np.concatenate([c.engageable for c in curves], axis=axis)
+    return replace(c0, engageable=eng, fraction=eng.mean(axis=1),
+                   speeds_mps=np.concatenate([c.speeds_mps for c in curves]) if axis == 0 else c0.speeds_mps,
+                   flights=c0.flights if axis == 0 else [f for c in curves for f in c.flights],
+                   earliest_intercept_t_s=np.concatenate([c.earliest_intercept_t_s for c in curves], axis=axis),
+                   earliest_launch_t_s=(c0.earliest_launch_t_s if axis == 0 else
+                                        np.concatenate([c.earliest_launch_t_s for c in curves])))
+
+
+def chase_sweep(fields, targets, missile: str, speeds_mps, *, pairs=None, client=None, on_done=None, **kw):
+    """:func:`bmdsim.analysis.chase.chase_curve` with one task per speed, merged (same arguments). ``pairs``
+    (``[(field, target), ...]``, each ``(name, (lat, lon))``) replaces every field-to-target product by these
+    flights (``fields`` and ``targets`` are then ignored)."""
     speeds = [float(s) for s in speeds_mps]
     if not speeds:
         raise InputError("speeds_mps", speeds_mps, "give at least one burnout speed")
-    curves = _map(client, _chase_one, [(fields, targets, missile, s, kw) for s in speeds])
-    eng = np.concatenate([c.engageable for c in curves])
-    return replace(curves[0], speeds_mps=np.array(speeds), engageable=eng, fraction=eng.mean(axis=1),
-                   earliest_intercept_t_s=np.concatenate([c.earliest_intercept_t_s for c in curves]))
+    if pairs is not None and not pairs:
+        raise InputError("pairs", pairs, "give at least one (field, target) flight")
+    curves = _map(client, _chase_one, [(fields, targets, missile, s, kw, pairs) for s in speeds], on_done)
+    return _merge(curves, axis=0)
 
 
 # --------------------------------------------------------------------------------------------- footprint
@@ -115,7 +141,8 @@ def _footprint_one(job):
 
 
 def footprint_sweep(launch, missile: str, variants, *, grid_deg: float = 2.0, region=None, partitions: int = 1,
-                    earliest_launch_after_threat_s: float | None = None, client=None, **kw) -> dict:
+                    earliest_launch_after_threat_s: float | None = None, client=None, on_done=None,
+                    **kw) -> dict:
     """Defended footprints per variant, ``{variant: Footprint-like dict of arrays}`` (module docstring)."""
     from bmdsim.analysis.footprint import DEFAULT_REGION, aimpoint_grid
 
@@ -130,7 +157,7 @@ def footprint_sweep(launch, missile: str, variants, *, grid_deg: float = 2.0, re
     splits = np.array_split(np.arange(la.size), partitions)
     kw = dict(kw, region=region, grid_deg=grid_deg, earliest_launch_after_threat_s=earliest_launch_after_threat_s)
     jobs = [(launch, missile, v, (la[ix], lo[ix]), kw) for v in variants for ix in splits]
-    results = _map(client, _footprint_one, jobs)
+    results = _map(client, _footprint_one, jobs, on_done)
     out = {}
     for i, v in enumerate(variants):
         mine = results[i * len(splits):(i + 1) * len(splits)]

@@ -53,10 +53,15 @@ def case_means(plan: Plan, df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def means_text(plan: Plan, df: pd.DataFrame) -> str:
-    """The case means as a plain text table."""
-    m = case_means(plan, df)
-    cols = [s.key for s in plan.settings] + ["trials", "failed"] + [f for f in FIGURES if m[f].notna().any()]
+def means_text(keys: list[str], means: list[dict]) -> str:
+    """The case means (:func:`case_means` as records; ``keys``: the swept keys) as a plain text table."""
+    m = pd.DataFrame(means, columns=["case_index", "case_id", *keys, "trials", "failed", *FIGURES])
+    return frame_text(m[list(keys) + ["trials", "failed"] + [f for f in FIGURES if m[f].notna().any()]])
+
+
+def frame_text(m: pd.DataFrame) -> str:
+    """A table as plain text, right-aligned columns."""
+    cols = list(m.columns)
     rows = [[_fmt(r[c]) for c in cols] for _, r in m.iterrows()]
     widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]
     line = "  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True))
@@ -204,6 +209,72 @@ def write_report(out: Path, plan: Plan, df: pd.DataFrame, figures: list[Path]) -
            + f"<h2>Case means over the trials</h2>{html_table(m[keep])}<ul class=\"small\">{meanings}</ul>{err}"
            "<p class=\"small\">Every trial's row: <code>duckdb sweep.duckdb \"SELECT * FROM trials\"</code> "
            "(tables: trials, trial_runs, cases, sweep).</p></body></html>")
+    p = Path(out) / "report.html"
+    p.write_text(doc, encoding="utf-8")
+    return p
+
+
+# ---------------------------------------------------------------------------------------------- native sweeps
+def write_native_figures(out: Path, native: str, scenario: str, tables: dict) -> list[Path]:
+    """The figure of a native sweep (:mod:`bmdsim.sweep.native_run`) into ``out``; returns its paths."""
+    import matplotlib
+
+    from bmdsim.report.maps import fig_png
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    if native == "footprint":
+        d = tables["footprint_summary"]
+        for ls, sub in d.groupby("launch_site", sort=False):
+            sub = sub.sort_values("burnout_speed_mps")
+            ax.plot(sub.burnout_speed_mps / 1e3, sub.defended_area_km2 / 1e6, marker="o", label=f"from {ls}")
+        ax.set(xlabel="interceptor burnout speed (km/s)", ylabel="defended area (million km²)",
+               title=f"{scenario}: defended area per interceptor variant")
+        name = "defended_area_vs_speed.png"
+    elif native == "chase":
+        d = tables["chase_fraction"]
+        for m, sub in d.groupby("missile", sort=False):
+            ax.plot(sub.burnout_speed_mps / 1e3, sub.fraction, marker="o", drawstyle="steps-post",
+                    label=f"{m} ({int(sub.flights.iloc[0])} flights)")
+        ax.set(xlabel="interceptor burnout speed (km/s)", ylabel="fraction of flights engageable",
+               title=f"{scenario}: flights engageable against burnout speed", ylim=(-0.05, 1.05))
+        name = "engageable_vs_speed.png"
+    else:
+        d = tables["montecarlo_warheads"].groupby(["site", "threat"], sort=False)["p_kill"].mean().reset_index()
+        sites = list(dict.fromkeys(d.site))
+        threats = list(dict.fromkeys(d.threat))
+        w = 0.8 / max(len(sites), 1)
+        for i, s in enumerate(sites):
+            sub = d[d.site == s].set_index("threat").reindex(threats)
+            ax.barh(np.arange(len(threats)) + i * w, sub.p_kill, height=w, label=s)
+        ax.set_yticks(np.arange(len(threats)) + w * (len(sites) - 1) / 2, threats, fontsize=7)
+        ax.invert_yaxis()
+        n = int(tables["montecarlo"].n_trials.iloc[0]) if len(tables["montecarlo"]) else 0
+        ax.set(xlabel="kill probability per warhead", xlim=(0, 1),
+               title=f"{scenario}: battle Monte Carlo, {n:,} trials")
+        name = "p_kill_by_threat.png"
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    p = Path(out) / name
+    p.write_bytes(fig_png(fig))
+    return [p]
+
+
+def write_native_report(out: Path, native: str, scenario: str, tables: dict, figures: list[Path]) -> Path:
+    """``report.html`` of a native sweep: its figure and its summary table (self-contained, no scripts)."""
+    first, *rest = tables
+    doc = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>bmdsim sweep --native "
+           f"{html.escape(native)}: {html.escape(scenario)}</title><style>{_CSS}</style></head><body>"
+           f"<h1>bmdsim sweep --native {html.escape(native)}: {html.escape(scenario)}</h1>"
+           + "".join(_img(p) for p in figures)
+           + f"<h2>{html.escape(first)}</h2>{html_table(tables[first])}"
+           f"<p class=\"small\">In sweep.duckdb: {', '.join(html.escape(t) for t in tables)} "
+           f"(e.g. <code>duckdb sweep.duckdb \"SELECT * FROM {html.escape(rest[0] if rest else first)}\"</code>)."
+           "</p></body></html>")
     p = Path(out) / "report.html"
     p.write_text(doc, encoding="utf-8")
     return p

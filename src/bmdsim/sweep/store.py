@@ -12,8 +12,9 @@ Tables (``sweep.duckdb``):
 - ``trials``: one row per case and trial: ``case_index``, ``case_id``, ``trial``, ``seed``, one column per swept
   key (named as the key, e.g. ``"interceptor_sites.0.interceptor"``; quote it in SQL), ``error`` (NULL when the
   run succeeded) and the figures of :data:`bmdsim.sweep.figures.COLUMNS`.
-- ``trial_runs``: per case and trial, the wall time and the worker that ran it (these depend on the cluster, so
-  they are kept out of ``trials``, which is identical for any worker count).
+- ``trial_runs``: per case and trial, the wall time, the worker that ran it and when it started and finished on
+  the worker (seconds since 1970, UTC; a timeline of the sweep). These depend on the cluster, so they are kept out
+  of ``trials``, which is identical for any worker count.
 - ``cases``: per case, its index, id, label and the scenario YAML it ran.
 - ``sweep``: one row: the manifest (scenario, its SHA-256, seed, settings) as JSON and the trials per case.
 """
@@ -44,6 +45,10 @@ def _arrow_type(sql: str):
 
 
 _KIND_SQL = {"bool": "BOOLEAN", "int": "BIGINT", "float": "DOUBLE", "str": "VARCHAR"}
+#: ``trial_runs``' columns after case and trial: how and where each trial ran (not in ``trials``: they depend on
+#: the cluster)
+_RUN_COLUMNS = (("elapsed_s", "DOUBLE"), ("worker", "VARCHAR"), ("started_unix_s", "DOUBLE"),
+                ("finished_unix_s", "DOUBLE"))
 
 
 class SweepStore:
@@ -69,26 +74,26 @@ class SweepStore:
     def _check_folder(self, resume: bool) -> None:
         out = self.out
         if out.exists() and not out.is_dir():
-            raise InputError("--out", str(out), "this is a file; give a folder for the sweep")
+            raise InputError("out", str(out), "this is a file; give a folder for the sweep")
         if not out.is_dir() or not any(out.iterdir()):
             return
         mf = out / MANIFEST
         if not mf.is_file():
-            raise InputError("--out", str(out), "this folder holds other files and no sweep; give a new or empty "
+            raise InputError("out", str(out), "this folder holds other files and no sweep; give a new or empty "
                              "folder")
         if not resume:
-            raise InputError("--out", str(out), "this folder holds a sweep already; add --resume to run what is "
-                             "missing, or give a new folder")
+            raise InputError("out", str(out), "this folder holds a sweep already; give `resume` to run what is "
+                             "missing, or a new folder")
         try:
             old = json.loads(mf.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            raise InputError("--out", str(out), f"{MANIFEST} cannot be read; give a new folder") from None
+            raise InputError("out", str(out), f"{MANIFEST} cannot be read; give a new folder") from None
         old.pop("trials", None)
         mine = json.loads(json.dumps(self.manifest, default=str))
         if old != mine:
             diff = sorted(k for k in set(old) | set(mine) if old.get(k) != mine.get(k))
-            raise InputError("--resume", str(out), f"the folder holds a different sweep (differs in: "
-                             f"{', '.join(diff)}); give the same scenario and --set options, or a new folder")
+            raise InputError("resume", str(out), f"the folder holds a different sweep (differs in: "
+                             f"{', '.join(diff)}); give the same scenario and `settings`, or a new folder")
 
     def part_path(self, case_id: str, trial: int) -> Path:
         return self.parts / f"{case_id}-{trial:07d}.parquet"
@@ -107,11 +112,11 @@ class SweepStore:
         import pyarrow as pa
 
         return pa.schema([(n, _arrow_type(t)) for n, t in self.columns]
-                         + [("elapsed_s", pa.float64()), ("worker", pa.string())])
+                         + [(n, _arrow_type(t)) for n, t in _RUN_COLUMNS])
 
     def write(self, row: dict) -> None:
-        """Write one finished trial (its row holds every column of :attr:`columns` plus ``elapsed_s`` and
-        ``worker``) as a part, atomically, and append it to the database."""
+        """Write one finished trial (its row holds every column of :attr:`columns` plus those of
+        ``trial_runs``) as a part, atomically, and append it to the database."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -143,7 +148,8 @@ class SweepStore:
     def _insert(self, con, source: str) -> None:
         names = ", ".join(_q(n) for n, _ in self.columns)
         con.execute(f"INSERT INTO trials SELECT {names} FROM {source}")
-        con.execute(f"INSERT INTO trial_runs SELECT case_id, trial, elapsed_s, worker FROM {source}")
+        con.execute(f"INSERT INTO trial_runs SELECT case_id, trial, {', '.join(n for n, _ in _RUN_COLUMNS)} "
+                    f"FROM {source}")
 
     def rebuild(self) -> int:
         """(Re)create every table from the parts; returns the number of trials stored."""
@@ -153,11 +159,12 @@ class SweepStore:
         con.execute("DROP TABLE IF EXISTS trials")
         con.execute("DROP TABLE IF EXISTS trial_runs")
         con.execute(f"CREATE TABLE trials ({cols}, PRIMARY KEY (case_id, trial))")
-        con.execute("CREATE TABLE trial_runs (case_id VARCHAR, trial BIGINT, elapsed_s DOUBLE, worker VARCHAR, "
-                    "PRIMARY KEY (case_id, trial))")
+        con.execute(f"CREATE TABLE trial_runs (case_id VARCHAR, trial BIGINT, "
+                    f"{', '.join(f'{n} {t}' for n, t in _RUN_COLUMNS)}, PRIMARY KEY (case_id, trial))")
         parts = sorted(self.parts.glob("*.parquet"))
         if parts:
-            src = f"(SELECT * FROM read_parquet('{_sql_path(self.parts)}/*.parquet') ORDER BY case_index, trial)"
+            src = (f"(SELECT * FROM read_parquet('{_sql_path(self.parts)}/*.parquet', union_by_name = true) "
+                   "ORDER BY case_index, trial)")     # by name: parts of an older sweep lack the start/end times
             self._insert(con, src)
         for n, (_, meaning) in COLUMNS.items():
             con.execute(f"COMMENT ON COLUMN trials.{_q(n)} IS '{_sql_str(meaning)}'")
