@@ -12,10 +12,14 @@ Run: ``python benchmarks/bench_fan_verify.py [--verify 120] [--interceptor gbi2-
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 from bmdsim.analysis.footprint import footprint
 from bmdsim.flight import sites
+
+GOAL_AGREEMENT = 0.99
+GOAL_CELLS = 100
 
 
 def main():
@@ -37,7 +41,12 @@ def main():
         for dis in v["disagreements"]:
             print(f"  disagreement: {dis}")
         print(f"  verification {fp.timings_s['verification']:.0f} s "
-              f"({fp.timings_s['verification'] / max(v['checked'], 1):.1f} s per cell), wall {wall:.0f} s")
+              f"({fp.timings_s['verification'] / max(v['checked'], 1):.1f} s per cell), wall {wall:.0f} s, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        ok = v["checked"] >= GOAL_CELLS and v["agreement"] is not None and v["agreement"] >= GOAL_AGREEMENT
+        print(f"  goal (issue 10, part 4): at least {100 * GOAL_AGREEMENT:.0f} % of at least {GOAL_CELLS} checked "
+              f"verdicts hold when flown: {100 * (v['agreement'] or 0):.1f} % of {v['checked']}, "
+              f"{'met' if ok else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import bmdsim
 from bmdsim.analysis.engage import fly_threats, sensor_timeline
 from bmdsim.engagement import defenses
 from bmdsim.engagement.fan import FanSettings, fan_for
-from bmdsim.engagement.firecontrol import Threats, windows
+from bmdsim.engagement.firecontrol import windows
 from bmdsim.flight import catalog, sites
 from bmdsim.scenario.schema import Scenario
 
@@ -68,9 +68,7 @@ def _direct(r, place):
     track."""
     d = defenses.get("redzikowo")
     site = r.scenario.interceptor_sites[0]
-    f = r.flights      # the run's one flown record; row 0 is the only threat
-    th = Threats(t_s=np.atleast_2d(f.t_s), r_ecef=f.r_ecef, v_ecef=f.v_ecef, t_launch_s=f.t_launch_s,
-                 t_burnout_s=f.t_burnout_s, t_impact_s=f.t_impact_s)
+    th = r.flights.fire_control()      # the run's one record of flown threats (a single raid here)
     t_track = min(x.track_t_s for x in r.detections if x.threat == THREAT and x.kind == "radar"
                   and math.isfinite(x.track_t_s))
     c = max(t_track + d.commit_after_track_s + d.reaction_s, float(th.t_launch_s[0]) + d.activation_delay_s)

@@ -258,3 +258,20 @@ def test_chase_errors_name_its_parameters():
         chase((35.23, 53.92), (52.52, 13.40), "irbm-3700", interceptor="gbi2-6.3",
               earliest_launch_after_threat_s=-5.0, threshold=False)
     assert PARAMETER_FLAGS["earliest_launch_after_threat_s"] == "--commit-delay-s"
+
+
+def test_run_records_its_commit_curve_and_footprint_check(result):
+    """Issue 10: the run keeps the chase's threshold against the commit time (one row marked as the sensor
+    timeline's commit per chased flight and site, thresholds from the site's variants, a later commit never
+    needing less) and the footprint verdicts it checked by flying."""
+    cc = result.chase_commit_curve
+    assert cc
+    for key in {(p.threat, p.site) for p in cc}:
+        pts = sorted((p for p in cc if (p.threat, p.site) == key), key=lambda p: p.commit_after_launch_s)
+        assert sum(p.sensor_timeline for p in pts) == 1
+        thr = [p.threshold_mps if p.threshold_mps == p.threshold_mps else float("inf") for p in pts]
+        assert thr == sorted(thr)
+        assert {p.threshold_mps for p in pts if p.threshold_mps == p.threshold_mps} <= {
+            c.burnout_speed_mps for c in result.chase if (c.threat, c.site) == key}
+    s = [x for x in result.footprint.summaries if x.verified_cells]
+    assert s and all(0 <= x.verified_agree <= x.verified_cells for x in s)

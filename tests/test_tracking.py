@@ -56,7 +56,7 @@ def test_pip_converges_on_the_true_impact_point(flight):
     the true impact point and the truth lies inside the 3-sigma ellipse."""
     rng = np.random.default_rng(7)
     idx = np.arange(0, 400, 2)
-    res = tk.track_object([_reports(flight, idx, SITE_A, rng)], pip_every=5)
+    res = tk.track_object([_reports(flight, idx, SITE_A, rng)], pip_every=5, drag=False)
     err = res.pip.error_km(flight.impact_latitude_deg[0], flight.impact_longitude_deg[0])
     sel = np.isfinite(err)
     err, major = err[sel], res.pip.semi_major_km[sel]

@@ -61,7 +61,8 @@ from bmdsim.engagement.firecontrol import Threats, divert_required_mps, geometry
 from bmdsim.errors import InputError, UnreachableError
 
 __all__ = ["ChaseResult", "chase", "chase_threat", "min_burnout_speed", "chase_curve", "ChaseCurve", "MAX_SPEED_MPS",
-           "SpeedSearch", "speed_search", "IdealBound", "ideal_speed", "SPEED_GRID_MPS", "engaging_intervals"]
+           "SpeedSearch", "speed_search", "IdealBound", "ideal_speed", "SPEED_GRID_MPS", "engaging_intervals",
+           "verdict_reason", "commit_curve", "variants_commit_curve"]
 
 MAX_SPEED_MPS = 12_000.0
 MIN_SPEED_MPS = 2_000.0
@@ -117,6 +118,14 @@ class ChaseResult:
     site_latitude_deg: float | None = None
     site_longitude_deg: float | None = None
     fan_intercept_after_launch_s: float | None = None
+    #: why not engageable (:func:`verdict_reason`); ``None`` when engageable
+    reason: str | None = None
+    #: latest interceptor launch (from the threat's launch) that reaches the threat in midcourse above the minimum
+    #: altitude at all, whatever the commit (``None``: none); engageable iff it is ``>= earliest_launch_t_s``
+    latest_launch_any_t_s: float | None = None
+    #: the ideal bound per launch time (``launch_t_s`` from the threat's launch, ``speed_mps``; NaN: none), from
+    #: which the bound at any commit follows (:meth:`IdealBound.at_commit`)
+    ideal_by_launch: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -372,14 +381,15 @@ def ideal_speed(th: Threats, site: SiteRef, t_earliest_launch_s: float, *, min_i
                       launch_t_s=tl, min_by_launch_mps=by_launch)
 
 
-def commit_curve(search: SpeedSearch, bound: IdealBound, th: Threats, *, t_sensor_commit_s: float, source: str,
-                 tracking_sensor: str | None, step_s: float = 30.0) -> dict:
-    """The threshold against the commit time (module docstring), times from the threat's launch; the chase's own
-    earliest launch (``t_sensor_commit_s``, from the sensor timeline unless given) is marked with its source."""
-    t0 = float(th.t_launch_s[0])
+def commit_curve(search: SpeedSearch, bound: IdealBound, *, t_launch_s: float, t_burnout_s: float,
+                 t_sensor_commit_s: float, source: str, tracking_sensor: str | None, step_s: float = 30.0) -> dict:
+    """The threshold against the commit time (module docstring), times from the threat's launch
+    (``t_launch_s``, on the clock of the other times); the chase's own earliest launch (``t_sensor_commit_s``,
+    from the sensor timeline unless given) is marked with its source."""
+    t0 = float(t_launch_s)
     lat = search.latest_launch_s[np.isfinite(search.latest_launch_s)]
     t_end = max(float(lat.max()) if lat.size else t_sensor_commit_s, t_sensor_commit_s)
-    grid = np.arange(float(th.t_burnout_s[0]), t_end + step_s, step_s)
+    grid = np.arange(float(t_burnout_s), t_end + step_s, step_s)
     grid = np.unique(np.concatenate([grid, [t_sensor_commit_s]]))
     rows = []
     for c in grid:
@@ -391,6 +401,35 @@ def commit_curve(search: SpeedSearch, bound: IdealBound, th: Threats, *, t_senso
     return {"rows": rows, "chase_commit_t_s": float(t_sensor_commit_s - t0), "commit_time_source": source,
             "tracking_sensor": tracking_sensor, "speeds_tried_mps": search.speeds_mps.tolist(),
             "latest_launch_t_s": [None if not np.isfinite(x) else float(x - t0) for x in search.latest_launch_s]}
+
+
+def variants_commit_curve(results: list[ChaseResult], *, step_s: float = 30.0) -> dict:
+    """The commit curve of one threat flight at one site from chases of several variants (each flown on its
+    own, ``threshold=False``): the same rule as :func:`commit_curve`, on the variants' burnout speeds instead of
+    a speed search, so that it costs no fan beyond the variants' own (the scenario run's curve)."""
+    if not results:
+        raise InputError("results", [], "give the chases of at least one variant")
+    r0 = results[0]
+    key = {(r.missile, r.launch_latitude_deg, r.launch_longitude_deg, r.target_latitude_deg,
+            r.target_longitude_deg, r.site, r.earliest_launch_after_launch_s) for r in results}
+    if len(key) != 1:
+        raise InputError("results", sorted(r.interceptor for r in results),
+                         "chases of one threat flight, site and commit only")
+    order = np.argsort([r.interceptor_burnout_speed_mps for r in results], kind="stable")
+    sp = np.array([results[i].interceptor_burnout_speed_mps for i in order])
+    lat = np.array([-np.inf if results[i].latest_launch_any_t_s is None else results[i].latest_launch_any_t_s
+                    for i in order])
+    search = SpeedSearch(speeds_mps=sp, latest_launch_s=lat, t_earliest_launch_s=r0.earliest_launch_after_launch_s,
+                         intervals_mps=[], min_speed_mps=None)
+    ib = r0.ideal_by_launch or {"launch_t_s": [r0.earliest_launch_after_launch_s], "speed_mps": [None]}
+    bound = IdealBound(speed_mps=r0.ideal_speed_mps, t_launch_s=None, t_intercept_s=None, burn_delay_s=0.0,
+                       launch_t_s=np.asarray(ib["launch_t_s"], dtype=float),
+                       min_by_launch_mps=np.array([np.nan if x is None else x for x in ib["speed_mps"]], float))
+    out = commit_curve(search, bound, t_launch_s=0.0, t_burnout_s=r0.threat_burnout_after_launch_s,
+                       t_sensor_commit_s=r0.earliest_launch_after_launch_s, source=r0.commit_time_source,
+                       tracking_sensor=r0.tracking_sensor, step_s=step_s)
+    out["interceptors"] = [results[i].interceptor for i in order]
+    return out
 
 
 def chase(launch: tuple[float, float], target: tuple[float, float], missile: str, *, site: SiteRef = "redzikowo",
@@ -497,6 +536,8 @@ def chase_threat(th: Threats, *, missile: str, launch: tuple[float, float], targ
     out.update(geo)
     progress(step, 1, 3)
     out.update(tracking_sensor=tracking, min_burnout_speed_mps=None)
+    bound = delayed = None
+    delay = float(v.burn_time_s)
     if bounds:
         max_tof = fan.settings.max_flight_time_s
         bound = ideal_speed(th, d, c, min_intercept_altitude_m=min_alt, max_flight_time_s=max_tof,
@@ -508,14 +549,57 @@ def chase_threat(th: Threats, *, missile: str, launch: tuple[float, float], targ
         out.update(ideal_speed_mps=bound.speed_mps, ideal_speed_delayed_mps=delayed.speed_mps,
                    ideal_burn_delay_s=delay)
     progress(step, 3, 3)
+    search = None
     if threshold:
         search = speed_search(th, d, c, min_intercept_altitude_m=min_alt, settings=settings,
                               grid_mps=speed_grid_mps,
                               progress=lambda k, n: progress("speed search (fans flown)", k, n))
         out.update(min_burnout_speed_mps=search.min_speed_mps, engaging_speed_intervals_mps=search.intervals_mps,
-                   commit_curve=commit_curve(search, bound, th, t_sensor_commit_s=c, source=source,
-                                             tracking_sensor=tracking))
+                   commit_curve=commit_curve(search, bound, t_launch_s=t0, t_burnout_s=float(th.t_burnout_s[0]),
+                                             t_sensor_commit_s=c, source=source, tracking_sensor=tracking))
+    tl_k = w.t_launch_latest_s[0]
+    out.update(latest_launch_any_t_s=float(np.nanmax(tl_k)) - t0 if np.isfinite(tl_k).any() else None,
+               ideal_by_launch=None if bound is None else {
+                   "launch_t_s": (bound.launch_t_s - t0).tolist(),
+                   "speed_mps": [None if not np.isfinite(x) else float(x) for x in bound.min_by_launch_mps]})
+    out["reason"] = None if w.engageable[0] else verdict_reason(
+        latest_launch_s=float(np.nanmax(tl_k)) if np.isfinite(tl_k).any() else None, t_earliest_launch_s=c,
+        t_launch_s=t0, source=source, min_intercept_altitude_m=min_alt, search=search,
+        ideal_mps=None if bound is None else bound.speed_mps,
+        ideal_delayed_mps=None if delayed is None else delayed.speed_mps, burn_delay_s=delay)
     return ChaseResult(**out)
+
+
+def verdict_reason(*, latest_launch_s: float | None, t_earliest_launch_s: float, t_launch_s: float, source: str,
+                   min_intercept_altitude_m: float, search: SpeedSearch | None = None, ideal_mps=None,
+                   ideal_delayed_mps=None, burn_delay_s: float = 0.0) -> str:
+    """Why a chase does not engage, from its own numbers (times since the epoch; stated from the threat's
+    launch): the latest launch that still reaches the threat in midcourse above the minimum altitude against the
+    earliest launch and its source; with a speed search that found no engaging speed, the latest launch any
+    tried speed makes, and what the ideal bounds assume (the whole speed at lift-off; after the burn)."""
+    c = t_earliest_launch_s - t_launch_s
+    alt = f"{min_intercept_altitude_m / 1e3:.0f} km"
+    if latest_launch_s is None:
+        why = f"the fan reaches no point of the threat's midcourse above {alt}"
+    else:
+        why = (f"the latest launch that reaches the threat in midcourse above {alt} is "
+               f"{latest_launch_s - t_launch_s:,.0f} s after the threat's launch, "
+               f"{t_earliest_launch_s - latest_launch_s:,.0f} s before the earliest launch at {c:,.0f} s ({source})")
+    if search is None or search.min_speed_mps is not None:
+        return why
+    fin = np.isfinite(search.latest_launch_s)
+    top = float(search.speeds_mps[-1])
+    why += f"; no speed tried up to {top:,.0f} m/s engages"
+    if fin.any():
+        j = int(np.argmax(np.where(fin, search.latest_launch_s, -np.inf)))
+        why += (f" (the latest launch of any is {search.latest_launch_s[j] - t_launch_s:,.0f} s, at "
+                f"{search.speeds_mps[j]:,.0f} m/s)")
+    if ideal_mps is not None:
+        why += (f"; the ideal bound ({ideal_mps:,.0f} m/s) has the whole speed at lift-off, while a flown "
+                f"interceptor burns {burn_delay_s:.0f} s")
+        if ideal_delayed_mps is not None:
+            why += f" (with the impulse after the burn the bound is {ideal_delayed_mps:,.0f} m/s)"
+    return why
 
 
 # ------------------------------------------------------------------------------------------------- curve
@@ -620,11 +704,13 @@ def chase_table(fields: list[tuple[str, tuple[float, float]]], target: tuple[flo
                   earliest_launch_after_threat_s=earliest_launch_after_threat_s, settings=settings, seed=seed)
         res = {}
         for j, v in enumerate(variants):
-            res[v] = chase_threat(th, interceptor=v, threshold=(j == 0),
+            res[v] = chase_threat(th, interceptor=v, threshold=(j == len(variants) - 1),
                                   progress=(lambda s_, k, m, name=name: progress(f"{s_} ({name})", k, m)
                                             if s_.startswith("speed search") else None), **kw)
             progress(step, n * len(variants) + j + 1, total)
-        first = res[variants[0]]
+        # the speed search (which does not depend on the variant) runs with the fastest variant, whose
+        # "no", if any, gives the row's reason
+        first = res[variants[-1]]
         iv = first.engaging_speed_intervals_mps or []
         verdicts = {v: r.engageable for v, r in res.items()}
         inside = {v: any(lo <= r.interceptor_burnout_speed_mps <= hi for lo, hi in iv) for v, r in res.items()}
@@ -636,5 +722,22 @@ def chase_table(fields: list[tuple[str, tuple[float, float]]], target: tuple[flo
                      "ideal_speed_mps": first.ideal_speed_mps, "ideal_speed_delayed_mps": first.ideal_speed_delayed_mps,
                      "earliest_launch_after_launch_s": first.earliest_launch_after_launch_s,
                      "commit_time_source": first.commit_time_source,
-                     "consistent": all(verdicts[v] == inside[v] for v in variants)})
+                     "consistent": all(verdicts[v] == inside[v] for v in variants), "reason": first.reason,
+                     "direct_search": None if iv or any(verdicts.values()) else _direct_no(
+                         th, variants[-1], first, site=d, settings=settings)})
     return rows
+
+
+def _direct_no(th: Threats, variant, first: ChaseResult, *, site, settings) -> dict:
+    """A "no" of the fastest variant checked without the fan table (:func:`bmdsim.engagement.verify.
+    direct_search`: its whole steering family flown at the threat's exact bearings, the best shots aimed)."""
+    from bmdsim.engagement.verify import direct_search
+
+    c = float(th.t_launch_s[0]) + first.earliest_launch_after_launch_s
+    chk = direct_search(fan_at(interceptor_for(variant, None, site=site), site, settings=settings), th, 0, c,
+                        min_intercept_altitude_m=first.min_intercept_altitude_km * 1e3, sample_step_s=10.0)
+    return {"interceptor": variant, "intercept_found": chk.flown, "shots_aimed": chk.aimed,
+            "launch_deficit_s": float(chk.deficit_s) if np.isfinite(chk.deficit_s) else None,
+            "method": "engagement.verify.direct_search (every steering family member flown at the threat's "
+                      "bearings, 10 s samples; launch deficit: earliest launch minus the latest launch that "
+                      "reaches a sample)"}

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from bmdsim.core.records import flag, integer, real, table, text
 
-__all__ = ["FootprintCell", "FootprintCity", "FootprintSummary", "FootprintAnalysis", "ChaseRow"]
+__all__ = ["FootprintCell", "FootprintCity", "FootprintSummary", "FootprintAnalysis", "ChaseRow",
+           "CommitCurvePoint"]
 
 
 @table("footprint_cells", "Defended-footprint grid cells: per interceptor variant and launch area, can the missile "
@@ -60,6 +61,9 @@ class FootprintSummary:
     salvo: int = integer("interceptors per look")
     commit_time_source: str = text("how the commit time was set (each aimpoint's own flight through the site's "
                                    "sensors; the run's engagements and chase use the run's reported tracks)")
+    verified_cells: int = integer("cells whose verdict was checked by flying, without the fan table (the site's "
+                                  "main variant; analyses.footprint.verify_cells)")
+    verified_agree: int = integer("of those, verdicts that held when flown")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,3 +100,19 @@ class ChaseRow:
     fan_intercept_after_launch_s: float = real("earliest intercept as the fan table gives it for the same commit "
                                                "(the engagements' intercept_t_s, from the threat's launch); "
                                                "intercept_after_launch_s is the flown, refined shot")
+
+
+@table("chase_commit_curve", "The interceptor speed a chased ICBM flight needs against the commit time: per "
+       "commit, the slowest of the site's variants that still engages (analysis.chase.variants_commit_curve; "
+       "``bmdsim chase`` gives the same curve over a speed search).")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommitCurvePoint:
+    threat: str = text("raid name")
+    site: str = text("interceptor site")
+    commit_after_launch_s: float = real("earliest interceptor launch (commit plus reaction), s after the threat's "
+                                        "launch")
+    threshold_mps: float = real("slowest variant's burnout speed that engages with this commit (NULL: none)")
+    bracket_low_mps: float = real("fastest variant below it that does not (NULL: none)")
+    ideal_mps: float = real("ideal impulsive (Lambert) speed with launches no earlier than this commit")
+    sensor_timeline: bool = flag("this commit is the one the sensor timeline gives (the run's chase)")
+    commit_time_source: str = text("where the sensor timeline puts the commit and why (which sensor's track)")

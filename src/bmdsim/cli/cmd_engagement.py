@@ -170,6 +170,15 @@ def register(app: typer.Typer) -> None:
                        f"{f(r['ideal_speed_delayed_mps']):>10} {r['earliest_launch_after_launch_s']:8.0f}  "
                        + ", ".join(f"{lo:,.0f}-{hi:,.0f}" for lo, hi in r["engaging_speed_intervals_mps"])
                        + ("" if r["consistent"] else "  INCONSISTENT"))
+        for r in rows:
+            if r["min_burnout_speed_mps"] is None and r["reason"]:
+                typer.echo(f"{r['field']}: {r['reason']}")
+                ds = r.get("direct_search")
+                if ds:
+                    typer.echo(f"{'':>{len(r['field'])}}  direct engine search, {ds['interceptor']} (no table): "
+                               + ("an intercept found" if ds["intercept_found"] else "no intercept")
+                               + ("" if ds["launch_deficit_s"] is None else
+                                  f", best launch {ds['launch_deficit_s']:,.0f} s too late"))
 
     @app.command("sites")
     def sites_cmd(json_out: bool = typer.Option(False, "--json", help="Print one JSON object.")):

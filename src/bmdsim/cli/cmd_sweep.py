@@ -111,23 +111,12 @@ def _native(scenario, set_, native, *, trials, workers, scheduler, out, resume, 
 
 @contextmanager
 def _progress(disable: bool):
-    """A progress bar on stderr (none with --json); yields ``bar(description)`` -> a ``progress(done, total)``
-    callback for one task of the bar."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """:func:`bmdsim.cli._common.progress_bars`, yielding ``bar(description)`` -> a ``progress(done, total)``
+    callback (what ``run_sweep`` and ``run_native`` take) for one bar."""
+    from bmdsim.cli._common import progress_bars
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), disable=disable) as prog:
-        def bar(description: str):
-            task = prog.add_task(description, total=None)
-
-            def update(done: int, total: int) -> None:
-                prog.update(task, completed=done, total=total)
-            return update
-        try:
-            yield bar
-        except KeyboardInterrupt:
-            raise typer.Abort() from None
+    with progress_bars(disable=disable, width=0) as progress:
+        yield lambda description: (lambda done, total: progress(description, done, total))
 
 
 def _register_compare(app: typer.Typer) -> None:

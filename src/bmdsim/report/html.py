@@ -120,6 +120,12 @@ def _protects(r: RunResult, maps: dict) -> str:
                    "(minimum-energy), the site's fire control deciding whether any interceptor can reach it:</p>")
         out.append(_table(["site", "interceptor", "launched from", "reachable cells", "defended cells",
                            "defended share"], rows))
+        ver = [x for x in fp.summaries if x.verified_cells]
+        if ver:
+            out.append("<p class=\"small\">Verdicts checked by flying, without the fan table (a yes: the shot "
+                       "flown; a no: a direct search over launch time, bearing and steering with the engine): "
+                       + "; ".join(f"{_e(x.variant)} from {_e(x.launch_site)}: {x.verified_agree} of "
+                                   f"{x.verified_cells} hold" for x in ver) + ".</p>")
         srcs = sorted({x.commit_time_source for x in fp.summaries})
         out.append(f"<p class=\"small\">Commit time in the footprint: {_e('; '.join(srcs))}. The engagements "
                    "above commit on the run's own reported radar tracks (outcomes.commit_source), so a city's "
@@ -150,14 +156,14 @@ def _protects(r: RunResult, maps: dict) -> str:
                         "assigns interceptors look by look (bmdsim.engagement.battle).",
                         "Threat vehicles are NOTIONAL, sized to the claimed range class (docs/sources.md).",
                         "A raid of several missiles flies one trajectory (count matters for inventory only).",
-                        "Interceptor fly-out fans use vertical rise, pitch-over and gravity turn with thrust "
-                        "cut-offs. A faster variant in this steering family cannot fly as flat as a slower one, so "
-                        "at long range and low altitude its footprint can be smaller (seen: 8.3 vs 9.0 km/s "
-                        "from Semnan); a real interceptor would fly a different pitch program there."]))
+                        "Interceptor fly-out fans fly vertical rise, kick and gravity turn (kicks past the "
+                        "horizontal, thrust cut-offs) and, after first-stage burnout, linear-tangent steering to "
+                        "flat high burnouts near design speed (docs/design.md, \"Interceptor steering to design "
+                        "speed\")."]))
     return "".join(out)
 
 
-def _threatens(r: RunResult) -> str:
+def _threatens(r: RunResult, maps: dict | None = None) -> str:
     from bmdsim.flight import catalog
 
     out = []
@@ -177,6 +183,11 @@ def _threatens(r: RunResult) -> str:
         out.append(_table(["flight", "interceptor", "could reach", "why"],
                           [[_e(c.threat), _e(c.variant), "yes" if c.engageable else "no", _e(c.reason)]
                            for c in r.chase]))
+        if (maps or {}).get("commit"):
+            out.append("<p>The speed each flight needs against the commit time (the slowest of the site's "
+                       "variants that engages, and the ideal impulsive bound; the orange line is where the sensor "
+                       "timeline puts the commit, and which sensor's track sets it; table chase_commit_curve):</p>")
+            out.append(_img(maps["commit"], "threshold against commit time"))
         if "chase" in r.unavailable:
             out.append(_note(r.unavailable["chase"] + "."))
     elif "chase" in r.unavailable:
@@ -402,12 +413,13 @@ def render_report(result: RunResult, *, files: list[str] | None = None,
     """The report as one HTML string (maps rendered here; takes a few seconds)."""
     from bmdsim import __version__
     from bmdsim.report import maps as m
+    from bmdsim.report.commit import commit_chart
 
     progress = progress or (lambda *_: None)
     steps = [("overview", m.overview_map), ("coverage", m.coverage_map if result.coverage else None),
              ("timeline", m.timeline_chart if result.threats else None),
              ("pip", m.pip_chart if result.tracks else None), ("aircraft", m.aircraft_map),
-             ("footprint", m.footprint_map)]
+             ("footprint", m.footprint_map), ("commit", lambda r: commit_chart(r.chase_commit_curve))]
     images = {}
     for i, (k, f) in enumerate(steps):
         images[k] = f(result) if f else None
@@ -417,7 +429,7 @@ def render_report(result: RunResult, *, files: list[str] | None = None,
     n_thr = sum(t.count for t in result.threats)
     icbm = sum(1 for t in result.threats if t.is_icbm)
     bodies = {
-        "protects": _protects(result, images), "threatens": _threatens(result), "sees": _sees(result, images),
+        "protects": _protects(result, images), "threatens": _threatens(result, images), "sees": _sees(result, images),
         "decision": _decision(result, images), "sharing": _sharing(result), "airspace": _airspace(result, images),
     }
     nav = "".join(f'<a href="#{a}">{_e(t.split(". ", 1)[0])}. {_e(t.split(". ", 1)[1].split(",")[0])}</a>'

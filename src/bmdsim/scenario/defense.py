@@ -195,13 +195,18 @@ def engage(scn: Scenario, flown: FlownThreats, dets: list[SensorDetection], rng,
     return engagements, outcomes, battles
 
 
-def chase_rows(scn: Scenario, flown: FlownThreats, sensed: Sensing, progress, unavailable) -> list[ChaseRow]:
+def chase_rows(scn: Scenario, flown: FlownThreats, sensed: Sensing, progress, unavailable,
+               curves: list | None = None) -> list[ChaseRow]:
     """Which ICBM flights each interceptor variant could reach (capability: the site on alert). Each threat as
     the run flew it, its commit from the run's reported tracks and its handover from the run's fused track, as
     the engagements (module docstring): no threat is aimed or flown again. The rows carry no ideal bounds, so
-    none is computed here (``bmdsim chase`` gives them)."""
-    from bmdsim.analysis.chase import chase_threat
+    none is computed here (``bmdsim chase`` gives them). ``curves``, when given, receives each flight's commit
+    curve per site (:class:`CommitCurvePoint`, without the ideal bound then) from the same chases."""
+    from bmdsim.analysis.chase import chase_threat, variants_commit_curve
+    from bmdsim.analysis.reach import CommitCurvePoint
     from bmdsim.errors import BmdsimError
+
+    done: dict = {}
 
     wanted = set(scn.analyses.chase.threats)
     flights = [t for t in flown.threats if (t.name in wanted if wanted else t.is_icbm)]
@@ -231,6 +236,7 @@ def chase_rows(scn: Scenario, flown: FlownThreats, sensed: Sensing, progress, un
                                  closing_speed_mps=nan, tail_chase=None, commit_time_source="",
                                  reason=f"not computed: {exc}", fan_intercept_after_launch_s=nan))
             continue
+        done.setdefault((t.name, site.name), []).append(c)
         if c.engageable:
             why = (f"{'tail chase' if c.tail_chase else 'head-on/crossing'} intercept at "
                    f"{c.intercept_altitude_km:,.0f} km altitude, {c.earliest_intercept_after_launch_s / 60:.1f} min "
@@ -253,6 +259,14 @@ def chase_rows(scn: Scenario, flown: FlownThreats, sensed: Sensing, progress, un
                              commit_time_source=c.commit_time_source, reason=why,
                              fan_intercept_after_launch_s=f(c.fan_intercept_after_launch_s)))
         progress("chase (ICBM x variant)", k + 1, max(len(jobs), 1))
+    for (tname, sname), res in (done.items() if curves is not None else ()):
+        cc = variants_commit_curve(res)
+        curves += [CommitCurvePoint(threat=tname, site=sname, commit_after_launch_s=x["commit_t_s"],
+                                    threshold_mps=nan if x["threshold_mps"] is None else x["threshold_mps"],
+                                    bracket_low_mps=nan if x["bracket_low_mps"] is None else x["bracket_low_mps"],
+                                    ideal_mps=nan if x["ideal_mps"] is None else x["ideal_mps"],
+                                    sensor_timeline=x["commit_t_s"] == cc["chase_commit_t_s"],
+                                    commit_time_source=cc["commit_time_source"]) for x in cc["rows"]]
     return rows
 
 
@@ -281,7 +295,8 @@ def footprints(scn: Scenario, progress, unavailable) -> FootprintAnalysis | None
         launch = resolve("analyses.footprint.launch_sites", ls)
         try:
             f = footprint(launch, a.missile, site=fc[site.name], interceptor=v, grid_deg=a.grid_step_deg,
-                          region=tuple(a.region_deg), seed=scn.seed, sensors=sensors[site.name])
+                          region=tuple(a.region_deg), seed=scn.seed, sensors=sensors[site.name],
+                          verify=a.verify_cells if v == site.interceptor else 0)
         except BmdsimError as exc:
             unavailable.setdefault("footprint", f"footprint for {v} from {ls} not computed: {exc}")
             continue
@@ -299,7 +314,9 @@ def footprints(scn: Scenario, progress, unavailable) -> FootprintAnalysis | None
         summaries.append(FootprintSummary(**key, missile=a.missile, cells=int(f.latitude_deg.size),
                                           reachable_cells=int(f.reachable.sum()), defended_cells=int(f.defended.sum()),
                                           defended_fraction=f.defended_fraction, pssk=f.pssk, salvo=f.salvo,
-                                          commit_time_source=f.commit_time_source))
+                                          commit_time_source=f.commit_time_source,
+                                          verified_cells=int((f.verification or {}).get("checked", 0)),
+                                          verified_agree=int((f.verification or {}).get("agree", 0))))
         progress("defended footprints", k + 1, max(len(jobs), 1))
     if not summaries:
         return None

@@ -21,7 +21,14 @@ import pandas as pd
 from bmdsim.analysis.engage import Battle, Engagement, Outcome
 from bmdsim.analysis.flown import Truth, Truths
 from bmdsim.analysis.observe import UnseenFlight
-from bmdsim.analysis.reach import ChaseRow, FootprintAnalysis, FootprintCell, FootprintCity, FootprintSummary
+from bmdsim.analysis.reach import (
+    ChaseRow,
+    CommitCurvePoint,
+    FootprintAnalysis,
+    FootprintCell,
+    FootprintCity,
+    FootprintSummary,
+)
 from bmdsim.analysis.sharing import SharedFeed, SharedFeedPip, SharedFeedSensor
 from bmdsim.analysis.timeline import DecisionTime
 from bmdsim.core.records import as_rows, bigint, columns, flag, integer, real, table, table_name, text
@@ -96,7 +103,7 @@ TABLES: tuple[type, ...] = (RunInfo, ObjectRow, ThreatFlight, TrajectorySample, 
                             TrackUpdate, CoverageRing, UnseenFlight, DecisionTime, SharedFeed, SharedFeedSensor,
                             SharedFeedPip, Engagement, Outcome, Battle, FootprintCell, FootprintCity,
                             FootprintSummary, ChaseRow, AirspaceEvent, Capability,
-                            Flyout)
+                            Flyout, CommitCurvePoint)
 
 _DTYPES = {"DOUBLE": "float64", "INTEGER": "Int32", "BIGINT": "Int64", "BOOLEAN": "boolean", "VARCHAR": "object"}
 
@@ -176,6 +183,8 @@ class RunResult:
     battle: list[Battle] | None = None     # per site: the battle manager's Monte Carlo summary
     footprint: FootprintAnalysis | None = None
     chase: list[ChaseRow] | None = None
+    #: the chase's threshold against the commit time, per chased flight and site
+    chase_commit_curve: list[CommitCurvePoint] | None = None
     #: the flown path of each engagement's first shot (:mod:`bmdsim.scenario.flyouts`)
     flyouts: list[Flyout] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)
@@ -286,6 +295,7 @@ class RunResult:
             Capability: [Capability(capability=c, available=c not in self.unavailable,
                                     note=self.unavailable.get(c, "")) for c in CAPABILITIES],
             Flyout: list(self.flyouts),
+            CommitCurvePoint: list(self.chase_commit_curve or []),
         }
 
     def tables(self) -> dict[str, pd.DataFrame]:

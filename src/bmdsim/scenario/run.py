@@ -77,7 +77,7 @@ def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, 
     aircraft = air_step.check_aircraft(scn, base_dir, progress) if a.airspace.enabled else []
     lap("airspace")
     unavailable: dict[str, str] = {}
-    engagements = outcomes = battle = chase_rows = footprint = None
+    engagements = outcomes = battle = chase_rows = footprint = curves = None
     if scn.interceptor_sites:
         engagements, outcomes, battle = defense.engage(scn, flown, sensed.detections, rng["engagements"], progress,
                                                        unavailable)
@@ -85,7 +85,7 @@ def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, 
     paths = flyouts.fly_first_shots(scn, flown, engagements, progress)
     lap("flyouts")
     if a.chase.enabled and scn.interceptor_sites:
-        chase_rows = defense.chase_rows(scn, flown, sensed, progress, unavailable)
+        chase_rows = defense.chase_rows(scn, flown, sensed, progress, unavailable, curves := [])
     lap("chase")
     if a.footprint.enabled and scn.interceptor_sites:
         footprint = defense.footprints(scn, progress, unavailable)
@@ -97,6 +97,7 @@ def run(scn: Scenario, progress: Callable[[str, int, int], None] | None = None, 
                      feeds=shared.messages, aircraft=aircraft,
                      airspace=[e for x in aircraft for e in air_step.airspace_events(x)],
                      engagements=engagements, outcomes=outcomes, battle=battle, chase=chase_rows,
+                     chase_commit_curve=curves,
                      footprint=footprint, unavailable=unavailable, started_utc=started, finished_utc=_utc_now(),
                      flyouts=paths,
                      timings_s=timings, scenario_text=scenario_text, scenario_sha256=scenario_sha256,

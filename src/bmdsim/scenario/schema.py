@@ -430,6 +430,8 @@ class FootprintAnalysis(_Strict):
     grid_step_deg: float = Field(2.0, ge=0.25, le=10.0)
     region_deg: tuple[float, float, float, float] = Field((-12.0, 34.0, 35.0, 66.0),
                                                           description="lon_min, lat_min, lon_max, lat_max")
+    verify_cells: int = Field(12, ge=0, le=1000, description="cells of each site's main variant whose verdict is "
+                              "checked by flying (boundary both sides, far cells; engagement.verify)")
 
     @field_validator("launch_sites")
     @classmethod

@@ -237,7 +237,7 @@ def sense(threats, truths, sensors, sensor_info, rng, progress) -> Sensing:
                 hits=int(np.count_nonzero(d.detected)), measurements=d.measurements))
         tr = obs.track
         if tr is not None:
-            r_ecef, _ = frames.eci_to_ecef(tr.x_eci[:, :3], tr.t_s, tr.x_eci[:, 3:])
+            r_ecef, _ = frames.eci_to_ecef(tr.x_eci[:, :3], tr.t_s, tr.x_eci[:, 3:6])
             lat, lon, h = frames.ecef_to_geodetic(r_ecef)
             pip = tr.pip
             tracks[t.name] = TrackSummary(

@@ -237,7 +237,8 @@ def _radar_name(name: str) -> str:
 # ------------------------------------------------------------------------------------------------ the feed
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SharedTracks:
-    """Shared fused track states: ``t_s (K,)``, ``x_eci (K, 6)`` (m, m/s, epoch-aligned ECI), ``P_eci (K, 6, 6)``,
+    """Shared fused track states: ``t_s (K,)``, ``x_eci (K, 6)`` (m, m/s, epoch-aligned ECI; ``(K, 7)`` with the
+    drag state ``ln(1/beta)`` of the default tracker), ``P_eci (K, 6, 6)`` (or 7 x 7),
     and the radar whose report made each update (``sensor (K,)``)."""
 
     t_s: np.ndarray
@@ -296,12 +297,15 @@ class Feed:
         if self.tracks is not None:
             tr = self.tracks
             la, lo, h = _track_geodetic(tr.t_s, tr.x_eci)
+            drag = tr.x_eci.shape[1] == 7
             for i in range(tr.t_s.size):
                 out.append((float(tr.t_s[i]) + lat, 1, {
                     "kind": "track", "object": self.object_id, "t_s": float(tr.t_s[i]),
                     "t_received_s": float(tr.t_s[i]) + lat, "sensor": str(tr.sensor[i]), "frame": "eci-epoch",
-                    "x_eci": tr.x_eci[i].tolist(), "P_eci": tr.P_eci[i].tolist(), "latitude_deg": la[i],
-                    "longitude_deg": lo[i], "altitude_m": h[i]}))
+                    "x_eci": tr.x_eci[i, :6].tolist(), "P_eci": tr.P_eci[i, :6, :6].tolist(), "latitude_deg": la[i],
+                    "longitude_deg": lo[i], "altitude_m": h[i],
+                    **({"ln_inv_beta": float(tr.x_eci[i, 6]), "sigma_ln_inv_beta": float(np.sqrt(tr.P_eci[i, 6, 6]))}
+                       if drag else {})}))
         if self.pips is not None:
             p = self.pips.pip
             for i in range(self.pips.t_s.size):
@@ -316,6 +320,7 @@ class Feed:
         header = {"kind": "header", "schema": "bmdsim-feed/1", "object": self.object_id, **self.spec.as_dict(),
                   "removed_by_blanking": dict(self.removed_by_blanking),
                   "frames": "t_s: seconds since the scenario epoch; x_eci/P_eci: epoch-aligned ECI (m, m/s); "
+                            "ln_inv_beta: the tracker's drag state ln(1/beta), beta in kg/m2; "
                             "angles clockwise from north / above the horizontal; WGS84"}
         return [header] + [m for _, _, m in out]
 
@@ -386,8 +391,9 @@ def _share_tracks(track: TrackResult, spec: FeedSpec, rng: np.random.Generator):
     t, x, P, sen = t[k], x[k].copy(), P[k].copy(), sen[k]
     noise = rng.standard_normal((t.size, 6))
     x[:, :3] += spec.noise_m * noise[:, :3]
-    x[:, 3:] += spec.noise_mps * noise[:, 3:]
-    P = P + np.diag([spec.noise_m**2] * 3 + [spec.noise_mps**2] * 3)
+    x[:, 3:6] += spec.noise_mps * noise[:, 3:]
+    # the noise is on position and velocity; a drag state (7th element), if tracked, is shared as it is
+    P = P + np.diag([spec.noise_m**2] * 3 + [spec.noise_mps**2] * 3 + [0.0] * (x.shape[1] - 6))
     return SharedTracks(t_s=t, x_eci=x, P_eci=P, sensor=sen), n_blank
 
 

@@ -14,14 +14,15 @@ Entry points
   initiation (two-point), confirmation and deletion after misses.
 - :func:`predicted_impact_point`: PIP and its ellipse from any state and covariance (batched).
 
-Drag: by default the filter's state is position and velocity and the PIP flies it in vacuum, so during reentry
-it lies long of the true impact point by the range the atmosphere takes away (a few km for a heavy reentry
-vehicle, tens of km for a light body). With ``drag=True`` (:func:`track_object`) the state gains the log of
-the inverse ballistic coefficient, ``s = ln(1/beta)`` (:func:`bmdsim.core.estimation.with_drag_state`, prior
+Drag: a filter whose state is position and velocity (``drag=False``) flies the PIP in vacuum, so during reentry
+it lies long of the true impact point by the range the atmosphere takes away (a few hundred metres for a heavy
+reentry vehicle, tens of km for a light body). By default (``drag=True``, :func:`track_object`) the state gains
+the log of the inverse ballistic coefficient, ``s = ln(1/beta)`` (:func:`bmdsim.core.estimation.with_drag_state`, prior
 beta 5,000 kg/m2 within a factor 4.5 at 1 sigma), which the deceleration reveals below about 80 km; the filter
 then predicts with drag (US Standard Atmosphere 1976, air turning with the Earth) and so does the PIP, which
 follows from the length of the state: 6 vacuum, 7 with drag. Above the air the drag state keeps its prior and
 the PIP's ellipse carries that uncertainty.
+The PIP's point is the estimate flown down (:data:`PIP_POINT`), its ellipse the unscented transform's.
 What the PIP ignores: lift, any future thrust or manoeuvre, and terrain (it stops at height 0 above the WGS84
 ellipsoid). Its ellipse is the unscented transform of the track covariance through the flight to the
 ground: the uncertainty of the state only, not of the model.
@@ -53,6 +54,14 @@ __all__ = [
     "predicted_impact_point",
     "propagate_to_altitude",
 ]
+
+#: height above the crossing (m) above which :func:`propagate_to_altitude` takes 5 s steps with drag: at 150 km
+#: the air (2e-9 kg/m3, US76) decelerates even a 100 kg/m2 body at 7 km/s by only 5e-4 m/s2, smoothly
+#: (its time constant is hours), so the 1 s steps the dense air needs buy nothing there
+COARSE_ABOVE_M = 150e3
+
+#: the PIP's point: "estimate" (the track's state flown down) or "ut-mean" (the unscented transform's mean)
+PIP_POINT = "estimate"
 
 #: white-noise acceleration density (m2/s3): 0.1 m/s rms velocity walk over 1 s; tolerates small model errors
 DEFAULT_Q_M2_S3 = 1e-2
@@ -239,29 +248,33 @@ def propagate_to_altitude(x_eci, t_s, *, altitude_m=0.0, max_step_s=None, max_ti
     active = ~bad
     lo_x, lo_h, lo_tau = x.copy(), h_prev.copy(), tau.copy()
     hi_h = np.full(m, np.nan)
-    n_steps = int(np.ceil(max_time_s / max_step_s))
-    for _ in range(n_steps):
-        if not np.any(active):
-            break
+    # with drag, 1 s steps are needed only in the air: a row more than COARSE_ABOVE_M above the crossing height
+    # takes a 5 s step
+    coarse = 5.0 if x.shape[1] == 7 and max_step_s < 5.0 else max_step_s
+    t_step = np.full(m, max_step_s)
+    active &= tau < max_time_s
+    while np.any(active):
         idx = np.flatnonzero(active)
-        xn = est.propagate_ballistic(x[idx], max_step_s, j2=j2, max_step_s=max_step_s)
+        step = np.where(h_prev[idx] > COARSE_ABOVE_M, coarse, max_step_s)
+        xn = est.propagate_ballistic(x[idx], step, j2=j2, max_step_s=coarse)     # one RK4 step per row
         hn = frames.geodetic_altitude(xn[:, :3]) - altitude_m
         crossed = hn < 0
         ci = idx[crossed]
-        lo_x[ci], lo_h[ci], lo_tau[ci], hi_h[ci] = x[ci], h_prev[ci], tau[ci], hn[crossed]
+        lo_x[ci], lo_h[ci], lo_tau[ci], hi_h[ci], t_step[ci] = x[ci], h_prev[ci], tau[ci], hn[crossed], step[crossed]
         done[ci] = True
         active[ci] = False
         ni = idx[~crossed]
-        x[ni], h_prev[ni], tau[ni] = xn[~crossed], hn[~crossed], tau[ni] + max_step_s
+        x[ni], h_prev[ni], tau[ni] = xn[~crossed], hn[~crossed], tau[ni] + step[~crossed]
+        active[ni] = tau[ni] < max_time_s
     # secant (regula falsi on the bracket [0, step]) for the crossing time from the last state above
     di = np.flatnonzero(done)
-    a, b = np.zeros(di.size), np.full(di.size, max_step_s)
+    a, b = np.zeros(di.size), t_step[di].copy()
     ha, hb = lo_h[di], hi_h[di]
     s = a
     xs = lo_x[di]
     for _ in range(30):
         s = b - hb * (b - a) / (hb - ha)
-        xs = est.propagate_ballistic(lo_x[di], s, j2=j2, max_step_s=max_step_s)
+        xs = est.propagate_ballistic(lo_x[di], s, j2=j2, max_step_s=max_step_s)   # |s| <= one step
         hs = frames.geodetic_altitude(xs[:, :3]) - altitude_m
         if np.all(np.abs(hs) < 1e-3):
             break
@@ -306,15 +319,17 @@ def predicted_impact_point(x_eci, P_eci, t_s, *, j2=True, max_step_s=None,
     mean_off = np.einsum("k,mkd->md", wm, en)
     dev = en - mean_off[:, None]
     cov = np.einsum("k,mki,mkj->mij", wc, dev, dev)
-    r_mean = r_ecef[:, 0] + mean_off[:, :1] * e + mean_off[:, 1:] * n
-    lat, lon, _ = frames.ecef_to_geodetic(r_mean)
+    # the point: the estimate itself flown down (sigma point 0), not the sigma points' mean, which a wide drag
+    # prior biases short (the UT's spread of ln(1/beta) puts one point at ~100 kg/m2: see the module's notes)
+    if PIP_POINT != "estimate":
+        lat, lon, _ = frames.ecef_to_geodetic(r_ecef[:, 0] + mean_off[:, :1] * e + mean_off[:, 1:] * n)
     r_mean = frames.geodetic_to_ecef(lat, lon, 0.0)
     with np.errstate(invalid="ignore"):
         w, v = np.linalg.eigh(np.nan_to_num(cov))
     ok = np.all(np.isfinite(t_hit), axis=1)
     major = v[..., :, 1]
     orient = np.mod(np.degrees(np.arctan2(major[:, 0], major[:, 1])), 180.0)
-    tm = t_hit[:, 0] + np.einsum("k,mk->m", wm, t_hit - t_hit[:, :1])
+    tm = t_hit[:, 0] + (0.0 if PIP_POINT == "estimate" else np.einsum("k,mk->m", wm, t_hit - t_hit[:, :1]))
     st = np.sqrt(np.maximum(np.einsum("k,mk->m", wc, (t_hit - tm[:, None]) ** 2), 0.0))
 
     def nan(a):
@@ -354,7 +369,7 @@ def _merge(reports: list[RadarReports]):
 
 
 def track_object(reports, *, q=DEFAULT_Q_M2_S3, method: str = "ekf", j2: bool = True,
-                 use_range_rate: bool = True, pip: bool = True, pip_every: int = 1, drag: bool = False,
+                 use_range_rate: bool = True, pip: bool = True, pip_every: int = 1, drag: bool = True,
                  drag_prior_beta_kg_m2: float = 5000.0) -> TrackResult:
     """Track one object from the reports of one or several radars (centralized fusion, sequential updates).
 

@@ -157,9 +157,9 @@ def site_raids(result) -> list[dict]:
     ``{"site", "interceptor", "raid", "doctrine", "threats", "run"}`` (``run``: the run's own Monte Carlo
     figures). Objects: every missile of every raid followed by its decoys, each with its threat's shot
     opportunities at the site (``outcomes.shots``), as the run builds them."""
-    from bmdsim.engagement import defenses
     from bmdsim.engagement.battle import Raid
     from bmdsim.engagement.doctrine import Doctrine
+    from bmdsim.scenario.defense import fire_control
 
     scn = result.scenario
     by_name = {s.name: s for s in scn.interceptor_sites}
@@ -181,7 +181,8 @@ def site_raids(result) -> list[dict]:
         raid = Raid(value=np.ones(warhead.size), warhead=warhead, cluster=head, opportunities=opp[None, :],
                     inventory=np.array([site.inventory]), pssk=np.array([doc.single_shot_kill_probability]))
         out.append({"site": b.site, "interceptor": b.interceptor, "raid": raid,
-                    "doctrine": Doctrine(salvo=salvo, looks=looks, assess_s=defenses.get(site.site).kill_assessment_s),
+                    "doctrine": Doctrine(salvo=salvo, looks=looks,
+                                         assess_s=fire_control(scn, site).kill_assessment_s),
                     "threats": [threats[i].name for i in raid_of[warhead]],
                     "run": {"trials": b.trials, "leakers_mean": b.leakers_mean, "leakers_se": b.leakers_se,
                             "p_no_leak": b.p_no_leak}})
@@ -203,6 +204,7 @@ def run_native(native: str, scenario, *, out, variants=None, speeds_mps=None, n_
                scheduler: str | None = None, progress: Callable[[int, int], None] | None = None) -> NativeSummary:
     """Run the native sweep ``native`` (one of :data:`KINDS`) of ``scenario`` on a local cluster of ``workers``
     (default 2) or the scheduler at ``scheduler``, into the new folder ``out`` (module docstring)."""
+    from bmdsim.scenario.defense import fire_control
     from bmdsim.scenario.flights import site_lookup
     from bmdsim.scenario.load import LoadedScenario, load_scenario
     from bmdsim.sweep import native as nat
@@ -220,6 +222,7 @@ def run_native(native: str, scenario, *, out, variants=None, speeds_mps=None, n_
     outp = _folder(out)
     scn = ls.scenario
     site0 = scn.interceptor_sites[0]
+    d0 = fire_control(scn, site0)        # the first site's defense where the scenario puts it, as the run uses
     resolve = site_lookup(scn)
     params = {"variants": variants, "speeds_mps": speeds_mps, "n_trials": n_trials, "chunk": chunk,
               "partitions": partitions, "earliest_launch_after_threat_s": delay}
@@ -229,10 +232,10 @@ def run_native(native: str, scenario, *, out, variants=None, speeds_mps=None, n_
         timeline["cluster"] = round(time.perf_counter() - t0 - sum(timeline.values()), 3)
         n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
         if native == "footprint":
-            tables, n_tasks = _footprints(nat, client, scn, site0, resolve, variants, partitions or 1, delay,
+            tables, n_tasks = _footprints(nat, client, scn, site0, d0, resolve, variants, partitions or 1, delay,
                                           progress)
         elif native == "chase":
-            tables, n_tasks = _chase(nat, client, scn, site0, resolve, speeds_mps, delay, progress)
+            tables, n_tasks = _chase(nat, client, scn, d0, resolve, speeds_mps, delay, progress)
         else:
             n = 1_000_000 if n_trials is None else n_trials
             ch = 20_000 if chunk is None else chunk
@@ -267,10 +270,11 @@ def _counting(progress, total):
     return step
 
 
-def _footprints(nat, client, scn, site0, resolve, variants, partitions, delay, progress):
+def _footprints(nat, client, scn, site0, d0, resolve, variants, partitions, delay, progress):
     import pandas as pd
 
     from bmdsim.flight import catalog
+    from bmdsim.scenario.defense import fire_control_sensors
     from bmdsim.sweep.figures import cell_area_km2
 
     a = scn.analyses.footprint
@@ -281,8 +285,8 @@ def _footprints(nat, client, scn, site0, resolve, variants, partitions, delay, p
     for ls_name in launches:
         res = nat.footprint_sweep(resolve("analyses.footprint.launch_sites", ls_name), a.missile, vs,
                                   grid_deg=a.grid_step_deg, region=tuple(a.region_deg), partitions=partitions,
-                                  earliest_launch_after_threat_s=delay, client=client, site=site0.site,
-                                  seed=scn.seed, on_done=step)
+                                  earliest_launch_after_threat_s=delay, client=client, site=d0,
+                                  sensors=fire_control_sensors(scn, d0), seed=scn.seed, on_done=step)
         for v in vs:
             f = res[v]
             area = float(cell_area_km2(f["latitude_deg"][f["defended"]], a.grid_step_deg).sum())
@@ -300,7 +304,7 @@ def _footprints(nat, client, scn, site0, resolve, variants, partitions, delay, p
         len(launches) * len(vs) * partitions
 
 
-def _chase(nat, client, scn, site0, resolve, speeds, delay, progress):
+def _chase(nat, client, scn, d0, resolve, speeds, delay, progress):
     import pandas as pd
 
     wanted = set(scn.analyses.chase.threats)
@@ -314,7 +318,7 @@ def _chase(nat, client, scn, site0, resolve, speeds, delay, progress):
     for missile, ts in by_missile.items():
         pairs = [((t.launch, resolve(f"threats.{name}.launch", t.launch)),
                   (t.target, resolve(f"threats.{name}.target", t.target))) for name, t in ts]
-        c = nat.chase_sweep(None, None, missile, speeds, pairs=pairs, client=client, site=site0.site,
+        c = nat.chase_sweep(None, None, missile, speeds, pairs=pairs, client=client, site=d0,
                             earliest_launch_after_threat_s=delay, seed=scn.seed, on_done=step)
         for i, sp in enumerate(speeds):
             for j, (name, t) in enumerate(ts):
