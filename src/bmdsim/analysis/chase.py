@@ -127,8 +127,8 @@ class ChaseResult:
     #: why not engageable (:func:`verdict_reason`); ``None`` when engageable
     reason: str | None = None
     #: latest interceptor launch (from the threat's launch) that reaches the threat in midcourse above the minimum
-    #: altitude at all, whatever the commit (``None``: none); engageable iff it is ``>= earliest_launch_t_s``
-    latest_launch_any_t_s: float | None = None
+    #: altitude at all, whatever the commit (``None``: none); engageable iff it is ``>= earliest_launch_after_launch_s``
+    latest_launch_any_after_launch_s: float | None = None
     #: the ideal bound per launch time (``launch_t_s`` from the threat's launch, ``speed_mps``; NaN: none), from
     #: which the bound at any commit follows (:meth:`IdealBound.at_commit`)
     ideal_by_launch: dict | None = None
@@ -197,8 +197,8 @@ def variants_commit_curve(results: list[ChaseResult], *, step_s: float = 30.0) -
                          "chases of one threat flight, site and commit only")
     order = np.argsort([r.interceptor_burnout_speed_mps for r in results], kind="stable")
     sp = np.array([results[i].interceptor_burnout_speed_mps for i in order])
-    lat = np.array([-np.inf if results[i].latest_launch_any_t_s is None else results[i].latest_launch_any_t_s
-                    for i in order])
+    latest = [results[i].latest_launch_any_after_launch_s for i in order]
+    lat = np.array([-np.inf if x is None else x for x in latest])
     search = SpeedSearch(speeds_mps=sp, latest_launch_s=lat, t_earliest_launch_s=r0.earliest_launch_after_launch_s,
                          intervals_mps=[], min_speed_mps=None)
     ib = r0.ideal_by_launch or {"launch_t_s": [r0.earliest_launch_after_launch_s], "speed_mps": [None]}
@@ -319,7 +319,7 @@ def chase_threat(th: Threats, *, missile: str, launch: tuple[float, float], targ
                    commit_curve=commit_curve(search, bound, t_launch_s=t0, t_burnout_s=float(th.t_burnout_s[0]),
                                              t_sensor_commit_s=c, source=source, tracking_sensor=tracking))
     tl_k = w.t_launch_latest_s[0]
-    out.update(latest_launch_any_t_s=float(np.nanmax(tl_k)) - t0 if np.isfinite(tl_k).any() else None,
+    out.update(latest_launch_any_after_launch_s=float(np.nanmax(tl_k)) - t0 if np.isfinite(tl_k).any() else None,
                ideal_by_launch=None if bound is None else {
                    "launch_t_s": (bound.launch_t_s - t0).tolist(),
                    "speed_mps": [None if not np.isfinite(x) else float(x) for x in bound.min_by_launch_mps]})
