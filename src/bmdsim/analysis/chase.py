@@ -129,8 +129,8 @@ class ChaseResult:
     #: latest interceptor launch (from the threat's launch) that reaches the threat in midcourse above the minimum
     #: altitude at all, whatever the commit (``None``: none); engageable iff it is ``>= earliest_launch_after_launch_s``
     latest_launch_any_after_launch_s: float | None = None
-    #: the ideal bound per launch time (``launch_t_s`` from the threat's launch, ``speed_mps``; NaN: none), from
-    #: which the bound at any commit follows (:meth:`IdealBound.at_commit`)
+    #: the ideal bound per interceptor launch time (``interceptor_launch_after_launch_s`` from the threat's
+    #: launch, ``speed_mps``; NaN: none), from which the bound at any commit follows (:meth:`IdealBound.at_commit`)
     ideal_by_launch: dict | None = None
 
     def to_dict(self) -> dict:
@@ -201,9 +201,10 @@ def variants_commit_curve(results: list[ChaseResult], *, step_s: float = 30.0) -
     lat = np.array([-np.inf if x is None else x for x in latest])
     search = SpeedSearch(speeds_mps=sp, latest_launch_s=lat, t_earliest_launch_s=r0.earliest_launch_after_launch_s,
                          intervals_mps=[], min_speed_mps=None)
-    ib = r0.ideal_by_launch or {"launch_t_s": [r0.earliest_launch_after_launch_s], "speed_mps": [None]}
+    ib = r0.ideal_by_launch or {"interceptor_launch_after_launch_s": [r0.earliest_launch_after_launch_s],
+                                "speed_mps": [None]}
     bound = IdealBound(speed_mps=r0.ideal_speed_mps, t_launch_s=None, t_intercept_s=None, burn_delay_s=0.0,
-                       launch_t_s=np.asarray(ib["launch_t_s"], dtype=float),
+                       launch_t_s=np.asarray(ib["interceptor_launch_after_launch_s"], dtype=float),
                        min_by_launch_mps=np.array([np.nan if x is None else x for x in ib["speed_mps"]], float))
     out = commit_curve(search, bound, t_launch_s=0.0, t_burnout_s=r0.threat_burnout_after_launch_s,
                        t_sensor_commit_s=r0.earliest_launch_after_launch_s, source=r0.commit_time_source,
@@ -321,7 +322,7 @@ def chase_threat(th: Threats, *, missile: str, launch: tuple[float, float], targ
     tl_k = w.t_launch_latest_s[0]
     out.update(latest_launch_any_after_launch_s=float(np.nanmax(tl_k)) - t0 if np.isfinite(tl_k).any() else None,
                ideal_by_launch=None if bound is None else {
-                   "launch_t_s": (bound.launch_t_s - t0).tolist(),
+                   "interceptor_launch_after_launch_s": (bound.launch_t_s - t0).tolist(),
                    "speed_mps": [None if not np.isfinite(x) else float(x) for x in bound.min_by_launch_mps]})
     out["reason"] = None if w.engageable[0] else verdict_reason(
         latest_launch_s=float(np.nanmax(tl_k)) if np.isfinite(tl_k).any() else None, t_earliest_launch_s=c,
