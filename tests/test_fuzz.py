@@ -30,7 +30,9 @@ def _reached(*a, **k):
     raise Reached
 
 
-SLOW_WORK = ("bmdsim.analysis.chase.chase", "bmdsim.analysis.footprint.footprint",
+SLOW_WORK = ("bmdsim.analysis.chase.chase", "bmdsim.analysis.chase.chase_threat", "bmdsim.analysis.footprint.footprint",
+             "bmdsim.sweep.native.footprint_sweep", "bmdsim.sweep.native.chase_sweep",
+             "bmdsim.sweep.native.battle_monte_carlo",
              "bmdsim.analysis.timeline.timeline", "bmdsim.analysis.observe.fly_truths",
              "bmdsim.analysis.observe.russian_icbm_visibility", "bmdsim.airspace.check_tracks",
              "bmdsim.cli.cmd_flight.solve", "bmdsim.scenario.run.run",
