@@ -114,7 +114,7 @@ def main():
         t_naive += dt
         same = ok == bool(fp.defended[j])
         agree += same
-        rows.append((la[j], lo[j], ok, bool(fp.defended[j]), t_e, fp.earliest_intercept_t_s[j], dt, nfl))
+        rows.append((la[j], lo[j], ok, bool(fp.defended[j]), t_e, fp.earliest_intercept_after_launch_s[j], dt, nfl))
     for r in rows:
         print(f"  sample {r[0]:6.2f},{r[1]:7.2f}: naive defended={r[2]} (t {r[4]:.0f} s)  fast defended={r[3]} "
               f"(t {r[5]:.0f} s)  naive {r[6]:.1f} s, {r[7]} solve_ivp interceptor flights")

@@ -34,7 +34,7 @@ def test_irkutsk_is_a_late_commit_tail_chase_not_a_search_defect(irkutsk):
     r = irkutsk
     assert not r.engageable and r.min_burnout_speed_mps is None and r.engaging_speed_intervals_mps == []
     # the commit: Thule's track plus 60 s (the site's fire control and reaction), late in the midcourse
-    assert r.tracking_sensor == "thule" and 1050.0 < r.earliest_launch_t_s < 1250.0
+    assert r.tracking_sensor == "thule" and 1050.0 < r.earliest_launch_after_launch_s < 1250.0
     # the bounds: below 9 km/s only with the whole speed at lift-off; above it with the impulse after the burn
     assert 7900.0 < r.ideal_speed_mps < 8400.0 < 9000.0 < r.ideal_speed_delayed_mps
     assert r.ideal_burn_delay_s == pytest.approx(catalog.get("gbi2-9.0").burn_time_s)
@@ -42,11 +42,11 @@ def test_irkutsk_is_a_late_commit_tail_chase_not_a_search_defect(irkutsk):
     assert "no speed tried up to 12,000 m/s engages" in r.reason and "thule" in r.reason
     # every speed tried reaches the threat, but its latest launch comes before the commit (9 km/s: ~100 s)
     cc = r.commit_curve
-    late = dict(zip(cc["speeds_tried_mps"], cc["latest_launch_t_s"], strict=True))
-    assert r.earliest_launch_t_s - 150.0 < late[9000.0] < r.earliest_launch_t_s - 50.0
-    assert late[9000.0] < late[12000.0] < r.earliest_launch_t_s
+    late = dict(zip(cc["speeds_tried_mps"], cc["latest_launch_after_launch_s"], strict=True))
+    assert r.earliest_launch_after_launch_s - 150.0 < late[9000.0] < r.earliest_launch_after_launch_s - 50.0
+    assert late[9000.0] < late[12000.0] < r.earliest_launch_after_launch_s
     # a commit 200 s earlier engages at 9 km/s (the commit, not the search, sets the verdict)
-    early = [x for x in cc["rows"] if x["commit_t_s"] <= r.earliest_launch_t_s - 200.0]
+    early = [x for x in cc["rows"] if x["commit_after_launch_s"] <= r.earliest_launch_after_launch_s - 200.0]
     assert early and all(x["threshold_mps"] is not None and x["threshold_mps"] <= 9000.0 for x in early)
 
 
@@ -56,7 +56,7 @@ def test_irkutsk_no_holds_in_a_direct_engine_search(irkutsk):
     from bmdsim.analysis.chase import _threat
 
     th = _threat("icbm-solid-russia", sites.resolve("x", "irkutsk"), sites.resolve("x", "washington"), 2.0)
-    c = float(th.t_launch_s[0]) + irkutsk.earliest_launch_t_s
+    c = float(th.t_launch_s[0]) + irkutsk.earliest_launch_after_launch_s
     chk = direct_search(fan_at(catalog.get("gbi2-9.0"), "redzikowo"), th, 0, c, min_intercept_altitude_m=100e3,
                         sample_step_s=10.0)
     assert not chk.flown and np.isfinite(chk.deficit_s) and chk.deficit_s > 60.0

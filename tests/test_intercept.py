@@ -116,10 +116,10 @@ def test_footprint_and_chase_agree_on_the_same_aimpoint():
         for j, tgt in enumerate((WAS, ny)):
             ch = chase(KOZ, tgt, "icbm-solid-russia", interceptor=iv, settings=COARSE, threshold=False)
             assert bool(fp.defended[j]) == ch.engageable, (iv, j)
-            assert fp.earliest_launch_t_s[j] == pytest.approx(ch.earliest_launch_after_launch_s, abs=1.0)
+            assert fp.earliest_launch_after_launch_s[j] == pytest.approx(ch.earliest_launch_after_launch_s, abs=1.0)
             if ch.engageable:
                 # chase refines its earliest intercept with flown shots; the footprint reads the table (1 s)
-                assert fp.earliest_intercept_t_s[j] == pytest.approx(ch.earliest_intercept_after_launch_s, abs=15.0)
+                assert fp.earliest_intercept_after_launch_s[j] == pytest.approx(ch.earliest_intercept_after_launch_s, abs=15.0)
 
 
 def test_footprint_verifies_its_verdicts_by_flying():
@@ -130,7 +130,7 @@ def test_footprint_verifies_its_verdicts_by_flying():
     v = fp.to_dict(cells=True)
     assert v["min_intercept_altitude_km"] == 120.0
     assert v["verification"]["checked"] >= 3 and v["verification"]["agreement"] >= 0.8
-    assert len(v["grid"]["earliest_launch_t_s"]) == la.size and v["commit_sources"]
+    assert len(v["grid"]["earliest_launch_after_launch_s"]) == la.size and v["commit_sources"]
 
 
 def test_the_direct_search_finds_an_intercept_where_one_exists():

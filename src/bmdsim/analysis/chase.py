@@ -136,14 +136,6 @@ class ChaseResult:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    # the names before issue 9's time renames (they counted from the threat's launch too); read-only aliases
-    threat_burnout_t_s = property(lambda self: self.threat_burnout_after_launch_s)
-    earliest_launch_t_s = property(lambda self: self.earliest_launch_after_launch_s)
-    earliest_intercept_t_s = property(lambda self: self.earliest_intercept_after_launch_s)
-    latest_intercept_t_s = property(lambda self: self.latest_intercept_after_launch_s)
-    latest_launch_t_s = property(lambda self: self.latest_launch_after_launch_s)
-    interceptor_launch_t_s = property(lambda self: self.interceptor_launch_after_launch_s)
-
 
 def _threat(missile, launch, target, dense_dt_s):
     th, miss = fly_threats(missile, launch[0], launch[1], target[0], target[1], dense_dt_s=dense_dt_s)
@@ -394,22 +386,23 @@ def verdict_reason(*, latest_launch_s: float | None, t_earliest_launch_s: float,
 class ChaseCurve:
     """Engageability of a set of flights against interceptor burnout speed.
 
-    ``engageable (S, F)`` per speed and flight; ``fraction (S,)``; ``earliest_intercept_t_s (S, F)`` from each
-    threat's launch (NaN: none); flights are named ``field->target``."""
+    ``engageable (S, F)`` per speed and flight; ``fraction (S,)``; ``earliest_intercept_after_launch_s (S, F)`` from
+    each threat's launch (NaN: none); flights are named ``field->target``."""
 
     speeds_mps: np.ndarray
     flights: list
     engageable: np.ndarray
     fraction: np.ndarray
-    earliest_intercept_t_s: np.ndarray
-    earliest_launch_t_s: np.ndarray
+    earliest_intercept_after_launch_s: np.ndarray
+    earliest_launch_after_launch_s: np.ndarray
     site: str
     missile: str
 
     def to_dict(self) -> dict:
         return {"site": self.site, "missile": self.missile, "speeds_mps": self.speeds_mps.tolist(),
                 "flights": self.flights, "fraction_engageable": self.fraction.tolist(),
-                "engageable": self.engageable.tolist(), "earliest_launch_t_s": self.earliest_launch_t_s.tolist()}
+                "engageable": self.engageable.tolist(),
+                "earliest_launch_after_launch_s": self.earliest_launch_after_launch_s.tolist()}
 
     def figure(self):
         """Fraction of flights engageable against burnout speed, with the disputed claims marked."""
@@ -461,7 +454,8 @@ def chase_curve(fields: list[tuple[str, tuple[float, float]]], targets: list[tup
         eng[i] = w.engageable
         t_e[i] = w.earliest_intercept_s - th.t_launch_s
     return ChaseCurve(speeds_mps=speeds, flights=[f"{p[0][0]}->{p[1][0]}" for p in pairs], engageable=eng,
-                      fraction=eng.mean(axis=1), earliest_intercept_t_s=t_e, earliest_launch_t_s=c - th.t_launch_s,
+                      fraction=eng.mean(axis=1), earliest_intercept_after_launch_s=t_e,
+                      earliest_launch_after_launch_s=c - th.t_launch_s,
                       site=d.name, missile=missile)
 
 

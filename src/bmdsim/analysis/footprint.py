@@ -76,7 +76,7 @@ class Footprint:
     defended: np.ndarray
     shots: np.ndarray
     p_no_leak: np.ndarray
-    earliest_intercept_t_s: np.ndarray
+    earliest_intercept_after_launch_s: np.ndarray
     cities: list
     launch: tuple
     site: str
@@ -88,7 +88,7 @@ class Footprint:
     timings_s: dict = field(default_factory=dict)
     #: per aimpoint: earliest interceptor launch, s after the threat's launch (NaN: not reachable), and the index
     #: of its source in ``commit_sources``
-    earliest_launch_t_s: np.ndarray | None = None
+    earliest_launch_after_launch_s: np.ndarray | None = None
     commit_source_index: np.ndarray | None = None
     commit_sources: list = field(default_factory=list)
     min_intercept_altitude_km: float | None = None
@@ -124,8 +124,8 @@ class Footprint:
             d["grid"] = {"latitude_deg": self.latitude_deg.tolist(), "longitude_deg": self.longitude_deg.tolist(),
                          "reachable": self.reachable.tolist(), "defended": self.defended.tolist(),
                          "shots": self.shots.tolist(), "p_no_leak": col(self.p_no_leak, 4),
-                         "earliest_intercept_t_s": col(self.earliest_intercept_t_s, 1),
-                         "earliest_launch_t_s": col(self.earliest_launch_t_s, 1),
+                         "earliest_intercept_after_launch_s": col(self.earliest_intercept_after_launch_s, 1),
+                         "earliest_launch_after_launch_s": col(self.earliest_launch_after_launch_s, 1),
                          "commit_source_index": (None if self.commit_source_index is None
                                                  else self.commit_source_index.tolist())}
         return d
@@ -316,12 +316,14 @@ def footprint(launch: tuple[float, float], missile: str, *, site: SiteRef = "red
     city_rows = [{"name": c.name, "latitude_deg": c.latitude_deg, "longitude_deg": c.longitude_deg,
                   "reachable": bool(reachable[m + j]), "defended": bool(defended[m + j]), "shots": int(shots[m + j]),
                   "p_no_leak": None if not reachable[m + j] else round(float(pnl[m + j]), 4),
-                  "earliest_intercept_t_s": None if not np.isfinite(t_early[m + j]) else float(t_early[m + j])}
+                  "earliest_intercept_after_launch_s": (None if not np.isfinite(t_early[m + j])
+                                                        else float(t_early[m + j]))}
                  for j, c in enumerate(cities)]
     return Footprint(latitude_deg=la, longitude_deg=lo, reachable=reachable[:m], defended=defended[:m],
-                     shots=shots[:m], p_no_leak=pnl[:m], earliest_intercept_t_s=t_early[:m], cities=city_rows,
+                     shots=shots[:m], p_no_leak=pnl[:m], earliest_intercept_after_launch_s=t_early[:m],
+                     cities=city_rows,
                      launch=tuple(launch), site=d.name, interceptor=v.name, missile=missile, salvo=salvo, pssk=p,
-                     commit_time_source=source, timings_s=timings, earliest_launch_t_s=t_commit[:m],
+                     commit_time_source=source, timings_s=timings, earliest_launch_after_launch_s=t_commit[:m],
                      commit_source_index=src_idx[:m], commit_sources=sources_all,
                      min_intercept_altitude_km=min_alt / 1e3, verification=verification,
                      region_deg=tuple(float(x) for x in region), site_latitude_deg=d.latitude_deg,

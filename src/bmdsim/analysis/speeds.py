@@ -246,8 +246,9 @@ def commit_curve(search: SpeedSearch, bound: IdealBound, *, t_launch_s: float, t
         thr, low = search.threshold_at(c)
         # the chase's own commit carries the refined bound (1 s grids); other rows the 10 s launch grid's
         ideal = bound.speed_mps if c == t_sensor_commit_s and bound.speed_mps is not None else bound.at_commit(c)
-        rows.append({"commit_t_s": float(c - t0), "threshold_mps": thr, "bracket_low_mps": low,
+        rows.append({"commit_after_launch_s": float(c - t0), "threshold_mps": thr, "bracket_low_mps": low,
                      "ideal_mps": ideal})
-    return {"rows": rows, "chase_commit_t_s": float(t_sensor_commit_s - t0), "commit_time_source": source,
+    return {"rows": rows, "chase_commit_after_launch_s": float(t_sensor_commit_s - t0), "commit_time_source": source,
             "tracking_sensor": tracking_sensor, "speeds_tried_mps": search.speeds_mps.tolist(),
-            "latest_launch_t_s": [None if not np.isfinite(x) else float(x - t0) for x in search.latest_launch_s]}
+            "latest_launch_after_launch_s": [None if not np.isfinite(x) else float(x - t0)
+                                             for x in search.latest_launch_s]}

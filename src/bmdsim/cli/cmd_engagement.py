@@ -81,13 +81,13 @@ def _print(d: dict) -> None:
             typer.echo(f"{k:>34}: {_fmt(v)}")
     cc = d.get("commit_curve")
     if cc:
-        typer.echo(f"threshold against commit time (chase's commit {cc['chase_commit_t_s']:.0f} s: "
+        typer.echo(f"threshold against commit time (chase's commit {cc['chase_commit_after_launch_s']:.0f} s: "
                    f"{cc['commit_time_source']}):")
         typer.echo(f"{'commit s':>10} {'threshold m/s':>14} {'not at m/s':>11} {'ideal m/s':>10}")
         for r in cc["rows"]:
             def f(x):
                 return "-" if x is None else f"{x:.0f}"
-            typer.echo(f"{r['commit_t_s']:10.0f} {f(r['threshold_mps']):>14} {f(r['bracket_low_mps']):>11} "
+            typer.echo(f"{r['commit_after_launch_s']:10.0f} {f(r['threshold_mps']):>14} {f(r['bracket_low_mps']):>11} "
                        f"{f(r['ideal_mps']):>10}")
 
 

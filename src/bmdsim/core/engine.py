@@ -503,13 +503,13 @@ def _integrate(y0, t0, stg, n_stages, mach_grid, cd_tab, beta, steer, plane_n, p
         nsteps[i] = steps
 
 
-def prepare(t0_s, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s, pitch_rad,
+def prepare(t0_s, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_after_launch_s, pitch_rad,
             n_pitch):
     """The per-row parameters as the contiguous arrays :func:`rhs` takes, in its argument order."""
     f, i = np.float64, np.int64
     return tuple(np.ascontiguousarray(a, dtype=d) for a, d in (
         (t0_s, f), (stages, f), (n_stages, i), (mach_grid, f), (cd_table, f), (beta, f), (steer, f),
-        (plane_n_ecef, f), (pitch_t_s, f), (pitch_rad, f), (n_pitch, i), (atmosphere_table(), f)))
+        (plane_n_ecef, f), (pitch_after_launch_s, f), (pitch_rad, f), (n_pitch, i), (atmosphere_table(), f)))
 
 
 def new_outputs(n: int, s_max: int) -> dict:
@@ -519,8 +519,8 @@ def new_outputs(n: int, s_max: int) -> dict:
             "steps": np.zeros(n, dtype=np.int64)}
 
 
-def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s,
-              pitch_rad, n_pitch, t_cutoff_s, h_impact_m, options: Options):
+def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_after_launch_s,
+              pitch_rad, n_pitch, cutoff_after_launch_s, h_impact_m, options: Options):
     """Fly ``N`` rows. All inputs are arrays with the row on the first axis (see :func:`rhs`).
 
     Returns a dict: ``t_event`` ``(N, 4)`` and ``y_event`` ``(N, 4, 6)`` for burnout, apogee, reentry interface
@@ -532,9 +532,10 @@ def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, stee
     out = new_outputs(n, stages.shape[1])
     dn = int(options.dense_n) if options.dense_dt_s > 0 else 0
     dense = np.full((n, max(dn, 1), 6), np.nan) if dn else np.full((1, 1, 6), np.nan)
-    params = prepare(t0_s, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s, pitch_rad,
-                     n_pitch)
-    _integrate(np.ascontiguousarray(y0_eci, dtype=float), *params, np.ascontiguousarray(t_cutoff_s, dtype=float),
+    params = prepare(t0_s, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_after_launch_s,
+                     pitch_rad, n_pitch)
+    _integrate(np.ascontiguousarray(y0_eci, dtype=float), *params,
+               np.ascontiguousarray(cutoff_after_launch_s, dtype=float),
                np.ascontiguousarray(h_impact_m, dtype=float), options.flags(), out["t_event"], out["y_event"],
                out["t_stage_burnout"], out["status"], out["steps"], dense, dn)
     if dn:

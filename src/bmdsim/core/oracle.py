@@ -92,8 +92,8 @@ def rhs_numpy(t, y, i, phase, params, flags):
     return np.concatenate([v, acc])
 
 
-def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s,
-              pitch_rad, n_pitch, t_cutoff_s, h_impact_m, options: engine.Options, rtol: float = 1e-12,
+def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_after_launch_s,
+              pitch_rad, n_pitch, cutoff_after_launch_s, h_impact_m, options: engine.Options, rtol: float = 1e-12,
               atol: float = 1e-6, rhs: str = "compiled"):
     n = y0_eci.shape[0]
     flags = options.flags()
@@ -101,7 +101,7 @@ def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, stee
     out = engine.new_outputs(n, stages.shape[1])
     ev_t, ev_y, stage_t, status, nsteps = (out[k] for k in ("t_event", "y_event", "t_stage_burnout", "status",
                                                             "steps"))
-    args = engine.prepare(t0_s, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_t_s,
+    args = engine.prepare(t0_s, stages, n_stages, mach_grid, cd_table, beta, steer, plane_n_ecef, pitch_after_launch_s,
                           pitch_rad, n_pitch)
     t0, stg, n_st = args[:3]
     dn = int(options.dense_n) if options.dense_dt_s > 0 else 0
@@ -109,7 +109,7 @@ def integrate(y0_eci, t0_s, *, stages, n_stages, mach_grid, cd_table, beta, stee
     dense = np.full((n, max(dn, 1), 6), np.nan)
     for i in range(n):
         ns = int(n_st[i])
-        cut = float(t_cutoff_s[i])
+        cut = float(cutoff_after_launch_s[i])
         bps = []
         if n_pitch[i] == 0 and ns > 0:
             bps += [steer[i, 0], steer[i, 0] + steer[i, 1]]

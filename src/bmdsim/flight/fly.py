@@ -179,8 +179,8 @@ def fly(vehicles: Vehicle | list[Vehicle], latitude_deg, longitude_deg, azimuth_
 
     ``azimuth_deg`` is the launch azimuth (clockwise from north); ``kick_deg`` the pitch-over angle from vertical
     at the end of the kick, after which the vehicle flies a gravity turn; ``cutoff_s`` ends thrust early (energy
-    management), measured from launch. ``pitch_program`` = ``(t_s, pitch_deg)`` arrays ``(N, P)`` replaces the
-    vertical-rise/kick/gravity-turn sequence with a tabulated pitch angle from vertical in the launch plane.
+    management), measured from launch. ``pitch_program`` = ``(after_launch_s, pitch_deg)`` arrays ``(N, P)``
+    replaces the vertical-rise/kick/gravity-turn sequence with a tabulated pitch angle from vertical in the launch plane.
     ``linear_tangent`` = ``(t_switch_s, elevation_start_deg, elevation_end_deg, t_end_s)`` (each broadcast to
     ``N``; times from launch) switches, at ``t_switch_s > 0``, from the gravity turn to linear-tangent steering:
     the thrust's elevation above the local horizontal has a tangent linear in time from the start to the end
@@ -222,8 +222,8 @@ def fly(vehicles: Vehicle | list[Vehicle], latitude_deg, longitude_deg, azimuth_
     if not options.rotation:
         y0[:, 3:] = 0.0
     out = _integrator(integrator)(y0, t0, stages=stg, n_stages=n_st, mach_grid=MACH_GRID, cd_table=cd, beta=beta,
-                           steer=steer, plane_n_ecef=_plane_normal(lat, lon, az), pitch_t_s=pt, pitch_rad=pr,
-                           n_pitch=npitch, t_cutoff_s=cut, h_impact_m=hi, options=options)
+                           steer=steer, plane_n_ecef=_plane_normal(lat, lon, az), pitch_after_launch_s=pt, pitch_rad=pr,
+                           n_pitch=npitch, cutoff_after_launch_s=cut, h_impact_m=hi, options=options)
     return _results(out, t0, lat, lon, options)
 
 
@@ -267,8 +267,9 @@ def fly_ballistic(latitude_deg, longitude_deg, altitude_m, speed_mps, gamma_deg,
     zeros = np.zeros((n, 1, 6))
     out = _integrator(integrator)(y0, t0, stages=zeros, n_stages=np.zeros(n, dtype=np.int64), mach_grid=MACH_GRID,
                            cd_table=np.zeros((n, 1, MACH_GRID.size)), beta=beta, steer=np.zeros((n, 3)),
-                           plane_n_ecef=np.zeros((n, 3)), pitch_t_s=np.zeros((n, 1)), pitch_rad=np.zeros((n, 1)),
-                           n_pitch=np.zeros(n, dtype=np.int64), t_cutoff_s=np.full(n, np.inf), h_impact_m=hi,
+                           plane_n_ecef=np.zeros((n, 3)), pitch_after_launch_s=np.zeros((n, 1)),
+                           pitch_rad=np.zeros((n, 1)), n_pitch=np.zeros(n, dtype=np.int64),
+                           cutoff_after_launch_s=np.full(n, np.inf), h_impact_m=hi,
                            options=options)
     out["t_event"][:, _EV_BURNOUT] = t0
     out["y_event"][:, _EV_BURNOUT] = y0

@@ -245,29 +245,31 @@ def chase_rows(scn: Scenario, flown: FlownThreats, sensed: Sensing, progress, un
             why = (f"no intercept above {c.min_intercept_altitude_km:.0f} km within the fan "
                    f"(interceptor leaves {c.earliest_launch_after_launch_s / 60:.1f} min after the threat's launch)")
 
-        def f(x):
-            return nan if x is None else float(x)
-
         rows.append(ChaseRow(threat=t.name, site=site.name, variant=v,
                              burnout_speed_mps=c.interceptor_burnout_speed_mps, engageable=c.engageable,
-                             interceptor_launch_after_launch_s=f(c.earliest_launch_after_launch_s),
-                             intercept_after_launch_s=f(c.earliest_intercept_after_launch_s),
-                             intercept_altitude_km=f(c.intercept_altitude_km),
-                             intercept_latitude_deg=f(c.intercept_latitude_deg),
-                             intercept_longitude_deg=f(c.intercept_longitude_deg),
-                             closing_speed_mps=f(c.closing_speed_mps), tail_chase=c.tail_chase,
+                             interceptor_launch_after_launch_s=_nan(c.earliest_launch_after_launch_s),
+                             intercept_after_launch_s=_nan(c.earliest_intercept_after_launch_s),
+                             intercept_altitude_km=_nan(c.intercept_altitude_km),
+                             intercept_latitude_deg=_nan(c.intercept_latitude_deg),
+                             intercept_longitude_deg=_nan(c.intercept_longitude_deg),
+                             closing_speed_mps=_nan(c.closing_speed_mps), tail_chase=c.tail_chase,
                              commit_time_source=c.commit_time_source, reason=why,
-                             fan_intercept_after_launch_s=f(c.fan_intercept_after_launch_s)))
+                             fan_intercept_after_launch_s=_nan(c.fan_intercept_after_launch_s)))
         progress("chase (ICBM x variant)", k + 1, max(len(jobs), 1))
     for (tname, sname), res in (done.items() if curves is not None else ()):
         cc = variants_commit_curve(res)
-        curves += [CommitCurvePoint(threat=tname, site=sname, commit_after_launch_s=x["commit_t_s"],
-                                    threshold_mps=nan if x["threshold_mps"] is None else x["threshold_mps"],
-                                    bracket_low_mps=nan if x["bracket_low_mps"] is None else x["bracket_low_mps"],
-                                    ideal_mps=nan if x["ideal_mps"] is None else x["ideal_mps"],
-                                    sensor_timeline=x["commit_t_s"] == cc["chase_commit_t_s"],
+        curves += [CommitCurvePoint(threat=tname, site=sname, commit_after_launch_s=x["commit_after_launch_s"],
+                                    threshold_mps=_nan(x["threshold_mps"]),
+                                    bracket_low_mps=_nan(x["bracket_low_mps"]),
+                                    ideal_mps=_nan(x["ideal_mps"]),
+                                    sensor_timeline=x["commit_after_launch_s"] == cc["chase_commit_after_launch_s"],
                                     commit_time_source=cc["commit_time_source"]) for x in cc["rows"]]
     return rows
+
+
+def _nan(x) -> float:
+    """``None`` (not computed) as the records' NaN."""
+    return math.nan if x is None else float(x)
 
 
 def _row(tl, i: int):
@@ -307,9 +309,8 @@ def footprints(scn: Scenario, progress, unavailable) -> FootprintAnalysis | None
         cities += [FootprintCity(**key, name=c["name"], latitude_deg=c["latitude_deg"],
                                  longitude_deg=c["longitude_deg"], reachable=c["reachable"], defended=c["defended"],
                                  shots=c["shots"],
-                                 p_no_leak=math.nan if c["p_no_leak"] is None else c["p_no_leak"],
-                                 earliest_intercept_after_launch_s=(math.nan if c["earliest_intercept_t_s"] is None
-                                                                    else c["earliest_intercept_t_s"]))
+                                 p_no_leak=_nan(c["p_no_leak"]),
+                                 earliest_intercept_after_launch_s=_nan(c["earliest_intercept_after_launch_s"]))
                    for c in f.cities]
         summaries.append(FootprintSummary(**key, missile=a.missile, cells=int(f.latitude_deg.size),
                                           reachable_cells=int(f.reachable.sum()), defended_cells=int(f.defended.sum()),

@@ -114,9 +114,10 @@ def _merge(curves, *, axis: int):
     return replace(c0, engageable=eng, fraction=eng.mean(axis=1),
                    speeds_mps=np.concatenate([c.speeds_mps for c in curves]) if axis == 0 else c0.speeds_mps,
                    flights=c0.flights if axis == 0 else [f for c in curves for f in c.flights],
-                   earliest_intercept_t_s=np.concatenate([c.earliest_intercept_t_s for c in curves], axis=axis),
-                   earliest_launch_t_s=(c0.earliest_launch_t_s if axis == 0 else
-                                        np.concatenate([c.earliest_launch_t_s for c in curves])))
+                   earliest_intercept_after_launch_s=np.concatenate(
+                       [c.earliest_intercept_after_launch_s for c in curves], axis=axis),
+                   earliest_launch_after_launch_s=(c0.earliest_launch_after_launch_s if axis == 0 else
+                                        np.concatenate([c.earliest_launch_after_launch_s for c in curves])))
 
 
 def chase_sweep(fields, targets, missile: str, speeds_mps, *, pairs=None, client=None, on_done=None, **kw):
@@ -163,7 +164,7 @@ def footprint_sweep(launch, missile: str, variants, *, grid_deg: float = 2.0, re
         mine = results[i * len(splits):(i + 1) * len(splits)]
         cat = {k: np.concatenate([getattr(f, k) for f in mine]) for k in
                ("latitude_deg", "longitude_deg", "reachable", "defended", "shots", "p_no_leak",
-                "earliest_intercept_t_s")}
+                "earliest_intercept_after_launch_s")}
         out[v] = {**cat, "interceptor": mine[0].interceptor, "cities": mine[0].cities,
                   "commit_time_source": mine[0].commit_time_source, "defended_cells": int(cat["defended"].sum())}
     return out

@@ -299,7 +299,7 @@ def _footprints(nat, client, scn, site0, d0, resolve, variants, partitions, dela
                             "commit_time_source": f["commit_time_source"]})
             cells.append(pd.DataFrame({"launch_site": ls_name, "variant": v, **{
                 k: f[k] for k in ("latitude_deg", "longitude_deg", "reachable", "defended", "shots", "p_no_leak",
-                                  "earliest_intercept_t_s")}}))
+                                  "earliest_intercept_after_launch_s")}}))
     return {"footprint_summary": pd.DataFrame(summary), "footprint_cells": pd.concat(cells, ignore_index=True)}, \
         len(launches) * len(vs) * partitions
 
@@ -324,7 +324,7 @@ def _chase(nat, client, scn, d0, resolve, speeds, delay, progress):
             for j, (name, t) in enumerate(ts):
                 curve.append({"missile": missile, "threat": name, "launch": t.launch, "target": t.target,
                               "burnout_speed_mps": sp, "engageable": bool(c.engageable[i, j]),
-                              "earliest_intercept_after_launch_s": float(c.earliest_intercept_t_s[i, j])})
+                              "earliest_intercept_after_launch_s": float(c.earliest_intercept_after_launch_s[i, j])})
             frac.append({"missile": missile, "burnout_speed_mps": sp, "flights": len(ts),
                          "engageable_flights": int(c.engageable[i].sum()), "fraction": float(c.fraction[i])})
     return {"chase_fraction": pd.DataFrame(frac), "chase_curve": pd.DataFrame(curve)}, len(by_missile) * len(speeds)
