@@ -108,23 +108,30 @@ def fly_threats(missile: str, launch_lat_deg, launch_lon_deg, target_lat_deg, ta
         s = slice(c0, c0 + chunk)
         sol, f = aim_and_fly(v, la[s], lo[s], tla[s], tlo[s], profile=profile, t_launch_s=t0[s],
                              dense_dt_s=dense_dt_s, dense_n=n_dense)
-        k = int(np.max(np.sum(np.isfinite(f.r_ecef[..., 0]), axis=1))) + 1
-        parts.append(Threats(t_s=f.t_s[:, :k], r_ecef=f.r_ecef[:, :k], v_ecef=f.v_ecef[:, :k],
-                             t_launch_s=f.t_launch_s, t_burnout_s=f.t_burnout_s, t_impact_s=f.t_impact_s))
+        parts.append(_trimmed(Threats.from_flights(f)))
         misses.append(sol.miss_m)
+    return (parts[0] if len(parts) == 1 else _joined(parts, dense_dt_s)), np.concatenate(misses)
+
+
+def _trimmed(th: Threats) -> Threats:
+    """``th`` without the samples after every row's impact (one NaN sample kept)."""
+    k = int(np.max(np.sum(np.isfinite(th.r_ecef[..., 0]), axis=1))) + 1
+    return replace(th, t_s=th.t_s[:, :k], r_ecef=th.r_ecef[:, :k], v_ecef=th.v_ecef[:, :k])
+
+
+def _joined(parts: list[Threats], dense_dt_s: float) -> Threats:
+    """Batches of :func:`_trimmed` rows one after the other: NaN states past each batch's own end, the time grid
+    continued at ``dense_dt_s``."""
     k = max(p.t_s.shape[1] for p in parts)
 
-    def pad(a, fill=np.nan):
-        w = [(0, 0), (0, k - a.shape[1])] + [(0, 0)] * (a.ndim - 2)
-        return np.pad(a, w, constant_values=fill)
+    def pad(a):
+        return np.pad(a, [(0, 0), (0, k - a.shape[1])] + [(0, 0)] * (a.ndim - 2), constant_values=np.nan)
 
-    t_s = np.concatenate([p.t_s[:, :1] + dense_dt_s * np.arange(k)[None, :] for p in parts])
-    th = Threats(t_s=t_s, r_ecef=np.concatenate([pad(p.r_ecef) for p in parts]),
-                 v_ecef=np.concatenate([pad(p.v_ecef) for p in parts]),
-                 t_launch_s=np.concatenate([p.t_launch_s for p in parts]),
-                 t_burnout_s=np.concatenate([p.t_burnout_s for p in parts]),
-                 t_impact_s=np.concatenate([p.t_impact_s for p in parts]))
-    return th, np.concatenate(misses)
+    out = {name: np.concatenate([getattr(p, name) for p in parts]) for name in ("t_launch_s", "t_burnout_s",
+                                                                                 "t_impact_s")}
+    return replace(parts[0], t_s=np.concatenate([p.t_s[:, :1] + dense_dt_s * np.arange(k)[None, :] for p in parts]),
+                   r_ecef=np.concatenate([pad(p.r_ecef) for p in parts]),
+                   v_ecef=np.concatenate([pad(p.v_ecef) for p in parts]), **out)
 
 
 def interceptor_for(name: str | None = None, speed_mps: float | None = None, *,
