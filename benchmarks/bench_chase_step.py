@@ -4,7 +4,8 @@ Both sides chase the same (site, variant, threat) jobs of a scenario with warm f
 fans being an in-process cache):
 
 - ``run``: :func:`bmdsim.scenario.defense.chase_rows`, each threat as the run flew it, its commit from the run's
-  reported tracks, no ideal bounds (the rows carry none);
+  reported tracks, with the ideal bounds beside each verdict (and, for their cost, the same step without them:
+  ``bounds=False``);
 - ``peer``: the session-2 step, :func:`bmdsim.analysis.chase.chase` per job, which aims and flies the threat
   again, draws its own sensor timeline and computes the ideal bounds.
 
@@ -37,6 +38,7 @@ def _peer(scn, flown):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default="europe-2007")
+    ap.add_argument("--no-peer", action="store_true", help="time the run's step only (with and without bounds)")
     a = ap.parse_args()
     scn = bmdsim.load_scenario(a.scenario).scenario
     nop = lambda *_: None  # noqa: E731
@@ -47,16 +49,24 @@ def main() -> None:
     t = time.perf_counter()
     defense.chase_rows(scn, flown, sensed, nop, {})
     t_run = time.perf_counter() - t
-    _peer(scn, flown)                                               # the peer's own sectors (untimed)
     t = time.perf_counter()
-    _peer(scn, flown)
-    t_peer = time.perf_counter() - t
+    defense.chase_rows(scn, flown, sensed, nop, {}, bounds=False)
+    t_nob = time.perf_counter() - t
+    t_peer = None
+    if not a.no_peer:
+        _peer(scn, flown)                                           # the peer's own sectors (untimed)
+        t = time.perf_counter()
+        _peer(scn, flown)
+        t_peer = time.perf_counter() - t
     load = os.getloadavg()
     print(f"{a.scenario}: {len(rows)} chase jobs, warm fans")
     print(f"  run's chase step (flown threats, reported-track commits): {t_run:7.2f} s")
-    print(f"  peer (re-aim, re-fly, own timeline, bounds):             {t_peer:7.2f} s")
-    print(f"  ratio peer/run: {t_peer / t_run:.1f}x   goal: run under 5 s   "
-          f"load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    print(f"  the same without the ideal bounds (bounds=False):        {t_nob:7.2f} s  "
+          f"(bounds cost {t_run - t_nob:.2f} s)")
+    if t_peer is not None:
+        print(f"  peer (re-aim, re-fly, own timeline, bounds):             {t_peer:7.2f} s")
+        print(f"  ratio peer/run: {t_peer / t_run:.1f}x")
+    print(f"  goal: run under 5 s   load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
 
 
 if __name__ == "__main__":

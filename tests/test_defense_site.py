@@ -203,3 +203,62 @@ def test_speed_search_progress_knows_its_total_once_the_grid_is_done():
     assert grid_part == [(k, 6) for k in range(1, 7)]
     assert rest and {n for _, n in rest} == {rest[-1][1]} and rest[-1][0] == rest[-1][1]
     assert [k for k, _ in rest] == list(range(7, rest[-1][1] + 1))
+
+
+
+def _chase_json(capsys, row, *extra) -> dict:
+    """``bmdsim chase --json`` on the run's threat, site and variant of ``row``, with the row's own commit
+    (``--commit-delay-s``: the same assumption as the run's reported tracks gave it)."""
+    from bmdsim.cli import main
+
+    capsys.readouterr()
+    assert main(["chase", "--json", "--missile", "icbm-solid-russia", "--from", "kozelsk", "--to", "washington",
+                 "--site", "redzikowo", "--interceptor", row.variant,
+                 "--commit-delay-s", repr(row.interceptor_launch_after_launch_s), *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_run_chase_row_carries_the_ideal_bound_of_chase_json(runs, capsys):
+    """Issue 10: the run's chase row carries the ideal bound beside its verdict; ``bmdsim chase --json`` on the
+    same threat, site, variant and commit gives the same verdict and bounds. The CLI flies the threat again (same
+    aimpoint, launch at 0 s like the run's, 2 s samples): the bounds agree to 1 m/s."""
+    r = runs["none"]
+    (row,) = [x for x in r.chase if x.threat == THREAT and x.variant == "gbi2-9.0"]
+    assert math.isfinite(row.ideal_speed_mps) and math.isfinite(row.ideal_speed_delayed_mps)
+    assert row.ideal_speed_mps < row.ideal_speed_delayed_mps and row.ideal_burn_delay_s == 120.0
+    j = _chase_json(capsys, row, "--no-threshold")
+    assert j["earliest_launch_after_launch_s"] == pytest.approx(row.interceptor_launch_after_launch_s, abs=1e-6)
+    assert j["engageable"] == row.engageable
+    assert j["ideal_speed_mps"] == pytest.approx(row.ideal_speed_mps, abs=1.0)            # m/s
+    assert j["ideal_speed_delayed_mps"] == pytest.approx(row.ideal_speed_delayed_mps, abs=1.0)
+    # and the run's commit curve carries the same bound at the run's commit
+    (mine,) = [p for p in r.chase_commit_curve if p.threat == THREAT and p.sensor_timeline]
+    assert mine.ideal_mps == pytest.approx(row.ideal_speed_mps, abs=1e-9)
+
+
+@pytest.mark.slow
+def test_run_commit_curve_agrees_with_chase_json_threshold(runs, capsys):
+    """The threshold: ``bmdsim chase --json``'s speed search (same threat, site and commit) engages at the run's
+    variant speed iff the run's chase row does, its threshold at that commit is no faster than the run's
+    (the slowest engaging variant), and both commit curves carry the same ideal line where their commit times
+    coincide (both grids start at the threat's burnout, 30 s apart). About 1-2 min: the search flies ~25 fans."""
+    r = runs["none"]
+    (row,) = [x for x in r.chase if x.threat == THREAT and x.variant == "gbi2-9.0"]
+    j = _chase_json(capsys, row)
+    assert j["engageable"] == row.engageable
+    assert any(lo <= 9000.0 <= hi for lo, hi in j["engaging_speed_intervals_mps"]) == row.engageable
+    curve = [p for p in r.chase_commit_curve if p.threat == THREAT]
+    (mine,) = [p for p in curve if p.sensor_timeline]
+    cc = j["commit_curve"]
+    (theirs,) = [x for x in cc["rows"] if x["commit_after_launch_s"] == cc["chase_commit_after_launch_s"]]
+    assert mine.commit_after_launch_s == pytest.approx(cc["chase_commit_after_launch_s"], abs=1e-6)
+    if row.engageable:
+        assert mine.threshold_mps == 9000.0 and theirs["threshold_mps"] <= 9000.0
+        assert j["min_burnout_speed_mps"] <= 9000.0
+    assert mine.ideal_mps == pytest.approx(theirs["ideal_mps"], abs=1.0)
+    by = {round(x["commit_after_launch_s"], 6): x["ideal_mps"] for x in cc["rows"]}
+    shared = [(p.ideal_mps, by[round(p.commit_after_launch_s, 6)]) for p in curve
+              if round(p.commit_after_launch_s, 6) in by and math.isfinite(p.ideal_mps)]
+    assert len(shared) >= 5
+    for a, b in shared:
+        assert a == pytest.approx(b, abs=1.0)

@@ -234,7 +234,7 @@ def chase_threat(th: Threats, *, missile: str, launch: tuple[float, float], targ
                  earliest_launch_after_threat_s: float | None = None, min_intercept_altitude_m: float | None = None,
                  threshold: bool = True, settings: FanSettings | None = None, seed: int = 2007,
                  speed_grid_mps=SPEED_GRID_MPS, sensors=None, track=None, bounds: bool = True,
-                 progress=None) -> ChaseResult:
+                 ideal_memo: dict | None = None, progress=None) -> ChaseResult:
     """Chase threat 0 of ``th``, already flown with dense output (``missile`` aimed from ``launch`` at
     ``target``, (lat, lon) degrees, named for the result); no threat is flown here.
 
@@ -243,7 +243,9 @@ def chase_threat(th: Threats, *, missile: str, launch: tuple[float, float], targ
     ``earliest_launch_after_threat_s``, else the sensor timeline drawn here through ``sensors`` with ``seed``.
     ``track``: the fused radar track for the handover accuracy (default: drawn like the sensor timeline).
     ``bounds=False`` skips the ideal (Lambert) bounds (``ideal_*`` None; needs ``threshold=False``, whose commit
-    curve shows them). The other arguments as :func:`chase`."""
+    curve shows them). ``ideal_memo``: a dict shared by chases of the same threats (e.g. every variant at a site),
+    so that each ideal bound is computed once (:func:`ideal_speed`'s ``memo``). The other arguments as
+    :func:`chase`."""
     progress = progress or (lambda *_: None)
     if threshold and not bounds:
         raise InputError("bounds", bounds, "the threshold's commit curve shows the ideal bound: keep bounds=True")
@@ -295,10 +297,9 @@ def chase_threat(th: Threats, *, missile: str, launch: tuple[float, float], targ
     if bounds:
         max_tof = fan.settings.max_flight_time_s
         bound = ideal_speed(th, d, c, min_intercept_altitude_m=min_alt, max_flight_time_s=max_tof,
-                            t_first_launch_s=float(th.t_burnout_s[0]))
-        delay = float(v.burn_time_s)
+                            t_first_launch_s=float(th.t_burnout_s[0]), memo=ideal_memo)
         delayed = ideal_speed(th, d, c, min_intercept_altitude_m=min_alt, max_flight_time_s=max_tof,
-                              burn_delay_s=delay)
+                              burn_delay_s=delay, memo=ideal_memo)
         progress(step, 2, 3)
         out.update(ideal_speed_mps=bound.speed_mps, ideal_speed_delayed_mps=delayed.speed_mps,
                    ideal_burn_delay_s=delay)
@@ -480,7 +481,7 @@ def chase_table(fields: list[tuple[str, tuple[float, float]]], target: tuple[flo
     for n, (name, launch) in enumerate(fields):
         th = _threat(missile, launch, target, 2.0)
         tl = None if earliest_launch_after_threat_s is not None else sensor_timeline(th, d, seed=seed)
-        kw = dict(missile=missile, launch=launch, target=target, site=d, timeline=tl,
+        kw = dict(missile=missile, launch=launch, target=target, site=d, timeline=tl, ideal_memo={},
                   min_intercept_altitude_m=min_intercept_altitude_m,
                   earliest_launch_after_threat_s=earliest_launch_after_threat_s, settings=settings, seed=seed)
         res = {}

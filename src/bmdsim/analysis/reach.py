@@ -100,6 +100,12 @@ class ChaseRow:
     fan_intercept_after_launch_s: float = real("earliest intercept as the fan table gives it for the same commit "
                                                "(the engagements' intercept_t_s, from the threat's launch); "
                                                "intercept_after_launch_s is the flown, refined shot")
+    ideal_speed_mps: float = real("ideal bound beside the verdict: least impulsive (Lambert) speed from the site "
+                                  "for the same threat, commit, minimum altitude and flight-time limit, the whole "
+                                  "speed at lift-off (analysis.chase; the same figure as bmdsim chase)")
+    ideal_speed_delayed_mps: float = real("the same with the impulse only after the variant's burn "
+                                          "(ideal_burn_delay_s): a conservative, boost-aware bound")
+    ideal_burn_delay_s: float = real("the variant's burn time, s, used by ideal_speed_delayed_mps")
 
 
 @table("chase_commit_curve", "The interceptor speed a chased ICBM flight needs against the commit time: per "

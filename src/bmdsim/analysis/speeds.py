@@ -169,12 +169,27 @@ class IdealBound:
 
 def ideal_speed(th: Threats, site: SiteRef, t_earliest_launch_s: float, *, min_intercept_altitude_m: float,
                 max_flight_time_s: float, burn_delay_s: float = 0.0, t_first_launch_s: float | None = None,
-                launch_step_s: float = 10.0, sample_step_s: float = 10.0) -> IdealBound:
+                launch_step_s: float = 10.0, sample_step_s: float = 10.0, memo: dict | None = None) -> IdealBound:
     """The ideal bound for threat 0 of ``th`` (module docstring): Lambert arcs from the site (at launch plus
     ``burn_delay_s``) to threat samples every ``sample_step_s`` in midcourse above ``min_intercept_altitude_m``,
     launches every ``launch_step_s`` from ``t_first_launch_s`` (default: the commit), flights up to
-    ``max_flight_time_s``; the best pair is refined on a 1 s grid around it."""
+    ``max_flight_time_s``; the best pair is refined on a 1 s grid around it.
+
+    ``memo``: a dict shared by calls that may repeat (e.g. the variants of one threat at one site, whose bounds
+    differ at most by the burn delay); each bound is computed once per threat trajectory, site place and
+    argument values, and the same record returned after."""
     d = defense_of(site)
+    args = (float(t_earliest_launch_s), float(min_intercept_altitude_m), float(max_flight_time_s),
+            float(burn_delay_s), None if t_first_launch_s is None else float(t_first_launch_s),
+            float(launch_step_s), float(sample_step_s))
+    if memo is not None:
+        key = (hash(np.ascontiguousarray(th.r_ecef[0]).tobytes()), float(th.t_launch_s[0]),
+               float(th.t_burnout_s[0]), float(d.latitude_deg), float(d.longitude_deg), args)
+        if key not in memo:
+            memo[key] = ideal_speed(th, d, *args[:1], min_intercept_altitude_m=args[1], max_flight_time_s=args[2],
+                                    burn_delay_s=args[3], t_first_launch_s=args[4], launch_step_s=args[5],
+                                    sample_step_s=args[6])
+        return memo[key]
     r_site = frames.geodetic_to_ecef(np.radians(d.latitude_deg), np.radians(d.longitude_deg), 0.0)
     t, r = th.t_s[0], th.r_ecef[0]
     ok = np.isfinite(r[:, 0]) & (t >= th.t_burnout_s[0])

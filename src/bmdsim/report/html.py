@@ -171,18 +171,24 @@ def _threatens(r: RunResult, maps: dict | None = None) -> str:
         variants = list(dict.fromkeys(c.variant for c in r.chase))
         flights = list(dict.fromkeys(c.threat for c in r.chase))
         by = {(c.threat, c.variant): c for c in r.chase}
-        head = ["ICBM flight"] + [f"{v} ({_n(by[(flights[0], v)].burnout_speed_mps / 1e3, '{:.1f}')} km/s)"
-                                  for v in variants]
-        rows = [[_e(f)] + ["<b>yes</b>" if by[(f, v)].engageable else "no" for v in variants] for f in flights]
+        head = (["ICBM flight"] + [f"{v} ({_n(by[(flights[0], v)].burnout_speed_mps / 1e3, '{:.1f}')} km/s)"
+                                   for v in variants] + ["ideal bound (km/s)"])
+        rows = [[_e(f)] + ["<b>yes</b>" if by[(f, v)].engageable else "no" for v in variants]
+                + [_n(by[(f, variants[0])].ideal_speed_mps / 1e3, "{:.2f}")] for f in flights]
         rows.append(["<b>flights reachable</b>"] + [f"<b>{sum(1 for f in flights if by[(f, v)].engageable)} of "
-                                                    f"{len(flights)}</b>" for v in variants])
-        out.append("<p>Could the interceptors reach each ICBM flight at all (site on alert; commit from the "
-                   "site's own sensor timeline, not the run's tracks: "
-                   f"{_e(r.chase[0].commit_time_source or 'see the chase table')})?</p>")
+                                                    f"{len(flights)}</b>" for v in variants] + [""])
+        out.append("<p>Could the interceptors reach each ICBM flight at all (site on alert; commit on the run's "
+                   f"reported tracks, as the engagements: {_e(r.chase[0].commit_time_source or 'see the chase table')}"
+                   ")? Beside the verdicts, the ideal bound: the least impulsive (Lambert) speed from the site for "
+                   "the same flight and commit, the whole speed at lift-off; with the impulse after the burn in the "
+                   "table below (columns chase.ideal_speed_mps, ideal_speed_delayed_mps).</p>")
         out.append(_table(head, rows))
-        out.append(_table(["flight", "interceptor", "could reach", "why"],
-                          [[_e(c.threat), _e(c.variant), "yes" if c.engageable else "no", _e(c.reason)]
-                           for c in r.chase]))
+        out.append(_table(["flight", "interceptor", "could reach", "ideal bound (km/s): at lift-off / after burn",
+                           "why"],
+                          [[_e(c.threat), _e(c.variant), "yes" if c.engageable else "no",
+                            f"{_n(c.ideal_speed_mps / 1e3, '{:.2f}')} / "
+                            f"{_n(c.ideal_speed_delayed_mps / 1e3, '{:.2f}')}",
+                            _e(c.reason)] for c in r.chase]))
         if (maps or {}).get("commit"):
             out.append("<p>The speed each flight needs against the commit time (the slowest of the site's "
                        "variants that engages, and the ideal impulsive bound; the orange line is where the sensor "

@@ -196,12 +196,12 @@ def engage(scn: Scenario, flown: FlownThreats, dets: list[SensorDetection], rng,
 
 
 def chase_rows(scn: Scenario, flown: FlownThreats, sensed: Sensing, progress, unavailable,
-               curves: list | None = None) -> list[ChaseRow]:
+               curves: list | None = None, *, bounds: bool = True) -> list[ChaseRow]:
     """Which ICBM flights each interceptor variant could reach (capability: the site on alert). Each threat as
     the run flew it, its commit from the run's reported tracks and its handover from the run's fused track, as
-    the engagements (module docstring): no threat is aimed or flown again. The rows carry no ideal bounds, so
-    none is computed here (``bmdsim chase`` gives them). ``curves``, when given, receives each flight's commit
-    curve per site (:class:`CommitCurvePoint`, without the ideal bound then) from the same chases."""
+    the engagements (module docstring): no threat is aimed or flown again. Each row carries the ideal bounds
+    beside its verdict (as ``bmdsim chase``; ``bounds=False`` skips them, for measuring their cost). ``curves``,
+    when given, receives each flight's commit curve per site (:class:`CommitCurvePoint`) from the same chases."""
     from bmdsim.analysis.chase import chase_threat, variants_commit_curve
     from bmdsim.analysis.reach import CommitCurvePoint
     from bmdsim.errors import BmdsimError
@@ -218,6 +218,7 @@ def chase_rows(scn: Scenario, flown: FlownThreats, sensed: Sensing, progress, un
     fc = {site.name: fire_control(scn, site) for site in sites_}
     commits = {site.name: reported_commits(th, fc[site.name], flights, sensed.detections) for site in sites_}
     jobs = [(site, v, i) for site in sites_ for v in site.all_variants for i in range(len(flights))]
+    memo: dict = {}    # each ideal bound once per threat, site and burn delay (not once per variant)
     nan = math.nan
     progress("chase (ICBM x variant)", 0, max(len(jobs), 1))
     for k, (site, v, i) in enumerate(jobs):
@@ -228,13 +229,15 @@ def chase_rows(scn: Scenario, flown: FlownThreats, sensed: Sensing, progress, un
                              launch=(t.launch_latitude_deg, t.launch_longitude_deg),
                              target=(t.target_latitude_deg, t.target_longitude_deg), site=fc[site.name],
                              interceptor=v, timeline=_row(commits[site.name], i), threshold=False, seed=scn.seed,
-                             track=obs.track if obs is not None else None, bounds=False)
+                             track=obs.track if obs is not None else None, bounds=bounds,
+                             ideal_memo=memo)
         except BmdsimError as exc:
             rows.append(ChaseRow(threat=t.name, site=site.name, variant=v, burnout_speed_mps=nan, engageable=False,
                                  interceptor_launch_after_launch_s=nan, intercept_after_launch_s=nan,
                                  intercept_altitude_km=nan, intercept_latitude_deg=nan, intercept_longitude_deg=nan,
                                  closing_speed_mps=nan, tail_chase=None, commit_time_source="",
-                                 reason=f"not computed: {exc}", fan_intercept_after_launch_s=nan))
+                                 reason=f"not computed: {exc}", fan_intercept_after_launch_s=nan,
+                                 ideal_speed_mps=nan, ideal_speed_delayed_mps=nan, ideal_burn_delay_s=nan))
             continue
         done.setdefault((t.name, site.name), []).append(c)
         if c.engageable:
@@ -254,7 +257,10 @@ def chase_rows(scn: Scenario, flown: FlownThreats, sensed: Sensing, progress, un
                              intercept_longitude_deg=_nan(c.intercept_longitude_deg),
                              closing_speed_mps=_nan(c.closing_speed_mps), tail_chase=c.tail_chase,
                              commit_time_source=c.commit_time_source, reason=why,
-                             fan_intercept_after_launch_s=_nan(c.fan_intercept_after_launch_s)))
+                             fan_intercept_after_launch_s=_nan(c.fan_intercept_after_launch_s),
+                             ideal_speed_mps=_nan(c.ideal_speed_mps),
+                             ideal_speed_delayed_mps=_nan(c.ideal_speed_delayed_mps),
+                             ideal_burn_delay_s=_nan(c.ideal_burn_delay_s)))
         progress("chase (ICBM x variant)", k + 1, max(len(jobs), 1))
     for (tname, sname), res in (done.items() if curves is not None else ()):
         cc = variants_commit_curve(res)
