@@ -262,3 +262,45 @@ def test_run_commit_curve_agrees_with_chase_json_threshold(runs, capsys):
     assert len(shared) >= 5
     for a, b in shared:
         assert a == pytest.approx(b, abs=1.0)
+
+
+def test_footprint_at_the_threats_target_agrees_with_its_chase_and_engagement(runs):
+    """Issue 9, build 3: the footprint's row at a threat's target (its city row: Washington, the same missile
+    from the same field) against the run's chase and engagement of that threat. They commit differently: the
+    footprint on the city's own flight's sensor timeline (its own detection draw), the chase and the engagements
+    on the run's reported tracks; each row says which, and gives the commit it assumed. Under one assumption
+    they agree: the run's threat chased with the footprint's commit gives the footprint's verdict, and the
+    footprint at that aimpoint with the chase's commit gives the chase's and the engagement's."""
+    from bmdsim.analysis.chase import chase_threat
+    from bmdsim.analysis.footprint import footprint
+    from bmdsim.scenario.defense import fire_control
+
+    r = runs["none"]
+    scn = r.scenario
+    site = scn.interceptor_sites[0]
+    d = fire_control(scn, site)
+    (t,) = [x for x in r.threats if x.name == THREAT]
+    (row,) = [x for x in r.chase if x.threat == THREAT and x.variant == site.interceptor]
+    (o,) = [x for x in r.outcomes if x.threat == THREAT]
+    assert (o.shots_on_alert > 0) == row.engageable               # engagement and chase: one commit rule
+    (city,) = [c for c in r.footprint.cities if c.name == "washington" and c.variant == site.interceptor]
+    assert (city.latitude_deg, city.longitude_deg) == (t.target_latitude_deg, t.target_longitude_deg)
+    assert city.reachable and math.isfinite(city.interceptor_launch_after_launch_s)
+    assert "sensor timeline" in city.commit_time_source or "track" in city.commit_time_source
+    assert row.commit_time_source.startswith("run's reported tracks")
+    cells = [c for c in r.footprint.cells if c.reachable]
+    assert cells and all(math.isfinite(c.interceptor_launch_after_launch_s) and c.commit_time_source for c in cells)
+    ch = chase_threat(r.flights.fire_control(), missile=t.missile,
+                      launch=(t.launch_latitude_deg, t.launch_longitude_deg),
+                      target=(t.target_latitude_deg, t.target_longitude_deg), site=d, interceptor=site.interceptor,
+                      earliest_launch_after_threat_s=city.interceptor_launch_after_launch_s, threshold=False,
+                      bounds=False)
+    assert ch.engageable == city.defended
+    a = scn.analyses.footprint
+    ks = sites.get("kozelsk")
+    for commit, verdict in ((row.interceptor_launch_after_launch_s, row.engageable),
+                            (city.interceptor_launch_after_launch_s, city.defended)):
+        f = footprint((ks.latitude_deg, ks.longitude_deg), a.missile, site=d, interceptor=site.interceptor,
+                      aimpoints=(np.array([city.latitude_deg]), np.array([city.longitude_deg])),
+                      region=tuple(a.region_deg), earliest_launch_after_threat_s=commit, seed=scn.seed)
+        assert bool(f.defended[0]) == verdict, (commit, verdict)

@@ -317,7 +317,10 @@ def footprint(launch: tuple[float, float], missile: str, *, site: SiteRef = "red
                   "reachable": bool(reachable[m + j]), "defended": bool(defended[m + j]), "shots": int(shots[m + j]),
                   "p_no_leak": None if not reachable[m + j] else round(float(pnl[m + j]), 4),
                   "earliest_intercept_after_launch_s": (None if not np.isfinite(t_early[m + j])
-                                                        else float(t_early[m + j]))}
+                                                        else float(t_early[m + j])),
+                  "earliest_launch_after_launch_s": (None if not np.isfinite(t_commit[m + j])
+                                                     else float(t_commit[m + j])),
+                  "commit_time_source": sources_all[src_idx[m + j]] if src_idx[m + j] >= 0 else None}
                  for j, c in enumerate(cities)]
     return Footprint(latitude_deg=la, longitude_deg=lo, reachable=reachable[:m], defended=defended[:m],
                      shots=shots[:m], p_no_leak=pnl[:m], earliest_intercept_after_launch_s=t_early[:m],

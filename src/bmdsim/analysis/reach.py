@@ -13,6 +13,12 @@ from bmdsim.core.records import flag, integer, real, table, text
 __all__ = ["FootprintCell", "FootprintCity", "FootprintSummary", "FootprintAnalysis", "ChaseRow",
            "CommitCurvePoint"]
 
+_COMMIT_DOC = ("earliest interceptor launch this verdict assumed, s after the threat's launch: the commit on this "
+               "aimpoint's own flight's sensor timeline (its own detection draw; NULL where out of reach). The "
+               "run's chase and engagements commit on the run's reported tracks instead (chase."
+               "interceptor_launch_after_launch_s); with the same commit the two agree")
+_SOURCE_DOC = "how that commit was set (which sensor's track, which delays; empty where out of reach)"
+
 
 @table("footprint_cells", "Defended-footprint grid cells: per interceptor variant and launch area, can the missile "
        "reach the cell and can the site engage it.")
@@ -27,6 +33,8 @@ class FootprintCell:
     defended: bool = flag("at least one shot opportunity")
     shots: int = integer("shoot-look-shoot opportunities")
     p_no_leak: float = real("probability the threat is killed (independent shots, one threat)")
+    interceptor_launch_after_launch_s: float = real(_COMMIT_DOC)
+    commit_time_source: str = text(_SOURCE_DOC)
 
 
 @table("footprint_cities", "Cities in the footprint region: defended or not, per variant and launch area.")
@@ -43,6 +51,8 @@ class FootprintCity:
     shots: int = integer("shoot-look-shoot opportunities")
     p_no_leak: float = real("NULL where out of reach")
     earliest_intercept_after_launch_s: float = real("s after the threat's launch")
+    interceptor_launch_after_launch_s: float = real(_COMMIT_DOC)
+    commit_time_source: str = text(_SOURCE_DOC)
 
 
 @table("footprint_summaries", "Per interceptor site, variant and launch area: the defended footprint in numbers, "

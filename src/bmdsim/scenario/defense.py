@@ -12,7 +12,9 @@ Commit times: the run's engagements and the chase rows commit on the first radar
 (:func:`bmdsim.analysis.chase.chase_threat`: nothing re-aimed or re-flown). The footprint's aimpoints are flights
 of their own: each takes its commit from its own flight's sensor timeline
 (:func:`bmdsim.analysis.engage.sensor_timeline`, the same rule through the same sensors, its own draw). Every row
-names the assumption it used (``commit_source`` / ``commit_time_source``).
+names the assumption it used (``commit_source`` / ``commit_time_source``), and each footprint cell and city
+gives the commit it assumed (``interceptor_launch_after_launch_s``, as the chase rows): with the same commit the
+footprint and the chase of a threat to the same aimpoint agree (tests/test_defense_site.py).
 """
 
 from __future__ import annotations
@@ -278,6 +280,12 @@ def _nan(x) -> float:
     return math.nan if x is None else float(x)
 
 
+def _cell_source(f, i: int) -> str:
+    """The commit source of footprint cell ``i`` (empty where out of reach)."""
+    k = int(f.commit_source_index[i])
+    return f.commit_sources[k] if k >= 0 else ""
+
+
 def _row(tl, i: int):
     """Row ``i`` of a :class:`~bmdsim.analysis.engage.SensorTimeline` as a timeline of one threat."""
     from dataclasses import replace
@@ -311,12 +319,16 @@ def footprints(scn: Scenario, progress, unavailable) -> FootprintAnalysis | None
         key = dict(site=site.name, variant=v, launch_site=ls)
         cells += [FootprintCell(**key, latitude_deg=float(f.latitude_deg[i]), longitude_deg=float(f.longitude_deg[i]),
                                 reachable=bool(f.reachable[i]), defended=bool(f.defended[i]), shots=int(f.shots[i]),
-                                p_no_leak=float(f.p_no_leak[i])) for i in range(f.latitude_deg.size)]
+                                p_no_leak=float(f.p_no_leak[i]),
+                                interceptor_launch_after_launch_s=float(f.earliest_launch_after_launch_s[i]),
+                                commit_time_source=_cell_source(f, i)) for i in range(f.latitude_deg.size)]
         cities += [FootprintCity(**key, name=c["name"], latitude_deg=c["latitude_deg"],
                                  longitude_deg=c["longitude_deg"], reachable=c["reachable"], defended=c["defended"],
                                  shots=c["shots"],
                                  p_no_leak=_nan(c["p_no_leak"]),
-                                 earliest_intercept_after_launch_s=_nan(c["earliest_intercept_after_launch_s"]))
+                                 earliest_intercept_after_launch_s=_nan(c["earliest_intercept_after_launch_s"]),
+                                 interceptor_launch_after_launch_s=_nan(c["earliest_launch_after_launch_s"]),
+                                 commit_time_source=c["commit_time_source"] or "")
                    for c in f.cities]
         summaries.append(FootprintSummary(**key, missile=a.missile, cells=int(f.latitude_deg.size),
                                           reachable_cells=int(f.reachable.sum()), defended_cells=int(f.defended.sum()),

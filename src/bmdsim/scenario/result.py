@@ -52,7 +52,8 @@ __all__ = ["RunResult", "RunInfo", "ObjectRow", "Capability", "TABLES", "DATABAS
 #: version of the database's tables; bumped when a table or column changes name or meaning
 #: (2: typed records, ``*_t_s`` from the epoch and ``*_after_launch_s`` from a launch throughout)
 #: (3: interceptor_flyouts and chase_commit_curve tables; PIP axes, battle site, verified footprint cells)
-#: (4: chase.ideal_speed_mps, ideal_speed_delayed_mps, ideal_burn_delay_s: the ideal bound beside each verdict)
+#: (4: chase.ideal_speed_mps, ideal_speed_delayed_mps, ideal_burn_delay_s: the ideal bound beside each verdict;
+#: footprint_cells/_cities.interceptor_launch_after_launch_s and commit_time_source: the commit each assumed)
 DATABASE_SCHEMA_VERSION = 4
 
 CAPABILITIES = ("flights", "sensing", "tracking", "coverage", "decision_time", "sharing", "airspace", "engagements",
