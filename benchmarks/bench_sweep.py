@@ -54,6 +54,7 @@ def _sweep(tmp: Path, name: str, trials: int, variants: str, **where):
     from bmdsim.sweep.run import run_sweep
 
     out = tmp / name
+    _fresh_fan_cache(tmp, name)
     t0 = time.perf_counter()
     s = run_sweep(TINY, [f"interceptor_sites.0.interceptor={variants}"], trials=trials, out=out, **where)
     wall = time.perf_counter() - t0
@@ -61,6 +62,13 @@ def _sweep(tmp: Path, name: str, trials: int, variants: str, **where):
         rows = c.execute("SELECT * FROM trials ORDER BY case_index, trial").df()
         runs = c.execute("SELECT * FROM trial_runs ORDER BY started_unix_s").df()
     return wall, s, rows, runs
+
+
+def _fresh_fan_cache(tmp: Path, name: str) -> None:
+    """Each side starts with an empty disk cache of fan sectors of its own (``bmdsim.engagement.fancache``),
+    shared by that side's workers (they inherit the environment), so neither side loads the other's fans."""
+    os.environ["BMDSIM_CACHE_DIR"] = str(tmp / f"fans-{name}")
+    os.environ.pop("BMDSIM_NO_CACHE", None)
 
 
 def _steps(s) -> str:
@@ -132,6 +140,7 @@ def bench_external(trials: int, variants: str, tmp: Path) -> dict:
 
     t_local, s, df_local, _ = _sweep(tmp, "local", trials, variants, workers=2)
     print(f"  local 2 workers: {t_local:.1f} s = {_steps(s)} s ({_load()})", flush=True)
+    _fresh_fan_cache(tmp, "external")   # before the external workers start: they read it from their environment
     address, procs = _external(tmp)
     try:
         with Client(address) as client:
