@@ -31,7 +31,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bmdsim.analysis import engage
-from bmdsim.analysis.engage import SiteRef, defense_of, fan_at, fly_threats, interceptor_for, sensor_timeline
+from bmdsim.analysis.engage import (
+    SiteRef,
+    defense_of,
+    fan_at,
+    fly_threats,
+    interceptor_for,
+    own_sensor_timelines,
+    sensor_timeline,
+)
 from bmdsim.core import geodesy
 from bmdsim.engagement.doctrine import p_kill_independent
 from bmdsim.engagement.fan import FanSettings
@@ -331,16 +339,29 @@ def footprint(launch: tuple[float, float], missile: str, *, site: SiteRef = "red
 def _own_commits(th, ok, site: SiteRef, seed: int, *, sensors=None, progress=None):
     """Earliest interceptor launch (s since the epoch) of each threat from its own sensor timeline, each flight
     run alone with ``seed`` (as :func:`bmdsim.analysis.chase.chase` runs it), and its source; inf where the
-    threat is not reachable (no shot). ``progress(k)`` after the ``k``-th threat."""
+    threat is not reachable (no shot). ``progress(k)`` after the ``k``-th threat. One batch for all threats
+    (:func:`bmdsim.analysis.engage.own_sensor_timelines`); :func:`_own_commits_one_by_one` is its reference."""
     c = np.full(len(th), np.inf)
     srcs = [""] * len(th)
-    for q in range(len(th)):
-        if ok[q]:
-            tl = sensor_timeline(th.take([q]), site, seed=seed, sensors=sensors)
-            c[q] = float(tl.t_earliest_launch_s[0])
-            srcs[q] = tl.source[0]
-        if progress is not None and q % 10 == 9:
-            progress(q + 1)
+    q = np.flatnonzero(ok)
+    if q.size:
+        tl = own_sensor_timelines(th.take(q), site, seed=seed, sensors=sensors)
+        c[q] = tl.t_earliest_launch_s
+        for j, s in zip(q, tl.source, strict=True):
+            srcs[j] = s
+    if progress is not None:
+        progress(len(th))
+    return c, srcs
+
+
+def _own_commits_one_by_one(th, ok, site: SiteRef, seed: int, *, sensors=None):
+    """The reference of :func:`_own_commits`: :func:`sensor_timeline` on each threat alone (session 3's path)."""
+    c = np.full(len(th), np.inf)
+    srcs = [""] * len(th)
+    for q in np.flatnonzero(ok):
+        tl = sensor_timeline(th.take([q]), site, seed=seed, sensors=sensors)
+        c[q] = float(tl.t_earliest_launch_s[0])
+        srcs[q] = tl.source[0]
     return c, srcs
 
 
