@@ -211,10 +211,13 @@ def footprint(launch: tuple[float, float], missile: str, *, site: SiteRef = "red
               salvo: int = 1, pssk: float | None = None, settings: FanSettings | None = None,
               dense_dt_s: float = 4.0, chunk: int = 2000, sensor_sample: int | None = None, seed: int = 2007,
               min_intercept_altitude_m: float | None = None, verify: int = 0, sensors=None,
-              progress=None) -> Footprint:
+              progress=None, shared: dict | None = None) -> Footprint:
     """The defended footprint (module docstring). ``aimpoints=(lat, lon)`` replaces the grid. ``site``: a catalog
     name or a :class:`~bmdsim.engagement.defenses.Defense` where it stands; ``sensors``: the sensor objects of its
-    timeline (default: the site's catalog sensors). ``progress(step, done, total)`` as the aimpoints advance."""
+    timeline (default: the site's catalog sensors). ``progress(step, done, total)`` as the aimpoints advance.
+    ``shared``: a dict the caller keeps over footprints that differ only in the interceptor (a run's variants at
+    one site): the threat flights and their own sensor timelines, which do not depend on the interceptor, are
+    computed by the first and reused by the others (their timings then count only the look-up)."""
     progress = progress or (lambda *_: None)
     timings: dict = {}
     t_all = time.perf_counter()
@@ -279,13 +282,23 @@ def footprint(launch: tuple[float, float], missile: str, *, site: SiteRef = "red
     for c0 in range(0, idx.size, chunk):
         ii = idx[c0:c0 + chunk]
         t0 = time.perf_counter()
-        th, miss = fly_threats(missile, launch[0], launch[1], all_la[ii], all_lo[ii], dense_dt_s=dense_dt_s)
+        key = (missile, tuple(float(x) for x in launch), float(dense_dt_s), int(seed), own, all_la[ii].tobytes(),
+               all_lo[ii].tobytes())
+        hit = (shared or {}).get(key)
+        reuse = hit is not None and hit[0] == d and hit[1] == sensors      # the same site and sensor records
+        if reuse:
+            th, miss, c, srcs = hit[2]
+        else:
+            th, miss = fly_threats(missile, launch[0], launch[1], all_la[ii], all_lo[ii], dense_dt_s=dense_dt_s)
         t1 = time.perf_counter()
         progress(flying, c0 + ii.size, idx.size)
         ok = miss < MISS_LIMIT_M
         if own:
-            c, srcs = _own_commits(th, ok, d, seed, sensors=sensors,
-                                   progress=lambda k, c0=c0: progress(step, c0 + k, idx.size))
+            if not reuse:
+                c, srcs = _own_commits(th, ok, d, seed, sensors=sensors,
+                                       progress=lambda k, c0=c0: progress(step, c0 + k, idx.size))
+                if shared is not None:
+                    shared[key] = (d, sensors, (th, miss, c, srcs))
             t_st += time.perf_counter() - t1
         else:
             near = np.argmin(np.abs(np.angle(np.exp(1j * np.radians(az_all[ii][:, None] - samp_az[None, :])))),
