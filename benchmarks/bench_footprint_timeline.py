@@ -1,0 +1,72 @@
+"""Benchmark: the footprint's per-aimpoint sensor timeline, batched against one flight at a time, side by side.
+
+The europe-2007 run's footprint (issue 9, build 8): Semnan's ICBM flown to every land cell of the scenario's
+grid, each flight's own sensor timeline (the site's sensors, the scenario's seed) giving its commit time.
+
+- peer (session 3): :func:`bmdsim.analysis.footprint._own_commits_one_by_one`, ``sensor_timeline`` (hence
+  ``detect_all``) on each flight alone;
+- production: :func:`bmdsim.analysis.footprint._own_commits`, all flights in one batch
+  (:func:`bmdsim.sensing.first_tracks.first_times`).
+
+Both must give the same commit time and source for every cell (checked). The run makes one footprint per
+interceptor variant of the site (5 for europe-2007) from the same flights: the peer computed the timelines
+once per variant, production once per run (``footprint(shared=...)``); both ratios are printed.
+
+    python benchmarks/bench_footprint_timeline.py [SCENARIO] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+
+import bmdsim
+from bmdsim.analysis import footprint as fp
+from bmdsim.analysis.engage import fly_threats
+from bmdsim.scenario import defense
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("scenario", nargs="?", default="europe-2007")
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    scn = bmdsim.load_scenario(a.scenario).scenario
+    f = scn.analyses.footprint
+    site = scn.interceptor_sites[0]
+    d = defense.fire_control(scn, site)
+    sensors = defense.fire_control_sensors(scn, d)
+    launch = defense.site_lookup(scn)("analyses.footprint.launch_sites", f.launch_sites[0])
+    la, lo = fp.aimpoint_grid(tuple(f.region_deg), f.grid_step_deg)
+    th, miss = fly_threats(f.missile, launch[0], launch[1], la, lo, dense_dt_s=4.0)
+    ok = miss < fp.MISS_LIMIT_M
+    old_s, new_s = [], []
+    for _ in range(a.repeat):
+        t0 = time.perf_counter()
+        c_old, s_old = fp._own_commits_one_by_one(th, ok, d, scn.seed, sensors=sensors)
+        t1 = time.perf_counter()
+        c_new, s_new = fp._own_commits(th, ok, d, scn.seed, sensors=sensors)
+        t2 = time.perf_counter()
+        old_s.append(t1 - t0)
+        new_s.append(t2 - t1)
+    same = np.array_equal(c_old, c_new) and s_old == s_new
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    t_old, t_new = statistics.median(old_s), statistics.median(new_s)
+    n_var = len(site.all_variants)
+    print(f"{a.scenario}: {int(ok.sum())} reachable cells of {ok.size}, sensors {[s.name for s in sensors]}; "
+          f"load average {load} on {os.cpu_count()} cores")
+    print(f"  one footprint:  one by one {t_old:6.2f} s   batched {t_new:6.2f} s   ratio {t_old / t_new:5.1f}x "
+          f"(median of {a.repeat})")
+    print(f"  the run ({n_var} variants): one by one {n_var * t_old:6.2f} s   batched once {t_new:6.2f} s   ratio "
+          f"{n_var * t_old / t_new:5.1f}x")
+    print(f"  commit times and sources identical: {same}")
+    if not same:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
