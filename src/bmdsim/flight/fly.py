@@ -134,17 +134,18 @@ def _results(out, t0, lat, lon, options: Options) -> Flights:
     ty, yy = out["t_event"], out["y_event"]
 
     def to_ecef(y, t):
+        # written into the outputs (the dense batch is large): the same operations, element by element, as
+        # rotating by -omega t and subtracting omega x r
         th = -omega * t
-        c, s = np.cos(th)[..., None], np.sin(th)[..., None]
-
-        def rot(a):
-            return np.concatenate([c * a[..., :1] - s * a[..., 1:2], s * a[..., :1] + c * a[..., 1:2], a[..., 2:]],
-                                  axis=-1)
-
-        r = rot(y[..., :3])
-        v = rot(y[..., 3:])
-        w_x_r = np.stack([-omega * r[..., 1], omega * r[..., 0], np.zeros_like(r[..., 0])], axis=-1)
-        return r, v - w_x_r
+        c, s = np.cos(th), np.sin(th)
+        r, v = np.empty(y.shape[:-1] + (3,)), np.empty(y.shape[:-1] + (3,))
+        for out, j in ((r, 0), (v, 3)):
+            np.subtract(c * y[..., j], s * y[..., j + 1], out=out[..., 0])
+            np.add(s * y[..., j], c * y[..., j + 1], out=out[..., 1])
+            out[..., 2] = y[..., j + 2]
+        v[..., 0] -= -omega * r[..., 1]
+        v[..., 1] -= omega * r[..., 0]
+        return r, v
 
     rb, vb = to_ecef(yy[:, _EV_BURNOUT], ty[:, _EV_BURNOUT])
     ri, vi = to_ecef(yy[:, _EV_IMPACT], ty[:, _EV_IMPACT])
