@@ -14,8 +14,9 @@ trajectory sample). Per aimpoint:
 
 The earliest interceptor launch is, per aimpoint, the sensor timeline of that aimpoint's own threat flight
 (:func:`bmdsim.analysis.engage.sensor_timeline` run on each flight alone, with the same seed, so that
-:func:`bmdsim.analysis.chase.chase` computes the same commit for the same aimpoint), unless given (then stated as
-an assumption). ``sensor_sample=N`` restores the older shortcut: the timeline of the nearest of ``N`` sampled
+:func:`bmdsim.analysis.chase.chase` computes the same commit for the same aimpoint; all flights in one batch,
+:func:`bmdsim.analysis.engage.own_sensor_timelines`, with the same draws), unless given (then stated as an
+assumption). ``sensor_sample=N`` restores the older shortcut: the timeline of the nearest of ``N`` sampled
 flights by launch azimuth. The minimum intercept altitude is the site's unless given.
 
 ``verify=N`` checks up to ``N`` cells' verdicts by flying, without reading the fan table
