@@ -82,6 +82,26 @@ def test_own_sensor_timelines_equal_sensor_timeline_per_threat(threats):
             np.testing.assert_array_equal(getattr(got, name)[q:q + 1], getattr(one, name), err_msg=name)
 
 
+def test_first_times_of_flights_with_holes_only_take_the_reference_path(threats):
+    """The flight with a hole alone (no object on the batched path) and with the one cut short."""
+    sensors = _catalog_sensors()
+    for rows in ([-2], [-2, -1]):
+        th = threats.take(rows)
+        got = first_times(sensors, th.t_s, th.r_ecef, th.v_ecef, rng=np.random.default_rng(SEED).spawn(1)[0],
+                          t_burnout_s=th.t_burnout_s)
+        want = np.array([[res[i].track_t_s for res in _reference(sensors, th, None)] for i in range(len(sensors))])
+        np.testing.assert_array_equal(got.track_t_s, want)
+        assert np.isfinite(got.track_t_s[0]).all()
+
+
+def test_first_times_takes_one_cross_section(threats):
+    from bmdsim.errors import InputError
+
+    with pytest.raises(InputError, match="rcs_m2"):
+        first_times(_catalog_sensors(), threats.t_s[:1], threats.r_ecef[:1], threats.v_ecef[:1],
+                    rng=np.random.default_rng(1), t_burnout_s=threats.t_burnout_s[:1], rcs_m2=np.ones(3))
+
+
 def test_first_times_leaves_the_generator_alone(threats):
     rng = np.random.default_rng(5)
     before = rng.bit_generator.state

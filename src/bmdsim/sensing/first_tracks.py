@@ -12,7 +12,7 @@ the first ``n - 1`` confirmation looks (the rest only give measurements).
 The draws are the old ones by construction: every object gets fresh generators in the state ``detect_all``'s
 would start from, and makes the same calls of the same sizes in the same order (the uniform search phase, then
 one ``random(L)`` per batch of looks, all ``L`` looks drawn even where fewer are evaluated). Objects whose valid
-truth is not a leading run of samples, or a per-sample RCS, take the reference path (:func:`detect_all`).
+truth is not a leading run of samples take the reference path (:func:`detect_all`). One RCS for all objects.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bmdsim.errors import InputError
 from bmdsim.sensing.detection import detect_all, hermite, look_snr_pd, m_of_n_first
 from bmdsim.sensing.infrared import InfraredConstellation
 
@@ -218,12 +219,12 @@ def first_times(sensors, t_s, r_ecef, v_ecef, *, rng: np.random.Generator, t_bur
     n_obj, n_s = t_s.shape[0], len(sensors)
     out = {k: np.full((n_s, n_obj), np.nan) for k in ("first", "track", "report")}
     states = sensor_generators(rng, n_s)
-    n, fast = _leading_runs(t_s, r_ecef, v_ecef)
     if np.ndim(rcs_m2) != 0:
-        fast[:] = False
+        raise InputError("rcs_m2", f"shape {np.shape(rcs_m2)}", "give one cross-section (m2) for all objects")
+    n, fast = _leading_runs(t_s, r_ecef, v_ecef)
     truth = _Truth(t_s, r_ecef, v_ecef, n)
     cells = np.flatnonzero(fast)
-    for i, s in enumerate(sensors):
+    for i, s in enumerate(sensors if cells.size else ()):
         if isinstance(s, InfraredConstellation):
             out["first"][i, cells], out["track"][i, cells], out["report"][i, cells] = _infrared(
                 s, truth, cells, states[i], tb[cells])
@@ -234,7 +235,7 @@ def first_times(sensors, t_s, r_ecef, v_ecef, *, rng: np.random.Generator, t_bur
     cueing = [i for i, s in enumerate(sensors) if not getattr(s, "needs_cue", False)]
     with np.errstate(all="ignore"):
         cue = np.fmin.reduce(out["report"][cueing][:, cells], axis=0) if cueing else np.full(cells.size, np.nan)
-    for i, s in enumerate(sensors):
+    for i, s in enumerate(sensors if cells.size else ()):
         if getattr(s, "needs_cue", False):
             out["first"][i, cells], out["track"][i, cells] = _radar(s, truth, cells, states[i], cue, rcs_m2,
                                                                     refraction)
