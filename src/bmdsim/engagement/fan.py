@@ -37,7 +37,8 @@ Why azimuth sectors: the site turns with the Earth, so an interceptor flying eas
 one flying west; the table is per launch azimuth (default 24 sectors of 15 deg). The ECEF equations of motion do
 not depend on the launch time (the Earth's rotation is uniform), so one fan serves every launch time. Sectors are
 built lazily, only where lookups fall, and kept for the life of the :class:`Fan` object (an in-process cache,
-:func:`fan_for`, keeps fans per interceptor and site; nothing is written to disk).
+:func:`fan_for`, keeps fans per interceptor and site); each built sector is also stored in a disk cache keyed by
+the interceptor, site, settings and code (:mod:`bmdsim.engagement.fancache`), so the next process loads it.
 
 Everything is SI inside: seconds, metres, radians.
 """
@@ -55,6 +56,7 @@ from bmdsim.core import frames
 from bmdsim.core.checks import check_latitude
 from bmdsim.core.constants import R_SPHERE_M
 from bmdsim.core.engine import altitude as _altitude_nb
+from bmdsim.engagement import fancache
 from bmdsim.errors import InputError
 from bmdsim.flight import catalog
 from bmdsim.flight.fly import Options, fly
@@ -346,6 +348,9 @@ class Fan:
         self.lt_end_deg = np.linspace(*st.lt_end_deg[:2], int(st.lt_end_deg[2]))
         self.built = np.zeros(st.n_azimuth, dtype=bool)
         self.n_flights = 0
+        #: sectors read from the disk cache instead of flown
+        self.n_loaded = 0
+        self._key: str | None | bool = False
 
     # ---------------------------------------------------------------------------------------------- build
     @property
@@ -357,6 +362,7 @@ class Fan:
         st = self.settings
         idx = np.arange(st.n_azimuth) if sectors is None else np.unique(np.asarray(sectors, dtype=int))
         idx = idx[~self.built[idx]]
+        idx = idx[[not self._load_cached(int(i)) for i in idx]] if idx.size else idx
         if idx.size == 0:
             return self
         fams = self.families()
@@ -392,7 +398,31 @@ class Fan:
                                    par, cut, fid, self.d_ang, st.altitude_step_m, self.tab_t[sec],
                                    self.tab_kick[sec], self.tab_cutoff[sec], self.tab_family[sec])
                 self.built[sec] = True
+                fancache.save_sector(self.cache_key, int(sec), self.tab_t[sec], self.tab_kick[sec],
+                                     self.tab_cutoff[sec], self.tab_family[sec], describe=self._describe())
         return self
+
+    @property
+    def cache_key(self) -> str | None:
+        """This fan's key in the disk cache of sectors (:mod:`bmdsim.engagement.fancache`), None if uncached."""
+        if self._key is False:
+            self._key = fancache.fan_key(self.interceptor, self.latitude_deg, self.longitude_deg, self.altitude_m,
+                                         self.settings)
+        return self._key
+
+    def _load_cached(self, sec: int) -> bool:
+        got = fancache.load_sector(self.cache_key, sec, self.tab_t.shape[1:])
+        if got is None:
+            return False
+        self.tab_t[sec], self.tab_kick[sec], self.tab_cutoff[sec], self.tab_family[sec] = got
+        self.built[sec] = True
+        self.n_loaded += 1
+        return True
+
+    def _describe(self) -> dict:
+        return {"interceptor": self.interceptor.name, "burnout_speed_mps": self.interceptor.claim.get(
+            "burnout_speed_mps"), "latitude_deg": self.latitude_deg, "longitude_deg": self.longitude_deg,
+            "altitude_m": self.altitude_m, "settings": repr(self.settings)}
 
     def families(self) -> list[tuple[int, float, np.ndarray]]:
         """The steering families flown per sector: ``(family index, cut-off s, ordered parameters)``; family 0
