@@ -12,7 +12,12 @@ Both must give the same commit time and source for every cell (checked). The run
 interceptor variant of the site (5 for europe-2007) from the same flights: the peer computed the timelines
 once per variant, production once per run (``footprint(shared=...)``); both ratios are printed.
 
-    python benchmarks/bench_footprint_timeline.py [SCENARIO] [--repeat N]
+With ``--step`` the run's whole footprint step (``scenario.defense.footprints``, its fly-checks included) is timed
+both ways in one process after an untimed warm-up (fans from the disk cache): production against the session-3
+path (``_own_commits`` one flight at a time, no ``shared``); the rows must be equal. Both sides use this
+branch's ``fly``.
+
+    python benchmarks/bench_footprint_timeline.py [SCENARIO] [--repeat N] [--step]
 """
 
 from __future__ import annotations
@@ -34,8 +39,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("scenario", nargs="?", default="europe-2007")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--step", action="store_true", help="time the run's whole footprint step both ways")
     a = ap.parse_args()
     scn = bmdsim.load_scenario(a.scenario).scenario
+    if a.step:
+        step(scn, a.scenario, a.repeat)
+        return
     f = scn.analyses.footprint
     site = scn.interceptor_sites[0]
     d = defense.fire_control(scn, site)
@@ -64,6 +73,44 @@ def main() -> None:
     print(f"  the run ({n_var} variants): one by one {n_var * t_old:6.2f} s   batched once {t_new:6.2f} s   ratio "
           f"{n_var * t_old / t_new:5.1f}x")
     print(f"  commit times and sources identical: {same}")
+    if not same:
+        raise SystemExit(1)
+
+
+def step(scn, name: str, repeat: int) -> None:
+    """The run's footprint step, production and the session-3 path, alternating (module docstring)."""
+    production, footprint = fp._own_commits, fp.footprint
+
+    def old_commits(th, ok, site, seed, *, sensors=None, progress=None):
+        return fp._own_commits_one_by_one(th, ok, site, seed, sensors=sensors)
+
+    def old_footprint(*args, shared=None, **kw):
+        return footprint(*args, **kw)
+
+    def run(old: bool):
+        fp._own_commits, fp.footprint = (old_commits, old_footprint) if old else (production, footprint)
+        try:
+            t0 = time.perf_counter()
+            out = defense.footprints(scn, lambda *_: None, {})
+            return time.perf_counter() - t0, out
+        finally:
+            fp._own_commits, fp.footprint = production, footprint
+
+    run(False)                                  # warm-up: fans (disk cache), targeting tables
+    times = {False: [], True: []}
+    rows = {}
+    for _ in range(repeat):
+        for old in (True, False):
+            t, out = run(old)
+            times[old].append(t)
+            rows[old] = (out.cells, out.cities, out.summaries)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    t_old, t_new = statistics.median(times[True]), statistics.median(times[False])
+    print(f"{name}: the run's footprint step ({len(rows[False][2])} footprints), median of {repeat}; load average "
+          f"{load} on {os.cpu_count()} cores")
+    print(f"  session-3 path {t_old:6.2f} s   production {t_new:6.2f} s   ratio {t_old / t_new:5.2f}x")
+    same = rows[True] == rows[False]
+    print(f"  footprint cells, cities and summaries identical: {same}")
     if not same:
         raise SystemExit(1)
 
