@@ -84,11 +84,19 @@ def step(scn, name: str, repeat: int) -> None:
     def old_commits(th, ok, site, seed, *, sensors=None, progress=None):
         return fp._own_commits_one_by_one(th, ok, site, seed, sensors=sensors)
 
-    def old_footprint(*args, shared=None, **kw):
-        return footprint(*args, **kw)
+    parts: dict = {}
+
+    def timed(old: bool):
+        def call(*args, shared=None, **kw):
+            f = footprint(*args, shared=None if old else shared, **kw)
+            for k, x in f.timings_s.items():
+                parts[old][k] = parts[old].get(k, 0.0) + x
+            return f
+        return call
 
     def run(old: bool):
-        fp._own_commits, fp.footprint = (old_commits, old_footprint) if old else (production, footprint)
+        fp._own_commits, fp.footprint = (old_commits if old else production), timed(old)
+        parts[old] = {}
         try:
             t0 = time.perf_counter()
             out = defense.footprints(scn, lambda *_: None, {})
@@ -109,6 +117,9 @@ def step(scn, name: str, repeat: int) -> None:
     print(f"{name}: the run's footprint step ({len(rows[False][2])} footprints), median of {repeat}; load average "
           f"{load} on {os.cpu_count()} cores")
     print(f"  session-3 path {t_old:6.2f} s   production {t_new:6.2f} s   ratio {t_old / t_new:5.2f}x")
+    for old in (True, False):
+        print(f"  {'session-3 path' if old else 'production    '} (last run, summed over the footprints): "
+              + ", ".join(f"{k} {x:.2f} s" for k, x in parts[old].items() if k != "total"))
     same = rows[True] == rows[False]
     print(f"  footprint cells, cities and summaries identical: {same}")
     if not same:
