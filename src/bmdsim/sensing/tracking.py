@@ -37,6 +37,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
 from bmdsim.core import estimation as est
+from bmdsim.core import estimation_jit as _jit
 from bmdsim.core import frames
 from bmdsim.core.gravity import acceleration
 from bmdsim.errors import InputError
@@ -53,6 +54,7 @@ __all__ = [
     "track_batch",
     "predicted_impact_point",
     "propagate_to_altitude",
+    "propagate_to_altitude_reference",
 ]
 
 #: height above the crossing (m) above which :func:`propagate_to_altitude` takes 5 s steps with drag: at 150 km
@@ -228,6 +230,14 @@ def track_batch(t_s, z, sigma, site_lat_rad, site_lon_rad, site_alt_m, *, x0_eci
 
 
 # ------------------------------------------------------------------------------------------ impact point
+def _fall_steps(nx, max_step_s):
+    """The fine and the coarse step (s) of the flight down: 5 s in vacuum, 1 s with drag (5 s above
+    :data:`COARSE_ABOVE_M`)."""
+    if max_step_s is None:
+        max_step_s = 5.0 if nx == 6 else 1.0
+    return max_step_s, (5.0 if nx == 7 and max_step_s < 5.0 else max_step_s)
+
+
 def propagate_to_altitude(x_eci, t_s, *, altitude_m=0.0, max_step_s=None, max_time_s=4000.0, j2=True):
     """Fly ECI states ``(M, 6)`` (vacuum) or ``(M, 7)`` (with drag) at ``t_s`` down to a height above WGS84;
     returns ``(t_hit_s, x_hit_eci)``. Steps of ``max_step_s`` (default 5 s in vacuum, 1 s with drag: the drag
@@ -235,11 +245,24 @@ def propagate_to_altitude(x_eci, t_s, *, altitude_m=0.0, max_step_s=None, max_ti
 
     Fixed RK4 steps until the height drops below ``altitude_m``, then secant iterations on the crossing time
     (to under 1 mm). Rows that start below it, or do not come down within ``max_time_s``, give NaN.
+    Compiled, row by row (:func:`bmdsim.core.estimation_jit.fall`); :func:`propagate_to_altitude_reference` is
+    the same in numpy over all rows at once.
     """
+    x = np.ascontiguousarray(np.array(x_eci, dtype=float, ndmin=2))
+    m = x.shape[0]
+    fine, coarse = _fall_steps(x.shape[1], max_step_s)
+    t0 = np.broadcast_to(np.asarray(t_s, dtype=float), (m,))
+    tau, x_hit = _jit.fall(x, float(altitude_m), float(fine), float(coarse), COARSE_ABOVE_M, float(max_time_s),
+                           bool(j2), est.air_rows())
+    return t0 + tau, x_hit
+
+
+def propagate_to_altitude_reference(x_eci, t_s, *, altitude_m=0.0, max_step_s=None, max_time_s=4000.0, j2=True):
+    """:func:`propagate_to_altitude` in numpy, all rows stepped together: the reference peer (tests and
+    ``benchmarks/bench_sensing.py``)."""
     x = np.array(x_eci, dtype=float, ndmin=2)
     m = x.shape[0]
-    if max_step_s is None:
-        max_step_s = 5.0 if x.shape[1] == 6 else 1.0
+    max_step_s, coarse = _fall_steps(x.shape[1], max_step_s)
     t0 = np.broadcast_to(np.asarray(t_s, dtype=float), (m,))
     tau = np.zeros(m)
     done = np.zeros(m, dtype=bool)
@@ -250,13 +273,12 @@ def propagate_to_altitude(x_eci, t_s, *, altitude_m=0.0, max_step_s=None, max_ti
     hi_h = np.full(m, np.nan)
     # with drag, 1 s steps are needed only in the air: a row more than COARSE_ABOVE_M above the crossing height
     # takes a 5 s step
-    coarse = 5.0 if x.shape[1] == 7 and max_step_s < 5.0 else max_step_s
     t_step = np.full(m, max_step_s)
     active &= tau < max_time_s
     while np.any(active):
         idx = np.flatnonzero(active)
         step = np.where(h_prev[idx] > COARSE_ABOVE_M, coarse, max_step_s)
-        xn = est.propagate_ballistic(x[idx], step, j2=j2, max_step_s=coarse)     # one RK4 step per row
+        xn = est.propagate_ballistic_reference(x[idx], step, j2=j2, max_step_s=coarse)     # one RK4 step a row
         hn = frames.geodetic_altitude(xn[:, :3]) - altitude_m
         crossed = hn < 0
         ci = idx[crossed]
@@ -274,7 +296,7 @@ def propagate_to_altitude(x_eci, t_s, *, altitude_m=0.0, max_step_s=None, max_ti
     xs = lo_x[di]
     for _ in range(30):
         s = b - hb * (b - a) / (hb - ha)
-        xs = est.propagate_ballistic(lo_x[di], s, j2=j2, max_step_s=max_step_s)   # |s| <= one step
+        xs = est.propagate_ballistic_reference(lo_x[di], s, j2=j2, max_step_s=max_step_s)   # |s| <= one step
         hs = frames.geodetic_altitude(xs[:, :3]) - altitude_m
         if np.all(np.abs(hs) < 1e-3):
             break
