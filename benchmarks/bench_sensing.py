@@ -1,12 +1,14 @@
 """Benchmark: the run's sensing step (europe-2007's threats and radars), the compiled filter against its numpy
 reference, side by side in one process, on the same flown threats and random streams.
 
-- production (issue 9, build 8): the filter's motion model, EKF prediction and update, and the PIP's flight to
-  the ground compiled row by row (``core.estimation_jit``: ``rk4``, ``ekf_predict``, ``ekf_update``, ``fall``);
-- numpy filter (the production path before build 8, kept as the reference peer):
-  ``core.estimation.propagate_ballistic_reference``, ``ekf_predict_ballistic_reference``,
-  ``ekf_update_radar_reference`` and ``sensing.tracking.propagate_to_altitude_reference``, the same models and
-  the same steps (equal accuracy: the difference printed is rounding and the secant's 1 mm stop);
+- production (issue 9, build 8): a track's whole EKF pass in one compiled call (``core.estimation_jit.ekf_track``:
+  RK4 with the state-transition matrix and drag, covariance, update) and the PIP's flight to the ground
+  compiled row by row (``fall``);
+- numpy filter (the production path before build 8, kept as the reference peer): report by report in Python
+  (``sensing.tracking._filter_stepwise``) with ``core.estimation.propagate_ballistic_reference``,
+  ``ekf_predict_ballistic_reference``, ``ekf_update_radar_reference`` and
+  ``sensing.tracking.propagate_to_altitude_reference``: the same models and the same steps (equal accuracy: the
+  differences printed are rounding and the secant's 1 mm stop);
 - with ``--session2``, also the session-2 path: the numpy filter with the numpy gravity and gradient, and the
   radars' required SNR bisected on every call (the coverage step is timed for it).
 
@@ -73,10 +75,7 @@ def patched(pairs):
 
 def numpy_filter():
     """The numpy reference of the filter and the PIP (the production path before build 8)."""
-    return patched([(estimation, "propagate_ballistic", estimation.propagate_ballistic_reference),
-                    (estimation, "ekf_predict_ballistic", estimation.ekf_predict_ballistic_reference),
-                    (estimation, "ekf_update_radar", estimation.ekf_update_radar_reference),
-                    (tracking, "propagate_to_altitude", tracking.propagate_to_altitude_reference)])
+    return patched(tracking.reference_peers())
 
 
 def session2_extra():

@@ -25,11 +25,11 @@ import math
 import numba as nb
 import numpy as np
 
-from bmdsim.core.constants import GM_EARTH_M3_S2, OMEGA_EARTH_RAD_S
+from bmdsim.core.constants import GM_EARTH_M3_S2, OMEGA_EARTH_RAD_S, WGS84_A_M
 from bmdsim.core.engine import altitude
 from bmdsim.core.gravity import acceleration_xyz, gradient_into
 
-__all__ = ["rk4", "ekf_predict", "fall", "ekf_update"]
+__all__ = ["rk4", "ekf_predict", "fall", "ekf_update", "ekf_track"]
 
 _jit = nb.njit(cache=True, error_model="numpy")
 _inline = nb.njit(cache=True, error_model="numpy", inline="always")
@@ -37,40 +37,47 @@ _OM = OMEGA_EARTH_RAD_S
 
 
 @_inline
-def _interp(h, air, row):
-    """``np.interp(h, air[0], air[row])`` on the uniform grid of heights (clamped at both ends)."""
+def _air(h, air):
+    """``np.interp`` of the log density and of its slope at height ``h`` on the uniform grid ``air[0]``
+    (clamped at both ends)."""
     n = air.shape[1]
     x = (h - air[0, 0]) / (air[0, 1] - air[0, 0])
     if x <= 0.0:
-        return air[row, 0]
+        return air[1, 0], air[2, 0]
     i = int(x)
     if i >= n - 1:
-        return air[row, n - 1]
+        return air[1, n - 1], air[2, n - 1]
     w = (h - air[0, i]) / (air[0, i + 1] - air[0, i])
-    return air[row, i] + w * (air[row, i + 1] - air[row, i])
+    return air[1, i] + w * (air[1, i + 1] - air[1, i]), air[2, i] + w * (air[2, i + 1] - air[2, i])
 
 
 @_inline
-def _model(s, nx, j2, air, f, jr, jv, ja, jac):
-    """The derivative ``f`` ``(nx,)`` of state ``s``; with ``jac`` also the blocks of its Jacobian:
-    ``jr = d a / d r``, ``jv = d a / d v`` ``(3, 3)``, ``ja = d a / d s`` ``(3,)`` (drag only)."""
+def _model(s, nx, j2, air, es, f, jr, jv, ja, jac):
+    """The derivative ``f`` ``(nx,)`` of state ``s`` (``es = exp(s[6])`` with drag); with ``jac`` also the blocks
+    of its Jacobian: ``jr = d a / d r``, ``jv = d a / d v`` ``(3, 3)``, ``ja = d a / d s`` ``(3,)`` (drag only)."""
     x, y, z = s[0], s[1], s[2]
     ax, ay, az = acceleration_xyz(x, y, z, j2, GM_EARTH_M3_S2)
     f[0], f[1], f[2] = s[3], s[4], s[5]
     if jac:
         gradient_into(s, j2, GM_EARTH_M3_S2, jr)
-    if nx == 7:
+    top = air[0, air.shape[1] - 1]
+    if nx == 7 and x * x + y * y + z * z > (WGS84_A_M + top) ** 2:     # above the table: no air (h >= r - a)
+        f[6] = 0.0
+        if jac:
+            jv[:, :] = 0.0
+            ja[:] = 0.0
+    elif nx == 7:
         h = altitude(x, y, z, False)
-        rho = math.exp(_interp(h, air, 1)) if h < air[0, air.shape[1] - 1] else 0.0
+        lr, dl = _air(h, air)
+        rho = math.exp(lr) if h < top else 0.0
         w0, w1, w2 = s[3] + _OM * y, s[4] - _OM * x, s[5]          # v - omega x r: the air turns with the Earth
         wn = math.sqrt(w0 * w0 + w1 * w1 + w2 * w2)
-        k = 0.5 * rho * math.exp(s[6])
+        k = 0.5 * rho * es
         ad0, ad1, ad2 = -k * wn * w0, -k * wn * w1, -k * wn * w2
         ax, ay, az = ax + ad0, ay + ad1, az + ad2
         f[6] = 0.0
         if jac:
             safe = max(wn, 1e-9)
-            dl = _interp(h, air, 2)
             rn = math.sqrt(x * x + y * y + z * z)
             w = (w0, w1, w2)
             ad = (ad0, ad1, ad2)
@@ -107,6 +114,7 @@ def _rk4_row(y, ph, h, n, j2, stm, air, ws):
     nx = y.shape[0]
     k, xs, p, ps, jr, jv, ja = ws
     frac = (0.0, 0.5, 0.5, 1.0)
+    es = math.exp(y[6]) if nx == 7 else 0.0                       # s does not move (s' = 0)
     for _ in range(n):
         for st in range(4):
             if st == 0:
@@ -120,7 +128,7 @@ def _rk4_row(y, ph, h, n, j2, stm, air, ws):
                     for a in range(nx):
                         for b in range(nx):
                             ps[a, b] = ph[a, b] + frac[st] * h * p[st - 1, a, b]
-            _model(xs, nx, j2, air, k[st], jr, jv, ja, stm)
+            _model(xs, nx, j2, air, es, k[st], jr, jv, ja, stm)
             if stm:
                 _aphi(nx, ps, jr, jv, ja, p[st])
         if stm:
@@ -177,6 +185,22 @@ def _sym(a):
             a[i, j], a[j, i] = v, v
 
 
+@_inline
+def _cov_row(ph, Pi, dt, q, q_drag, t, out):
+    """``out = sym(Phi P Phi^T + Q)`` of one row; ``Q``: white-noise acceleration of density ``q`` (m2/s3)
+    over ``dt`` (s) and, for 7 elements, ``q_drag dt`` on ``s``; ``t`` a work array ``(nx, nx)``."""
+    _mul(ph, Pi, t, False)
+    _mul(t, ph, out, True)
+    for a in range(3):
+        out[a, a] += q * dt**3 / 3.0
+        out[a, a + 3] += q * dt**2 / 2.0
+        out[a + 3, a] += q * dt**2 / 2.0
+        out[a + 3, a + 3] += q * dt
+    if out.shape[0] == 7:
+        out[6, 6] += q_drag * dt
+    _sym(out)
+
+
 @_jit
 def ekf_predict(x, P, h, n, dt_abs, q, q_drag, j2, air):
     """:func:`rk4` with the state-transition matrix, then ``P' = sym(Phi P Phi^T + Q)``: ``Q`` the white-noise
@@ -186,17 +210,7 @@ def ekf_predict(x, P, h, n, dt_abs, q, q_drag, j2, air):
     Pn = np.empty_like(P)
     t = np.empty((nx, nx))
     for i in range(m):
-        _mul(phi[i], P[i], t, False)
-        _mul(t, phi[i], Pn[i], True)
-        dt, qi = dt_abs[i], q[i]
-        for a in range(3):
-            Pn[i, a, a] += qi * dt**3 / 3.0
-            Pn[i, a, a + 3] += qi * dt**2 / 2.0
-            Pn[i, a + 3, a] += qi * dt**2 / 2.0
-            Pn[i, a + 3, a + 3] += qi * dt
-        if nx == 7:
-            Pn[i, 6, 6] += q_drag * dt
-        _sym(Pn[i])
+        _cov_row(phi[i], P[i], dt_abs[i], q[i], q_drag, t, Pn[i])
     return xo, Pn
 
 
@@ -301,6 +315,52 @@ def _measure(xi, site_r, enu, site_v, nz, zh, H):
             H[3, 3 + j] = d[j] / rho
 
 
+@_inline
+def _update_row(xi, Pi, zi, si, sr, en, sv, nz, valid, xo, Po, nu, S, uw):
+    """EKF update of one state ``xi`` ``(nx,)`` with the first ``nz`` components of a radar measurement ``zi``
+    (sigmas ``si``, site ``sr``, ``en``, ``sv``) into ``xo``, ``Po``; ``nu`` ``(nz,)`` and ``S`` ``(nz, nz)`` are
+    written; not ``valid``: the prior is kept, the residual zero; ``uw`` the work arrays of :func:`_update_work`."""
+    zh, H, HP, Kt, ikh, t = uw[0][:nz], uw[1][:nz], uw[2][:nz], uw[3][:nz], uw[4], uw[5]
+    _measure(xi, sr, en, sv, nz, zh, H)
+    _mul(H, Pi, HP, False)
+    _mul(HP, H, S, True)
+    for a in range(nz):
+        S[a, a] += si[a] ** 2
+    _sym(S)
+    xo[:] = xi
+    Po[:, :] = Pi
+    nu[:] = 0.0
+    if not valid:
+        return
+    for a in range(nz):
+        nu[a] = zi[a] - zh[a]
+    nu[1] = -((-nu[1] + math.pi) % (2.0 * math.pi)) + math.pi
+    _chol_solve(S, nz, HP, Kt)                                  # K^T = S^-1 H P
+    nx = xi.shape[0]
+    for a in range(nx):
+        for b in range(nz):
+            xo[a] += Kt[b, a] * nu[b]
+    for a in range(nx):
+        for b in range(nx):
+            acc = 1.0 if a == b else 0.0
+            for c in range(nz):
+                acc -= Kt[c, a] * H[c, b]
+            ikh[a, b] = acc
+    _mul(ikh, Pi, t, False)
+    _mul(t, ikh, Po, True)
+    for a in range(nx):
+        for b in range(nx):
+            for c in range(nz):
+                Po[a, b] += Kt[c, a] * si[c] ** 2 * Kt[c, b]
+    _sym(Po)
+
+
+@_inline
+def _update_work(nx):
+    return np.empty(4), np.empty((4, nx)), np.empty((4, nx)), np.empty((4, nx)), np.empty((nx, nx)), \
+        np.empty((nx, nx))
+
+
 @_jit
 def ekf_update(x, P, z, sigma, site_r, enu, site_v, valid):
     """EKF update of each row with its radar measurement ``z`` ``(M, nz)`` (range, azimuth, elevation[, range
@@ -309,37 +369,41 @@ def ekf_update(x, P, z, sigma, site_r, enu, site_v, valid):
     residual. Returns ``(x, P, nu, S)``."""
     m, nx = x.shape
     nz = z.shape[1]
-    xo, Po = x.copy(), P.copy()
+    xo, Po = np.empty_like(x), np.empty_like(P)
     nu, S = np.zeros((m, nz)), np.zeros((m, nz, nz))
-    zh, H = np.empty(nz), np.empty((nz, nx))
-    HP, Kt, ikh, t = np.empty((nz, nx)), np.empty((nz, nx)), np.empty((nx, nx)), np.empty((nx, nx))
+    uw = _update_work(nx)
     for i in range(m):
-        _measure(x[i], site_r[i], enu[i], site_v[i], nz, zh, H)
-        _mul(H, P[i], HP, False)
-        _mul(HP, H, S[i], True)
-        for a in range(nz):
-            S[i, a, a] += sigma[i, a] ** 2
-        _sym(S[i])
-        if not valid[i]:
-            continue
-        for a in range(nz):
-            nu[i, a] = z[i, a] - zh[a]
-        nu[i, 1] = -((-nu[i, 1] + math.pi) % (2.0 * math.pi)) + math.pi
-        _chol_solve(S[i], nz, HP, Kt)                            # K^T = S^-1 H P
-        for a in range(nx):
-            for b in range(nz):
-                xo[i, a] += Kt[b, a] * nu[i, b]
-        for a in range(nx):
-            for b in range(nx):
-                acc = 1.0 if a == b else 0.0
-                for c in range(nz):
-                    acc -= Kt[c, a] * H[c, b]
-                ikh[a, b] = acc
-        _mul(ikh, P[i], t, False)
-        _mul(t, ikh, Po[i], True)
-        for a in range(nx):
-            for b in range(nx):
-                for c in range(nz):
-                    Po[i, a, b] += Kt[c, a] * sigma[i, c] ** 2 * Kt[c, b]
-        _sym(Po[i])
+        _update_row(x[i], P[i], z[i], sigma[i], site_r[i], enu[i], site_v[i], nz, valid[i], xo[i], Po[i], nu[i],
+                    S[i], uw)
     return xo, Po, nu, S
+
+
+@_jit
+def ekf_track(x0, P0, dt, nz, z, sigma, site_r, enu, site_v, q, q_drag, max_step, j2, air):
+    """One EKF over ``K`` reports in order: predict by ``dt[k]`` (s; RK4 sub-steps of at most ``max_step``),
+    then update with the first ``nz[k]`` (3 or 4) components of ``z[k]`` (sigmas ``sigma[k]``, site ``site_r[k]``,
+    ``enu[k]``, ``site_v[k]``). Returns the states ``(K, nx)``, covariances ``(K, nx, nx)`` and NIS ``(K,)``
+    after each update: :func:`ekf_predict` and :func:`ekf_update` report by report, in one call."""
+    k_n, nx = dt.shape[0], x0.shape[0]
+    xs, Ps, ns = np.empty((k_n, nx)), np.empty((k_n, nx, nx)), np.empty(k_n)
+    y, P, Pp, ph, t = x0.copy(), P0.copy(), np.empty((nx, nx)), np.empty((nx, nx)), np.empty((nx, nx))
+    nu, S, sol = np.empty(4), np.empty((4, 4)), np.empty((4, 1))
+    ws, uw = _work(nx), _update_work(nx)
+    for k in range(k_n):
+        n = max(int(math.ceil(abs(dt[k]) / max_step)), 1)
+        ph[:, :] = 0.0
+        for a in range(nx):
+            ph[a, a] = 1.0
+        _rk4_row(y, ph, dt[k] / n, n, j2, True, air, ws)
+        _cov_row(ph, P, abs(dt[k]), q, q_drag, t, Pp)
+        m = nz[k]
+        _update_row(y, Pp, z[k], sigma[k], site_r[k], enu[k], site_v[k], m, True, xs[k], Ps[k], nu[:m],
+                    S[:m, :m], uw)
+        _chol_solve(S[:m, :m], m, nu[:m].reshape((m, 1)), sol[:m])
+        acc = 0.0
+        for a in range(m):
+            acc += nu[a] * sol[a, 0]
+        ns[k] = acc
+        y[:] = xs[k]
+        P[:, :] = Ps[k]
+    return xs, Ps, ns

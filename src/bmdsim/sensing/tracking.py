@@ -30,6 +30,7 @@ ground: the uncertainty of the state only, not of the model.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,6 +56,7 @@ __all__ = [
     "predicted_impact_point",
     "propagate_to_altitude",
     "propagate_to_altitude_reference",
+    "reference_peers",
 ]
 
 #: height above the crossing (m) above which :func:`propagate_to_altitude` takes 5 s steps with drag: at 150 km
@@ -418,13 +420,8 @@ def track_object(reports, *, q=DEFAULT_Q_M2_S3, method: str = "ekf", j2: bool = 
     n, nx = k - 1, x.shape[1]
     xs, Ps, ns = np.empty((n, nx)), np.empty((n, nx, nx)), np.full(n, np.nan)
     xs[0], Ps[0] = x[0], P[0]
-    for i in range(2, k):
-        x, P = _predict(method, x, P, d["t"][i] - d["t"][i - 1], q, j2)
-        zi, si = d["z"][i:i + 1], d["s"][i:i + 1]
-        if not (use_range_rate and np.isfinite(zi[0, 3]) and np.isfinite(si[0, 3])):
-            zi, si = zi[:, :3], si[:, :3]
-        x, P, nu, S = _update(method, x, P, zi, si, site_r[i], enu[i], site_v[i])
-        xs[i - 1], Ps[i - 1], ns[i - 1] = x[0], P[0], est.nis(nu, S)[0]
+    run = _filter_compiled if method == "ekf" else _filter_stepwise
+    xs[1:], Ps[1:], ns[1:] = run(method, x, P, d, (site_r, site_v, enu), q, j2, use_range_rate)
     pred = None
     if pip:
         sel = np.zeros(n, dtype=bool)
@@ -433,6 +430,46 @@ def track_object(reports, *, q=DEFAULT_Q_M2_S3, method: str = "ekf", j2: bool = 
         p = predicted_impact_point(xs[sel], Ps[sel], d["t"][1:][sel], j2=j2)
         pred = ImpactPrediction(**{f: _scatter(getattr(p, f), sel) for f in ImpactPrediction.__slots__})
     return TrackResult(t_s=d["t"][1:], x_eci=xs, P_eci=Ps, nis=ns, sensor=d["sensor"][1:], pip=pred)
+
+
+def _filter_stepwise(method, x, P, d, sites, q, j2, use_range_rate):
+    """Predict and update the track ``x`` ``(1, n)`` through the merged reports ``d`` from the third on, one
+    report at a time (:func:`bmdsim.core.estimation.ekf_predict_ballistic` and
+    :func:`~bmdsim.core.estimation.ekf_update_radar`, or the UKF's): states, covariances and NIS after each."""
+    site_r, site_v, enu = sites
+    k = d["t"].shape[0]
+    xs, Ps, ns = np.empty((k - 2, x.shape[1])), np.empty((k - 2,) + P.shape[1:]), np.empty(k - 2)
+    for i in range(2, k):
+        x, P = _predict(method, x, P, d["t"][i] - d["t"][i - 1], q, j2)
+        zi, si = d["z"][i:i + 1], d["s"][i:i + 1]
+        if not (use_range_rate and np.isfinite(zi[0, 3]) and np.isfinite(si[0, 3])):
+            zi, si = zi[:, :3], si[:, :3]
+        x, P, nu, S = _update(method, x, P, zi, si, site_r[i], enu[i], site_v[i])
+        xs[i - 2], Ps[i - 2], ns[i - 2] = x[0], P[0], est.nis(nu, S)[0]
+    return xs, Ps, ns
+
+
+def _filter_compiled(method, x, P, d, sites, q, j2, use_range_rate):
+    """:func:`_filter_stepwise` for the EKF in one compiled call (:func:`bmdsim.core.estimation_jit.ekf_track`:
+    the same predictions and updates, report by report, without a Python step between them)."""
+    site_r, site_v, enu = sites
+    z, s = d["z"][2:], d["s"][2:]
+    nz = np.where(use_range_rate & np.isfinite(z[:, 3]) & np.isfinite(s[:, 3]), 4, 3)
+    c = np.ascontiguousarray
+    return _jit.ekf_track(c(x[0]), c(P[0]), c(np.diff(d["t"])[1:]), nz, c(z), c(s), c(site_r[2:]), c(enu[2:]),
+                          c(site_v[2:]), float(q), est.DRAG_Q_PER_S, 5.0, bool(j2), est.air_rows())
+
+
+def reference_peers():
+    """The compiled steps of the filter and the PIP and their numpy reference peers, as ``(module, attribute,
+    peer)``: setting each attribute to its peer runs the numpy path (``benchmarks/bench_sensing.py`` and the
+    tests compare the two)."""
+    me = sys.modules[__name__]
+    return [(me, "_filter_compiled", _filter_stepwise),
+            (est, "propagate_ballistic", est.propagate_ballistic_reference),
+            (est, "ekf_predict_ballistic", est.ekf_predict_ballistic_reference),
+            (est, "ekf_update_radar", est.ekf_update_radar_reference),
+            (me, "propagate_to_altitude", propagate_to_altitude_reference)]
 
 
 def _scatter(a, sel):
