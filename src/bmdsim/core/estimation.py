@@ -37,6 +37,11 @@ over sigma points are taken on residuals from the central point, so they never s
 
 A trial whose ``valid`` flag is False keeps its prior (no measurement this time: a miss).
 
+:func:`propagate_ballistic`, :func:`ekf_predict_ballistic` and :func:`ekf_update_radar` run compiled kernels
+(:mod:`bmdsim.core.estimation_jit`: the filter works on a few rows at a time, where numpy's per-call cost
+dominated); their ``*_reference`` twins are the same models in numpy, kept as the peers the tests and
+``benchmarks/bench_sensing.py`` compare against.
+
 >>> x = np.array([[7.0e6, 0.0, 0.0, 0.0, 7.5e3, 0.0]])
 >>> x1 = propagate_ballistic(x, 10.0, j2=False)
 >>> rise_m = -0.5 * 3.986004418e14 / 7.0e6**2 * 100 + 0.5 * 7.5e3**2 * 100 / 7.0e6   # -g t2/2 + v2 t2/(2 r)

@@ -6,13 +6,18 @@ at a time, with no numpy call per step.
   same steps (the exact Jacobian of the discrete map). The derivative and its Jacobian come from one evaluation
   of the model per stage (the numpy reference evaluates the drag twice, once for each).
 - :func:`ekf_predict`: the same, and ``P' = Phi P Phi^T + Q`` (white-noise acceleration, the drag state's walk).
+- :func:`ekf_update`: the EKF update with radar measurements (range, azimuth, elevation[, range rate]), Joseph
+  form, a Cholesky solve of the innovation covariance.
+- :func:`ekf_track`: a track's whole EKF pass (predict, update, NIS, report by report) in one call.
 - :func:`fall`: each row flown down to a height (the PIP's flight): RK4 steps until the height drops below it,
   then Illinois regula falsi on the crossing time (to under 1 mm in height), row by row.
 
-The numpy forms (:func:`bmdsim.core.estimation.propagate_ballistic_reference`,
-:func:`bmdsim.sensing.tracking.propagate_to_altitude_reference`) are the reference peers: the same formulas but
-for the geodetic height, here Bowring's one-step form of the flight engine (:func:`bmdsim.core.engine.altitude`,
-4e-9 m from the closed form), there Heikkinen's closed form. Tests hold the two within 1 m and 1 mm/s.
+The numpy forms (``*_reference`` in :mod:`bmdsim.core.estimation`, :mod:`bmdsim.sensing.tracking`; listed by
+:func:`bmdsim.sensing.tracking.reference_peers`) are the reference peers: the same formulas but for the geodetic
+height, here Bowring's one-step form of the flight engine (:func:`bmdsim.core.engine.altitude`, 4e-9 m from the
+closed form), there Heikkinen's closed form. tests/test_estimation_jit.py holds the two within 1 m and 1 mm/s.
+The helpers are inlined into the kernels (``inline="always"``): a slower first compile (about 40 s of CPU, once
+per environment: ``cache=True``), half the run time of plain calls.
 
 ``air`` is the density table ``(3, N)``: heights (m, uniform grid), log density, its slope per metre
 (:func:`bmdsim.core.estimation.air_rows`); rho is 0 above the table's top, its bottom value below 0 m.
@@ -52,45 +57,70 @@ def _air(h, air):
 
 
 @_inline
-def _model(s, nx, j2, air, es, f, jr, jv, ja, jac):
-    """The derivative ``f`` ``(nx,)`` of state ``s`` (``es = exp(s[6])`` with drag); with ``jac`` also the blocks
-    of its Jacobian: ``jr = d a / d r``, ``jv = d a / d v`` ``(3, 3)``, ``ja = d a / d s`` ``(3,)`` (drag only)."""
-    x, y, z = s[0], s[1], s[2]
+def _accel(x, y, z, v0, v1, v2, drag, j2, air, es):
+    """Acceleration ``(ax, ay, az)`` at one state (``es = exp(s)`` with ``drag``), and what the Jacobian needs:
+    the drag factor ``k = rho e^s / 2``, the air-relative velocity ``w`` and its norm, the log density's slope."""
     ax, ay, az = acceleration_xyz(x, y, z, j2, GM_EARTH_M3_S2)
-    f[0], f[1], f[2] = s[3], s[4], s[5]
-    if jac:
-        gradient_into(s, j2, GM_EARTH_M3_S2, jr)
+    w0, w1, w2 = v0 + _OM * y, v1 - _OM * x, v2                  # v - omega x r: the air turns with the Earth
+    k, wn, dl = 0.0, 0.0, 0.0
     top = air[0, air.shape[1] - 1]
-    if nx == 7 and x * x + y * y + z * z > (WGS84_A_M + top) ** 2:     # above the table: no air (h >= r - a)
-        f[6] = 0.0
-        if jac:
-            jv[:, :] = 0.0
-            ja[:] = 0.0
-    elif nx == 7:
+    if drag and x * x + y * y + z * z <= (WGS84_A_M + top) ** 2:    # above: no air (h >= r - a)
         h = altitude(x, y, z, False)
         lr, dl = _air(h, air)
         rho = math.exp(lr) if h < top else 0.0
-        w0, w1, w2 = s[3] + _OM * y, s[4] - _OM * x, s[5]          # v - omega x r: the air turns with the Earth
         wn = math.sqrt(w0 * w0 + w1 * w1 + w2 * w2)
         k = 0.5 * rho * es
-        ad0, ad1, ad2 = -k * wn * w0, -k * wn * w1, -k * wn * w2
-        ax, ay, az = ax + ad0, ay + ad1, az + ad2
+        ax, ay, az = ax - k * wn * w0, ay - k * wn * w1, az - k * wn * w2
+    return ax, ay, az, k, wn, w0, w1, w2, dl
+
+
+@_inline
+def _model(s, nx, j2, air, es, f, jr, jv, ja):
+    """The derivative ``f`` ``(nx,)`` of state ``s`` (``es = exp(s[6])`` with drag) and the blocks of its
+    Jacobian: ``jr = d a / d r``, ``jv = d a / d v`` ``(3, 3)``, ``ja = d a / d s`` ``(3,)`` (drag only)."""
+    x, y, z = s[0], s[1], s[2]
+    ax, ay, az, k, wn, w0, w1, w2, dl = _accel(x, y, z, s[3], s[4], s[5], nx == 7, j2, air, es)
+    f[0], f[1], f[2], f[3], f[4], f[5] = s[3], s[4], s[5], ax, ay, az
+    gradient_into(s, j2, GM_EARTH_M3_S2, jr)
+    if nx == 7:
         f[6] = 0.0
-        if jac:
-            safe = max(wn, 1e-9)
-            rn = math.sqrt(x * x + y * y + z * z)
-            w = (w0, w1, w2)
-            ad = (ad0, ad1, ad2)
-            up = (x / rn, y / rn, z / rn)                          # the height's gradient (to 0.2 deg)
-            for i in range(3):
-                for j in range(3):
-                    jv[i, j] = -k * ((safe if i == j else 0.0) + w[i] * w[j] / safe)
-                for j in range(3):
-                    jr[i, j] += dl * ad[i] * up[j]
-                jr[i, 0] -= jv[i, 1] * _OM                          # - (d a / d v) [omega x]
-                jr[i, 1] += jv[i, 0] * _OM
-                ja[i] = ad[i]
-    f[3], f[4], f[5] = ax, ay, az
+        safe = max(wn, 1e-9)
+        rn = math.sqrt(x * x + y * y + z * z)
+        w = (w0, w1, w2)
+        ad = (-k * wn * w0, -k * wn * w1, -k * wn * w2)
+        up = (x / rn, y / rn, z / rn)                              # the height's gradient (to 0.2 deg)
+        for i in range(3):
+            for j in range(3):
+                jv[i, j] = -k * ((safe if i == j else 0.0) + w[i] * w[j] / safe)
+            for j in range(3):
+                jr[i, j] += dl * ad[i] * up[j]
+            jr[i, 0] -= jv[i, 1] * _OM                              # - (d a / d v) [omega x]
+            jr[i, 1] += jv[i, 0] * _OM
+            ja[i] = ad[i]
+
+
+@_inline
+def _rk4_state(y, h, n, j2, air):
+    """``n`` RK4 steps of ``h`` of one state ``y`` ``(nx,)`` in place, without ``Phi``: the state in scalars."""
+    drag = y.shape[0] == 7
+    es = math.exp(y[6]) if drag else 0.0                          # s does not move (s' = 0)
+    x0, x1, x2, v0, v1, v2 = y[0], y[1], y[2], y[3], y[4], y[5]
+    hh = 0.5 * h
+    for _ in range(n):
+        a0, a1, a2, _k, _wn, _w0, _w1, _w2, _dl = _accel(x0, x1, x2, v0, v1, v2, drag, j2, air, es)
+        p0, p1, p2, q0, q1, q2 = x0 + hh * v0, x1 + hh * v1, x2 + hh * v2, v0 + hh * a0, v1 + hh * a1, v2 + hh * a2
+        b0, b1, b2, _k, _wn, _w0, _w1, _w2, _dl = _accel(p0, p1, p2, q0, q1, q2, drag, j2, air, es)
+        p0, p1, p2, r0, r1, r2 = x0 + hh * q0, x1 + hh * q1, x2 + hh * q2, v0 + hh * b0, v1 + hh * b1, v2 + hh * b2
+        c0, c1, c2, _k, _wn, _w0, _w1, _w2, _dl = _accel(p0, p1, p2, r0, r1, r2, drag, j2, air, es)
+        p0, p1, p2, t0, t1, t2 = x0 + h * r0, x1 + h * r1, x2 + h * r2, v0 + h * c0, v1 + h * c1, v2 + h * c2
+        d0, d1, d2, _k, _wn, _w0, _w1, _w2, _dl = _accel(p0, p1, p2, t0, t1, t2, drag, j2, air, es)
+        x0 = x0 + h / 6.0 * (v0 + 2.0 * q0 + 2.0 * r0 + t0)
+        x1 = x1 + h / 6.0 * (v1 + 2.0 * q1 + 2.0 * r1 + t1)
+        x2 = x2 + h / 6.0 * (v2 + 2.0 * q2 + 2.0 * r2 + t2)
+        v0 = v0 + h / 6.0 * (a0 + 2.0 * b0 + 2.0 * c0 + d0)
+        v1 = v1 + h / 6.0 * (a1 + 2.0 * b1 + 2.0 * c1 + d1)
+        v2 = v2 + h / 6.0 * (a2 + 2.0 * b2 + 2.0 * c2 + d2)
+    y[0], y[1], y[2], y[3], y[4], y[5] = x0, x1, x2, v0, v1, v2
 
 
 @_inline
@@ -108,9 +138,9 @@ def _aphi(nx, ph, jr, jv, ja, out):
 
 
 @_inline
-def _rk4_row(y, ph, h, n, j2, stm, air, ws):
-    """``n`` RK4 steps of ``h`` of one state ``y`` ``(nx,)`` (and its ``Phi`` ``(nx, nx)`` with ``stm``), in
-    place; ``ws`` the work arrays of :func:`_work`."""
+def _rk4_row(y, ph, h, n, j2, air, ws):
+    """``n`` RK4 steps of ``h`` of one state ``y`` ``(nx,)`` and its ``Phi`` ``(nx, nx)``, in place; ``ws`` the
+    work arrays of :func:`_work`."""
     nx = y.shape[0]
     k, xs, p, ps, jr, jv, ja = ws
     frac = (0.0, 0.5, 0.5, 1.0)
@@ -119,22 +149,18 @@ def _rk4_row(y, ph, h, n, j2, stm, air, ws):
         for st in range(4):
             if st == 0:
                 xs[:] = y
-                if stm:
-                    ps[:, :] = ph
+                ps[:, :] = ph
             else:
                 for a in range(nx):
                     xs[a] = y[a] + frac[st] * h * k[st - 1, a]
-                if stm:
-                    for a in range(nx):
-                        for b in range(nx):
-                            ps[a, b] = ph[a, b] + frac[st] * h * p[st - 1, a, b]
-            _model(xs, nx, j2, air, es, k[st], jr, jv, ja, stm)
-            if stm:
-                _aphi(nx, ps, jr, jv, ja, p[st])
-        if stm:
-            for a in range(nx):
-                for b in range(nx):
-                    ph[a, b] = ph[a, b] + h / 6.0 * (p[0, a, b] + 2.0 * p[1, a, b] + 2.0 * p[2, a, b] + p[3, a, b])
+                for a in range(nx):
+                    for b in range(nx):
+                        ps[a, b] = ph[a, b] + frac[st] * h * p[st - 1, a, b]
+            _model(xs, nx, j2, air, es, k[st], jr, jv, ja)
+            _aphi(nx, ps, jr, jv, ja, p[st])
+        for a in range(nx):
+            for b in range(nx):
+                ph[a, b] = ph[a, b] + h / 6.0 * (p[0, a, b] + 2.0 * p[1, a, b] + 2.0 * p[2, a, b] + p[3, a, b])
         for a in range(nx):
             y[a] = y[a] + h / 6.0 * (k[0, a] + 2.0 * k[1, a] + 2.0 * k[2, a] + k[3, a])
 
@@ -153,15 +179,13 @@ def rk4(x, h, n, j2, stm, air):
     out = x.copy()
     phi = np.zeros((m if stm else 0, nx, nx))
     ws = _work(nx)
-    dummy = np.zeros((nx, nx))
     for i in range(m):
         if stm:
-            ph = phi[i]
             for a in range(nx):
-                ph[a, a] = 1.0
+                phi[i, a, a] = 1.0
+            _rk4_row(out[i], phi[i], h[i], n, j2, air, ws)
         else:
-            ph = dummy
-        _rk4_row(out[i], ph, h[i], n, j2, stm, air, ws)
+            _rk4_state(out[i], h[i], n, j2, air)
     return out, phi
 
 
@@ -224,8 +248,6 @@ def fall(x, altitude_m, max_step, coarse, coarse_above, max_time, j2, air):
     m, nx = x.shape
     tau_hit = np.full(m, np.nan)
     x_hit = np.full((m, nx), np.nan)
-    ws = _work(nx)
-    ph = np.zeros((nx, nx))
     y, yn = np.empty(nx), np.empty(nx)
     for i in range(m):
         y[:] = x[i]
@@ -236,7 +258,7 @@ def fall(x, altitude_m, max_step, coarse, coarse_above, max_time, j2, air):
         while tau < max_time:
             step = coarse if hp > coarse_above else max_step
             yn[:] = y
-            _rk4_row(yn, ph, step, 1, j2, False, air, ws)
+            _rk4_state(yn, step, 1, j2, air)
             hn = altitude(yn[0], yn[1], yn[2], False) - altitude_m
             if hn < 0.0:
                 crossed = True
@@ -250,7 +272,7 @@ def fall(x, altitude_m, max_step, coarse, coarse_above, max_time, j2, air):
             s = b - hb * (b - a) / (hb - ha)
             yn[:] = y
             sub = max(int(math.ceil(abs(s) / max_step)), 1)
-            _rk4_row(yn, ph, s / sub, sub, j2, False, air, ws)
+            _rk4_state(yn, s / sub, sub, j2, air)
             hs = altitude(yn[0], yn[1], yn[2], False) - altitude_m
             if abs(hs) < 1e-3:
                 break
@@ -394,7 +416,7 @@ def ekf_track(x0, P0, dt, nz, z, sigma, site_r, enu, site_v, q, q_drag, max_step
         ph[:, :] = 0.0
         for a in range(nx):
             ph[a, a] = 1.0
-        _rk4_row(y, ph, dt[k] / n, n, j2, True, air, ws)
+        _rk4_row(y, ph, dt[k] / n, n, j2, air, ws)
         _cov_row(ph, P, abs(dt[k]), q, q_drag, t, Pp)
         m = nz[k]
         _update_row(y, Pp, z[k], sigma[k], site_r[k], enu[k], site_v[k], m, True, xs[k], Ps[k], nu[:m],
