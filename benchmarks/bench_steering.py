@@ -11,6 +11,7 @@ Run: ``python benchmarks/bench_steering.py [--variant gbi2-7.7]``.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -41,6 +42,8 @@ def flat_high_best(v, fan: Fan):
 
 
 def main():
+    # time the fan builds themselves, not loads from the disk cache (bmdsim.engagement.fancache)
+    os.environ.setdefault("BMDSIM_NO_CACHE", "1")
     ap = argparse.ArgumentParser()
     ap.add_argument("--variant", default="gbi2-7.7")
     args = ap.parse_args()

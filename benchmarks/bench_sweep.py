@@ -7,7 +7,10 @@
    tests/data/sweep-tiny.yaml (a few seconds a run). Prints the ratio of the wall times (goal >= 1.8x), the
    split by step and, from each trial's start and end on its worker (``trial_runs``), where the 2-worker run
    is not parallel: each worker's busy time, the cases it began (a case's first trial on a worker builds the
-   interceptor's fan), its idle time between trials and at the end. The rows must be identical.
+   interceptor's fan), its idle time between trials and at the end. The rows must be identical. Twice (``--fans``):
+   with cold fans (each side an empty disk cache of fan sectors of its own; the fan builds already use both
+   cores through numba on one worker, so they cannot speed up on two) and warm (both sides with a cache filled
+   by an untimed sweep first, as a later sweep of the same variants finds it).
 2. ``external``: the same sweep on an external ``dask scheduler`` + 2 ``dask worker`` processes started here,
    against the local 2-worker cluster (the external cluster's start is not timed; its workers' start-up is).
 3. ``memory``: the battle manager's Monte Carlo at 10^6 trials (a raid of 12 warheads with 2 decoys each, 10
@@ -47,13 +50,14 @@ def _load() -> str:
 VARIANTS = "gbi2-5.4,gbi2-6.3,gbi2-7.7,gbi2-8.3,gbi2-9.0"
 
 
-def _sweep(tmp: Path, name: str, trials: int, variants: str, **where):
+def _sweep(tmp: Path, name: str, trials: int, variants: str, fans: str | None = None, **where):
     """One sweep end to end; returns its summary and its rows (``trials``) and run times (``trial_runs``)."""
     import duckdb
 
     from bmdsim.sweep.run import run_sweep
 
     out = tmp / name
+    _use_fan_cache(tmp / f"fans-{fans or name}")
     t0 = time.perf_counter()
     s = run_sweep(TINY, [f"interceptor_sites.0.interceptor={variants}"], trials=trials, out=out, **where)
     wall = time.perf_counter() - t0
@@ -61,6 +65,13 @@ def _sweep(tmp: Path, name: str, trials: int, variants: str, **where):
         rows = c.execute("SELECT * FROM trials ORDER BY case_index, trial").df()
         runs = c.execute("SELECT * FROM trial_runs ORDER BY started_unix_s").df()
     return wall, s, rows, runs
+
+
+def _use_fan_cache(path: Path) -> None:
+    """The disk cache of fan sectors (``bmdsim.engagement.fancache``) of the next sweep, shared by its workers
+    (they inherit the environment)."""
+    os.environ["BMDSIM_CACHE_DIR"] = str(path)
+    os.environ.pop("BMDSIM_NO_CACHE", None)
 
 
 def _steps(s) -> str:
@@ -90,18 +101,28 @@ def _timeline(wall: float, s, runs) -> list[str]:
     return lines
 
 
-def bench_workers(trials: int, variants: str, tmp: Path) -> dict:
-    out = {}
-    for n in (1, 2):
-        wall, s, rows, runs = _sweep(tmp, f"w{n}", trials, variants, workers=n)
-        out[n] = (wall, rows)
-        print(f"  {n} worker(s): {s.rows} trials end to end in {wall:.1f} s = {_steps(s)} s ({_load()})", flush=True)
-        print("\n".join(_timeline(wall, s, runs)), flush=True)
-    same = out[1][1].equals(out[2][1])
-    ratio = out[1][0] / out[2][0]
-    print(f"workers: 2 against 1, end to end (plan, cluster start, worker start-up, trials, database, figures): "
-          f"{ratio:.2f}x (goal >= 1.8x); rows identical: {same}")
-    return {"t1_s": out[1][0], "t2_s": out[2][0], "ratio": ratio, "identical": same}
+def bench_workers(trials: int, variants: str, tmp: Path, fans: str = "both") -> dict:
+    """``fans``: ``cold`` (each side starts with an empty fan cache of its own: every case's fans are flown in
+    the sweep, a first sweep of new variants), ``warm`` (both sides with a cache filled by an untimed sweep
+    before them: a later sweep of the same variants), or ``both``."""
+    res = {}
+    for mode in (("cold", "warm") if fans == "both" else (fans,)):
+        if mode == "warm":
+            _sweep(tmp, "prefill", trials, variants, fans="shared", workers=2)
+        out = {}
+        for n in (1, 2):
+            wall, s, rows, runs = _sweep(tmp, f"{mode}-w{n}", trials, variants,
+                                         fans="shared" if mode == "warm" else None, workers=n)
+            out[n] = (wall, rows)
+            print(f"  {mode} fans, {n} worker(s): {s.rows} trials end to end in {wall:.1f} s = {_steps(s)} s "
+                  f"({_load()})", flush=True)
+            print("\n".join(_timeline(wall, s, runs)), flush=True)
+        same = out[1][1].equals(out[2][1])
+        ratio = out[1][0] / out[2][0]
+        print(f"workers, {mode} fan cache: 2 against 1, end to end (plan, cluster start, worker start-up, trials, "
+              f"database, figures): {ratio:.2f}x (goal >= 1.8x); rows identical: {same}", flush=True)
+        res[mode] = {"t1_s": out[1][0], "t2_s": out[2][0], "ratio": ratio, "identical": same}
+    return res
 
 
 def _external(tmp: Path):
@@ -132,6 +153,7 @@ def bench_external(trials: int, variants: str, tmp: Path) -> dict:
 
     t_local, s, df_local, _ = _sweep(tmp, "local", trials, variants, workers=2)
     print(f"  local 2 workers: {t_local:.1f} s = {_steps(s)} s ({_load()})", flush=True)
+    _use_fan_cache(tmp / "fans-external")   # before the external workers start: they read it from their environment
     address, procs = _external(tmp)
     try:
         with Client(address) as client:
@@ -202,11 +224,13 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=4, help="trials per case of the sweeps")
     ap.add_argument("--variants", default=VARIANTS, help="the interceptor variants swept (one case each)")
     ap.add_argument("--mc-trials", type=int, default=1_000_000)
+    ap.add_argument("--fans", default="both", choices=["cold", "warm", "both"],
+                    help="the workers part: start each side with an empty fan cache, a filled one, or both")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     try:
         if a.part in ("workers", "all"):
-            bench_workers(a.trials, a.variants, tmp)
+            bench_workers(a.trials, a.variants, tmp, a.fans)
         if a.part in ("external", "all"):
             bench_external(a.trials, a.variants, tmp)
         if a.part in ("memory", "all"):

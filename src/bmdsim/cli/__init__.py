@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "bmdsim.cli.cmd_engagement",
     "bmdsim.cli.cmd_sweep",
     "bmdsim.cli.cmd_serve",
+    "bmdsim.cli.cmd_cache",
 ]
 
 app = typer.Typer(
