@@ -11,9 +11,9 @@ Each measured run is a fresh process, as a user's ``bmdsim run`` is, with the nu
    ``--repeat`` times, median shown.
 
 ``--in-process`` adds a third figure: a second run in the same process (fans in memory, imports done).
-In a fresh environment run it twice: the first process there also compiles the numba engine. Goal (issue 9, build 8): the default run under 20 s warm on a 2-core
-machine. The load average is printed beside the figures: timings taken while other work shares the cores are
-not the machine's figures.
+In a fresh environment run it twice: the first process there also compiles the numba engine. Goal (issue 9,
+build 8): the default run under 20 s warm on a 2-core machine. The load average is printed beside the figures:
+timings taken while other work shares the cores are not the machine's figures.
 """
 
 from __future__ import annotations

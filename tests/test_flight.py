@@ -276,3 +276,31 @@ def test_targeting_over_the_globe_lands_or_says_why(lat0, lon0, lat1, lon1):
     assert np.isfinite(s.miss_m[0])
     if d < 9_000e3:
         assert s.miss_m[0] < 100.0, (d, s.miss_m[0])
+
+
+def test_rotate_to_ecef_equals_the_numpy_rotation_to_the_bit():
+    """fly's compiled ECI -> ECEF step (rotation about z by -omega t, less omega x r) against the numpy
+    expressions it replaced (session 3's _results), on a dense-output-shaped batch with NaN rows after impact
+    and on event states (N, 6); no fused multiply-add, so equal element by element."""
+    from bmdsim.core.constants import OMEGA_EARTH_RAD_S as w
+    from bmdsim.flight.fly import rotate_to_ecef
+
+    def reference(y, t):
+        c, s = np.cos(-w * t)[..., None], np.sin(-w * t)[..., None]
+
+        def rot(a):
+            return np.concatenate([c * a[..., :1] - s * a[..., 1:2], s * a[..., :1] + c * a[..., 1:2], a[..., 2:]],
+                                  axis=-1)
+
+        r = rot(y[..., :3])
+        return r, rot(y[..., 3:]) - np.stack([-w * r[..., 1], w * r[..., 0], np.zeros_like(r[..., 0])], axis=-1)
+
+    rng = np.random.default_rng(7)
+    y = rng.normal(size=(40, 300, 6)) * np.array([7e6, 7e6, 7e6, 7e3, 7e3, 7e3])
+    y[:, 250:] = np.nan
+    t = 3.0 * np.arange(300.0) + rng.uniform(0, 1e4, (40, 1))
+    for yy, tt in ((y, t), (y[:, 7], t[:, 7])):
+        got = rotate_to_ecef(yy, np.cos(-w * tt), np.sin(-w * tt), w)
+        for g, want in zip(got, reference(yy, tt), strict=True):
+            assert g.shape == want.shape
+            np.testing.assert_array_equal(g, want)

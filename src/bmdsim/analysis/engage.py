@@ -25,7 +25,8 @@ from bmdsim.flight import catalog
 from bmdsim.flight.aimed import aim_and_fly
 from bmdsim.flight.vehicle import Vehicle
 
-__all__ = ["fly_threats", "interceptor_for", "fan_at", "sensor_timeline", "commit_timeline", "SensorTimeline",
+__all__ = ["fly_threats", "interceptor_for", "fan_at", "sensor_timeline", "own_sensor_timelines", "commit_timeline",
+           "SensorTimeline",
            "FALLBACK_AFTER_BURNOUT_S", "Engagement", "Outcome", "Battle", "defense_of", "defense_at", "site_sensors",
            "SiteRef"]
 
@@ -223,6 +224,29 @@ def sensor_timeline(threats: Threats, site: SiteRef, *, seed: int = 2007, rcs_m2
         az = _launch_azimuth(threats)
         near = np.argmin(np.abs(np.angle(np.exp(1j * (az[:, None] - az[idx][None, :])))), axis=1)
         det, trk, who = det[near], trk[near], [who[j] for j in near]
+    return commit_timeline(threats, site, t_track_s=trk, tracking_sensor=who, t_detect_s=det,
+                           how="sensor timeline")
+
+
+def own_sensor_timelines(threats: Threats, site: SiteRef, *, seed: int = 2007, rcs_m2: float = 1.0,
+                         sensors=None) -> SensorTimeline:
+    """Each threat's timeline as :func:`sensor_timeline` gives it for that threat alone (``threats.take([i])``,
+    the same ``seed``: every threat's draws start from the same state), for all threats in one batch
+    (:func:`bmdsim.sensing.first_tracks.first_times`; the same detections and draws, about 6x faster)."""
+    from bmdsim.sensing.first_tracks import first_times
+
+    sensors = site_sensors(site, sensors)
+    ft = first_times(sensors, threats.t_s, threats.r_ecef, threats.v_ecef,
+                     rng=np.random.default_rng(seed).spawn(1)[0], t_burnout_s=threats.t_burnout_s, rcs_m2=rcs_m2)
+    with np.errstate(all="ignore"):
+        det = np.fmin.reduce(ft.first_detection_t_s, axis=0) if len(sensors) else np.full(len(threats), np.nan)
+    trk = np.full(len(threats), np.nan)
+    who: list = [None] * len(threats)
+    radars = [i for i, k in enumerate(ft.kind) if k == "radar"]
+    for q in range(len(threats)):
+        radar = [(ft.track_t_s[i, q], ft.sensor[i]) for i in radars if np.isfinite(ft.track_t_s[i, q])]
+        if radar:
+            trk[q], who[q] = min(radar)
     return commit_timeline(threats, site, t_track_s=trk, tracking_sensor=who, t_detect_s=det,
                            how="sensor timeline")
 

@@ -14,8 +14,9 @@ trajectory sample). Per aimpoint:
 
 The earliest interceptor launch is, per aimpoint, the sensor timeline of that aimpoint's own threat flight
 (:func:`bmdsim.analysis.engage.sensor_timeline` run on each flight alone, with the same seed, so that
-:func:`bmdsim.analysis.chase.chase` computes the same commit for the same aimpoint), unless given (then stated as
-an assumption). ``sensor_sample=N`` restores the older shortcut: the timeline of the nearest of ``N`` sampled
+:func:`bmdsim.analysis.chase.chase` computes the same commit for the same aimpoint; all flights in one batch,
+:func:`bmdsim.analysis.engage.own_sensor_timelines`, with the same draws), unless given (then stated as an
+assumption). ``sensor_sample=N`` restores the older shortcut: the timeline of the nearest of ``N`` sampled
 flights by launch azimuth. The minimum intercept altitude is the site's unless given.
 
 ``verify=N`` checks up to ``N`` cells' verdicts by flying, without reading the fan table
@@ -31,7 +32,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bmdsim.analysis import engage
-from bmdsim.analysis.engage import SiteRef, defense_of, fan_at, fly_threats, interceptor_for, sensor_timeline
+from bmdsim.analysis.engage import (
+    SiteRef,
+    defense_of,
+    fan_at,
+    fly_threats,
+    interceptor_for,
+    own_sensor_timelines,
+    sensor_timeline,
+)
 from bmdsim.core import geodesy
 from bmdsim.engagement.doctrine import p_kill_independent
 from bmdsim.engagement.fan import FanSettings
@@ -203,10 +212,13 @@ def footprint(launch: tuple[float, float], missile: str, *, site: SiteRef = "red
               salvo: int = 1, pssk: float | None = None, settings: FanSettings | None = None,
               dense_dt_s: float = 4.0, chunk: int = 2000, sensor_sample: int | None = None, seed: int = 2007,
               min_intercept_altitude_m: float | None = None, verify: int = 0, sensors=None,
-              progress=None) -> Footprint:
+              progress=None, shared: dict | None = None) -> Footprint:
     """The defended footprint (module docstring). ``aimpoints=(lat, lon)`` replaces the grid. ``site``: a catalog
     name or a :class:`~bmdsim.engagement.defenses.Defense` where it stands; ``sensors``: the sensor objects of its
-    timeline (default: the site's catalog sensors). ``progress(step, done, total)`` as the aimpoints advance."""
+    timeline (default: the site's catalog sensors). ``progress(step, done, total)`` as the aimpoints advance.
+    ``shared``: a dict the caller keeps over footprints that differ only in the interceptor (a run's variants at
+    one site): the threat flights and their own sensor timelines, which do not depend on the interceptor, are
+    computed by the first and reused by the others (their timings then count only the look-up)."""
     progress = progress or (lambda *_: None)
     timings: dict = {}
     t_all = time.perf_counter()
@@ -271,13 +283,23 @@ def footprint(launch: tuple[float, float], missile: str, *, site: SiteRef = "red
     for c0 in range(0, idx.size, chunk):
         ii = idx[c0:c0 + chunk]
         t0 = time.perf_counter()
-        th, miss = fly_threats(missile, launch[0], launch[1], all_la[ii], all_lo[ii], dense_dt_s=dense_dt_s)
+        key = (missile, tuple(float(x) for x in launch), float(dense_dt_s), int(seed), own, all_la[ii].tobytes(),
+               all_lo[ii].tobytes())
+        hit = (shared or {}).get(key)
+        reuse = hit is not None and hit[0] == d and hit[1] == sensors      # the same site and sensor records
+        if reuse:
+            th, miss, c, srcs = hit[2]
+        else:
+            th, miss = fly_threats(missile, launch[0], launch[1], all_la[ii], all_lo[ii], dense_dt_s=dense_dt_s)
         t1 = time.perf_counter()
         progress(flying, c0 + ii.size, idx.size)
         ok = miss < MISS_LIMIT_M
         if own:
-            c, srcs = _own_commits(th, ok, d, seed, sensors=sensors,
-                                   progress=lambda k, c0=c0: progress(step, c0 + k, idx.size))
+            if not reuse:
+                c, srcs = _own_commits(th, ok, d, seed, sensors=sensors,
+                                       progress=lambda k, c0=c0: progress(step, c0 + k, idx.size))
+                if shared is not None:
+                    shared[key] = (d, sensors, (th, miss, c, srcs))
             t_st += time.perf_counter() - t1
         else:
             near = np.argmin(np.abs(np.angle(np.exp(1j * np.radians(az_all[ii][:, None] - samp_az[None, :])))),
@@ -336,16 +358,29 @@ def footprint(launch: tuple[float, float], missile: str, *, site: SiteRef = "red
 def _own_commits(th, ok, site: SiteRef, seed: int, *, sensors=None, progress=None):
     """Earliest interceptor launch (s since the epoch) of each threat from its own sensor timeline, each flight
     run alone with ``seed`` (as :func:`bmdsim.analysis.chase.chase` runs it), and its source; inf where the
-    threat is not reachable (no shot). ``progress(k)`` after the ``k``-th threat."""
+    threat is not reachable (no shot). ``progress(k)`` after the ``k``-th threat. One batch for all threats
+    (:func:`bmdsim.analysis.engage.own_sensor_timelines`); :func:`_own_commits_one_by_one` is its reference."""
     c = np.full(len(th), np.inf)
     srcs = [""] * len(th)
-    for q in range(len(th)):
-        if ok[q]:
-            tl = sensor_timeline(th.take([q]), site, seed=seed, sensors=sensors)
-            c[q] = float(tl.t_earliest_launch_s[0])
-            srcs[q] = tl.source[0]
-        if progress is not None and q % 10 == 9:
-            progress(q + 1)
+    q = np.flatnonzero(ok)
+    if q.size:
+        tl = own_sensor_timelines(th.take(q), site, seed=seed, sensors=sensors)
+        c[q] = tl.t_earliest_launch_s
+        for j, s in zip(q, tl.source, strict=True):
+            srcs[j] = s
+    if progress is not None:
+        progress(len(th))
+    return c, srcs
+
+
+def _own_commits_one_by_one(th, ok, site: SiteRef, seed: int, *, sensors=None):
+    """The reference of :func:`_own_commits`: :func:`sensor_timeline` on each threat alone (session 3's path)."""
+    c = np.full(len(th), np.inf)
+    srcs = [""] * len(th)
+    for q in np.flatnonzero(ok):
+        tl = sensor_timeline(th.take([q]), site, seed=seed, sensors=sensors)
+        c[q] = float(tl.t_earliest_launch_s[0])
+        srcs[q] = tl.source[0]
     return c, srcs
 
 

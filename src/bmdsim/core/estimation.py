@@ -37,6 +37,11 @@ over sigma points are taken on residuals from the central point, so they never s
 
 A trial whose ``valid`` flag is False keeps its prior (no measurement this time: a miss).
 
+:func:`propagate_ballistic`, :func:`ekf_predict_ballistic` and :func:`ekf_update_radar` run compiled kernels
+(:mod:`bmdsim.core.estimation_jit`: the filter works on a few rows at a time, where numpy's per-call cost
+dominated); their ``*_reference`` twins are the same models in numpy, kept as the peers the tests and
+``benchmarks/bench_sensing.py`` compare against.
+
 >>> x = np.array([[7.0e6, 0.0, 0.0, 0.0, 7.5e3, 0.0]])
 >>> x1 = propagate_ballistic(x, 10.0, j2=False)
 >>> rise_m = -0.5 * 3.986004418e14 / 7.0e6**2 * 100 + 0.5 * 7.5e3**2 * 100 / 7.0e6   # -g t2/2 + v2 t2/(2 r)
@@ -51,23 +56,28 @@ from functools import lru_cache
 import numpy as np
 
 from bmdsim.core import atmosphere, frames, gravity
+from bmdsim.core import estimation_jit as _jit
 from bmdsim.core.constants import GM_EARTH_M3_S2, OMEGA_EARTH_RAD_S
 from bmdsim.core.gravity import acceleration_compiled as acceleration
 
 __all__ = [
     "gravity_gradient",
     "propagate_ballistic",
+    "propagate_ballistic_reference",
+    "air_rows",
     "with_drag_state",
     "DRAG_Q_PER_S",
     "cwna_noise",
     "cv_transition",
     "predict_linear",
     "ekf_predict_ballistic",
+    "ekf_predict_ballistic_reference",
     "radar_measure",
     "radar_jacobian",
     "wrap_residual",
     "kalman_update",
     "ekf_update_radar",
+    "ekf_update_radar_reference",
     "sigma_points",
     "ukf_predict_ballistic",
     "ukf_update_radar",
@@ -160,18 +170,42 @@ def _noise(dt, q, n):
     return out
 
 
+def _steps(x, dt_s, max_step_s):
+    """The rows ``(M, n)``, the times ``(M,)`` and the number of equal RK4 sub-steps shared by all rows."""
+    x = np.array(x, dtype=float, ndmin=2)
+    m = x.shape[0]
+    dt = np.broadcast_to(np.asarray(dt_s, dtype=float), (m,))
+    n = max(int(np.ceil(np.max(np.abs(dt), initial=0.0) / max_step_s)), 1) if m else 1
+    return x, dt, n
+
+
+@lru_cache(maxsize=1)
+def air_rows():
+    """The density table of the drag model ``(3, N)``: heights (m), log density, its slope per metre."""
+    return np.ascontiguousarray(np.stack(_air_table()))
+
+
 def propagate_ballistic(x, dt_s, *, j2: bool = True, max_step_s: float = 5.0, stm: bool = False):
     """Propagate ECI states ``(M, 6)`` by ``dt_s`` (scalar or ``(M,)``, may be negative) under gravity, or
     states ``(M, 7)`` under gravity and drag (see the module's models).
 
     Fixed RK4 with ``n = ceil(max |dt| / max_step_s)`` equal sub-steps per trial. With ``stm=True`` also
-    returns the state-transition matrices ``(M, 6, 6)``. Sanity: RK4 with 5 s steps on a 10 min arc errs by
-    about 0.1 m (against the adaptive flight engine at 1e-10).
+    returns the state-transition matrices ``(M, 6, 6)`` (``(M, 7, 7)`` with drag). Sanity: RK4 with 5 s steps
+    on a 10 min arc errs by about 0.1 m (against the adaptive flight engine at 1e-10). Compiled
+    (:func:`bmdsim.core.estimation_jit.rk4`); :func:`propagate_ballistic_reference` is the same in numpy.
     """
-    x = np.array(x, dtype=float, ndmin=2)
+    x, dt, n = _steps(x, dt_s, max_step_s)
+    if not np.any(dt):
+        return (x, np.broadcast_to(np.eye(x.shape[1]), (x.shape[0],) + (x.shape[1],) * 2).copy()) if stm else x
+    xo, phi = _jit.rk4(x, np.ascontiguousarray(dt / n), n, bool(j2), bool(stm), air_rows())
+    return (xo, phi) if stm else xo
+
+
+def propagate_ballistic_reference(x, dt_s, *, j2: bool = True, max_step_s: float = 5.0, stm: bool = False):
+    """:func:`propagate_ballistic` in numpy, stage by stage over all rows: the reference peer of the compiled
+    kernel (tests and ``benchmarks/bench_sensing.py`` compare the two)."""
+    x, dt, n = _steps(x, dt_s, max_step_s)
     m = x.shape[0]
-    dt = np.broadcast_to(np.asarray(dt_s, dtype=float), (m,))
-    n = max(int(np.ceil(np.max(np.abs(dt), initial=0.0) / max_step_s)), 1) if m else 1
     h = (dt / n)[:, None]
     nx = x.shape[1]
     phi = np.broadcast_to(np.eye(nx), (m, nx, nx)).copy() if stm else None
@@ -231,8 +265,19 @@ def predict_linear(x, P, F, Q):
 
 def ekf_predict_ballistic(x, P, dt_s, q, *, j2: bool = True, max_step_s: float = 5.0):
     """EKF prediction of ECI states under gravity (and drag for 7-element states): mean by RK4, covariance
-    ``Phi P Phi^T + Q(dt, q)``."""
-    x1, phi = propagate_ballistic(x, dt_s, j2=j2, max_step_s=max_step_s, stm=True)
+    ``Phi P Phi^T + Q(dt, q)``. Compiled (:func:`bmdsim.core.estimation_jit.ekf_predict`);
+    :func:`ekf_predict_ballistic_reference` is the same in numpy."""
+    x, dt, n = _steps(x, dt_s, max_step_s)
+    m, nx = x.shape
+    P = np.ascontiguousarray(np.broadcast_to(np.asarray(P, dtype=float), (m, nx, nx)))
+    q = np.ascontiguousarray(np.broadcast_to(np.asarray(q, dtype=float), (m,)))
+    return _jit.ekf_predict(x, P, np.ascontiguousarray(dt / n), n, np.abs(dt), q, DRAG_Q_PER_S, bool(j2),
+                            air_rows())
+
+
+def ekf_predict_ballistic_reference(x, P, dt_s, q, *, j2: bool = True, max_step_s: float = 5.0):
+    """:func:`ekf_predict_ballistic` in numpy (:func:`propagate_ballistic_reference`): the reference peer."""
+    x1, phi = propagate_ballistic_reference(x, dt_s, j2=j2, max_step_s=max_step_s, stm=True)
     m = x1.shape[0]
     dt = np.broadcast_to(np.asarray(dt_s, dtype=float), (m,))
     return x1, _sym(phi @ P @ np.swapaxes(phi, -1, -2) + _noise(np.abs(dt), q, x1.shape[1]))
@@ -338,16 +383,36 @@ def _r_matrix(sigma, m):
     return s[:, :, None] ** 2 * np.eye(s.shape[-1])
 
 
+def _valid(z, valid):
+    z = np.asarray(z, dtype=float)
+    ok = np.all(np.isfinite(z), axis=-1)
+    return z, ok if valid is None else (np.asarray(valid, dtype=bool) & ok)
+
+
 def ekf_update_radar(x, P, z, sigma, site_r, enu, site_v=None, valid=None):
     """EKF update with radar measurements ``z`` ``(M, 3|4)`` of standard deviations ``sigma`` ``(M|1, 3|4)``.
 
     Returns ``(x, P, nu, S)``: updated state and covariance, the (wrapped) residual and its covariance; NaN
-    measurements count as not valid.
+    measurements count as not valid. Compiled (:func:`bmdsim.core.estimation_jit.ekf_update`);
+    :func:`ekf_update_radar_reference` is the same in numpy.
     """
-    z = np.asarray(z, dtype=float)
+    z, valid = _valid(z, valid)
+    x = np.ascontiguousarray(x, dtype=float)
+    m, nx = x.shape
     nz = z.shape[-1]
-    ok = np.all(np.isfinite(z), axis=-1)
-    valid = ok if valid is None else (np.asarray(valid, dtype=bool) & ok)
+
+    def rows(a, shape):
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=float), (m,) + shape))
+
+    return _jit.ekf_update(x, rows(P, (nx, nx)), np.where(valid[:, None], z, 0.0), rows(sigma, (nz,)),
+                           rows(site_r, (3,)), rows(enu, (3, 3)), rows(0.0 if site_v is None else site_v, (3,)),
+                           valid)
+
+
+def ekf_update_radar_reference(x, P, z, sigma, site_r, enu, site_v=None, valid=None):
+    """:func:`ekf_update_radar` in numpy (:func:`radar_jacobian`, :func:`kalman_update`): the reference peer."""
+    z, valid = _valid(z, valid)
+    nz = z.shape[-1]
     rr = nz == 4
     H = radar_jacobian(x, site_r, enu, site_v, range_rate=rr)
     z_hat = radar_measure(x, site_r, enu, site_v, range_rate=rr)
@@ -396,11 +461,9 @@ def ukf_predict_ballistic(x, P, dt_s, q, *, j2: bool = True, max_step_s: float =
 
 def ukf_update_radar(x, P, z, sigma, site_r, enu, site_v=None, valid=None, **ut):
     """UKF update, same arguments and returns as :func:`ekf_update_radar`."""
-    z = np.asarray(z, dtype=float)
+    z, valid = _valid(z, valid)
     m, n = x.shape
     nz = z.shape[-1]
-    ok = np.all(np.isfinite(z), axis=-1)
-    valid = ok if valid is None else (np.asarray(valid, dtype=bool) & ok)
     X, wm, wc = sigma_points(x, P, **ut)
     k = 2 * n + 1
 

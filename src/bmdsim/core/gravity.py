@@ -11,26 +11,29 @@ import numpy as np
 
 from bmdsim.core.constants import GM_EARTH_M3_S2, J2_EARTH, WGS84_A_M
 
-__all__ = ["acceleration", "acceleration_compiled", "gradient", "nodal_precession_rate"]
+__all__ = ["acceleration", "acceleration_compiled", "acceleration_xyz", "gradient", "gradient_into",
+           "nodal_precession_rate"]
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def acceleration_xyz(x, y, z, j2, mu):
+    """The acceleration ``(ax, ay, az)`` at one point, for compiled callers (the formula of :func:`acceleration`)."""
+    rn2 = x * x + y * y + z * z
+    rn = np.sqrt(rn2)
+    f = -mu / (rn2 * rn)
+    fz = f
+    if j2:
+        k = -1.5 * J2_EARTH * mu * WGS84_A_M**2 / (rn2 * rn2 * rn)
+        f = f + k * (1.0 - 5.0 * z * z / rn2)
+        fz = f + 2.0 * k
+    return f * x, f * y, fz * z
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _acceleration(r, j2, mu):
     out = np.empty_like(r)
-    c = -1.5 * J2_EARTH * mu * WGS84_A_M**2
     for i in range(r.shape[0]):
-        x, y, z = r[i, 0], r[i, 1], r[i, 2]
-        rn2 = x * x + y * y + z * z
-        rn = np.sqrt(rn2)
-        f = -mu / (rn2 * rn)
-        fz = f
-        if j2:
-            k = c / (rn2 * rn2 * rn)
-            f = f + k * (1.0 - 5.0 * z * z / rn2)
-            fz = f + 2.0 * k
-        out[i, 0] = f * x
-        out[i, 1] = f * y
-        out[i, 2] = fz * z
+        out[i, 0], out[i, 1], out[i, 2] = acceleration_xyz(r[i, 0], r[i, 1], r[i, 2], j2, mu)
     return out
 
 
@@ -59,28 +62,33 @@ def acceleration_compiled(r, *, j2: bool = True, mu: float = GM_EARTH_M3_S2):
     return _acceleration(flat, bool(j2), float(mu)).reshape(r.shape)
 
 
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def gradient_into(p, j2, mu, out):
+    """The gradient ``(3, 3)`` at one point ``p`` ``(3,)`` written into ``out``, for compiled callers."""
+    c0 = -1.5 * J2_EARTH * mu * WGS84_A_M**2
+    rn2 = p[0] * p[0] + p[1] * p[1] + p[2] * p[2]
+    rn = np.sqrt(rn2)
+    g0 = mu / (rn2 * rn)
+    z = p[2]
+    s = z * z / rn2
+    k = c0 / (rn2 * rn2 * rn)
+    for i in range(3):
+        ci = (3.0 if i == 2 else 1.0) - 5.0 * s
+        for j in range(3):
+            d = 1.0 if i == j else 0.0
+            g = g0 * (3.0 * p[i] * p[j] / rn2 - d)
+            if j2:
+                ds = (2.0 * z / rn2 if j == 2 else 0.0) - 2.0 * z * z * p[j] / (rn2 * rn2)
+                dk = -5.0 * k * p[j] / rn2
+                g += dk * p[i] * ci + k * d * ci - 5.0 * k * p[i] * ds
+            out[i, j] = g
+
+
 @nb.njit(cache=True, error_model="numpy")
 def _gradient(r, j2, mu):
     out = np.zeros((r.shape[0], 3, 3))
-    c0 = -1.5 * J2_EARTH * mu * WGS84_A_M**2
     for m in range(r.shape[0]):
-        p = r[m]
-        rn2 = p[0] * p[0] + p[1] * p[1] + p[2] * p[2]
-        rn = np.sqrt(rn2)
-        g0 = mu / (rn2 * rn)
-        z = p[2]
-        s = z * z / rn2
-        k = c0 / (rn2 * rn2 * rn)
-        for i in range(3):
-            ci = (3.0 if i == 2 else 1.0) - 5.0 * s
-            for j in range(3):
-                d = 1.0 if i == j else 0.0
-                g = g0 * (3.0 * p[i] * p[j] / rn2 - d)
-                if j2:
-                    ds = (2.0 * z / rn2 if j == 2 else 0.0) - 2.0 * z * z * p[j] / (rn2 * rn2)
-                    dk = -5.0 * k * p[j] / rn2
-                    g += dk * p[i] * ci + k * d * ci - 5.0 * k * p[i] * ds
-                out[m, i, j] = g
+        gradient_into(r[m], j2, mu, out[m])
     return out
 
 

@@ -98,8 +98,10 @@ def _sector_path(root: Path, key: str, sector: int) -> Path:
     return root / _FANS / key / f"sector-{sector:03d}.npz"
 
 
-def load_sector(key: str | None, sector: int, shape: tuple[int, int]):
-    """The four tables ``(t, kick, cutoff, family)`` of one sector, each of ``shape``, or None if not cached."""
+def load_sector(key: str | None, sector: int, out) -> tuple[int, int] | None:
+    """Read one cached sector into ``out``, the fan's four table slabs ``(t, kick, cutoff, family)`` of that
+    sector: only its stored part (the rows and columns up to the last reachable cell) is written. Returns that
+    part's shape (the sector's extent), or None (``out`` untouched) if not cached."""
     root = cache_dir()
     if key is None or root is None:
         return None
@@ -111,17 +113,15 @@ def load_sector(key: str | None, sector: int, shape: tuple[int, int]):
     except Exception:   # a truncated or foreign file: rebuild (and overwrite) it
         return None
     nr, nh = got[0].shape
-    if nr > shape[0] or nh > shape[1]:
+    if nr > out[0].shape[0] or nh > out[0].shape[1]:
         return None
-    out = (np.full(shape, np.nan), np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32),
-           np.full(shape, -1, np.int8))
     for o, a in zip(out, got, strict=True):
         o[:nr, :nh] = a
     try:
         os.utime(p)   # least recently used goes first
     except OSError:
         pass
-    return out
+    return nr, nh
 
 
 def save_sector(key: str | None, sector: int, t, kick, cutoff, family, *, describe: dict | None = None) -> None:

@@ -306,13 +306,14 @@ def footprints(scn: Scenario, progress, unavailable) -> FootprintAnalysis | None
     fc = {site.name: fire_control(scn, site) for site, _, _ in jobs}
     sensors = {name: fire_control_sensors(scn, d) for name, d in fc.items()}
     cells, cities, summaries = [], [], []
+    shared: dict = {}          # a site's variants share the threat flights and their sensor timelines
     progress("defended footprints", 0, max(len(jobs), 1))
     for k, (site, v, ls) in enumerate(jobs):
         launch = resolve("analyses.footprint.launch_sites", ls)
         try:
             f = footprint(launch, a.missile, site=fc[site.name], interceptor=v, grid_deg=a.grid_step_deg,
                           region=tuple(a.region_deg), seed=scn.seed, sensors=sensors[site.name],
-                          verify=a.verify_cells if v == site.interceptor else 0)
+                          verify=a.verify_cells if v == site.interceptor else 0, shared=shared)
         except BmdsimError as exc:
             unavailable.setdefault("footprint", f"footprint for {v} from {ls} not computed: {exc}")
             continue

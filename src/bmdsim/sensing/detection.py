@@ -109,14 +109,20 @@ def interpolate_state(t_s, r_ecef, v_ecef, t_query_s):
         rr = r0 + s * (r1 - r0)
         vv = (r1 - r0) / h
     else:
-        v0, v1 = v[i], v[i + 1]
-        s2, s3 = s * s, s * s * s
-        rr = (2 * s3 - 3 * s2 + 1) * r0 + (s3 - 2 * s2 + s) * h * v0 + (-2 * s3 + 3 * s2) * r1 + (s3 - s2) * h * v1
-        vv = ((6 * s2 - 6 * s) / h * r0 + (3 * s2 - 4 * s + 1) * v0 + (-6 * s2 + 6 * s) / h * r1
-              + (3 * s2 - 2 * s) * v1)
+        rr, vv = hermite(s, h, r0, v[i], r1, v[i + 1])
     out_r[inside] = rr[inside]
     out_v[inside] = vv[inside]
     return out_r, out_v
+
+
+def hermite(s, h, r0, v0, r1, v1):
+    """Cubic Hermite position and velocity at fraction ``s (L, 1)`` of intervals of length ``h (L, 1)`` between
+    ``r0, v0`` and ``r1, v1 (L, 3)``."""
+    s2, s3 = s * s, s * s * s
+    rr = (2 * s3 - 3 * s2 + 1) * r0 + (s3 - 2 * s2 + s) * h * v0 + (-2 * s3 + 3 * s2) * r1 + (s3 - s2) * h * v1
+    vv = ((6 * s2 - 6 * s) / h * r0 + (3 * s2 - 4 * s + 1) * v0 + (-6 * s2 + 6 * s) / h * r1
+          + (3 * s2 - 2 * s) * v1)
+    return rr, vv
 
 
 def visibility_windows(t_s, mask) -> np.ndarray:
@@ -182,8 +188,14 @@ def _radar_looks(radar: Radar, t_s, r_ecef, v_ecef, rcs_m2, t_lo, t_hi, mode, re
     tl = np.arange(t_lo, t_hi + 1e-9, step) if t_hi >= t_lo else np.zeros(0)
     r, v = interpolate_state(t_s, r_ecef, v_ecef, tl)
     g = radar.geometry(r, v, refraction=refraction)
+    snr, pd = look_snr_pd(radar, g, _rcs_at(rcs_m2, t_s, tl), mode)
+    return tl, r, g, snr, pd
+
+
+def look_snr_pd(radar: Radar, g, sigma, mode):
+    """SNR (linear) and ``Pd`` of looks of geometry ``g`` at cross-sections ``sigma`` (m2): search looks
+    (``mode`` 0: fence or volume by elevation) or track dwells (1, 2); zero where not visible."""
     off = np.nan_to_num(g.off_boresight_rad, nan=np.pi)
-    sigma = _rcs_at(rcs_m2, t_s, tl)
     if mode == 0:
         in_fence = g.elevation_rad <= radar.min_elevation_rad + radar.fence_height_rad
         snr = np.where(in_fence, radar.snr_search(g.range_m, sigma, off),
@@ -191,8 +203,10 @@ def _radar_looks(radar: Radar, t_s, r_ecef, v_ecef, rcs_m2, t_lo, t_hi, mode, re
         snr = np.where(g.visible, snr, 0.0)
     else:
         snr = np.where(g.visible, radar.snr_track(g.range_m, sigma, off), 0.0)
-    pd = np.where(snr > 0, radar.pd(snr), 0.0)
-    return tl, r, g, snr, pd
+    pd = np.zeros(snr.shape)
+    pos = snr > 0
+    pd[pos] = radar.pd(snr[pos])        # element by element: only the looks that can detect cost the Swerling law
+    return snr, pd
 
 
 def _rcs_on_valid(rcs_m2, t_s, r_ecef, v_ecef):

@@ -30,6 +30,7 @@ ground: the uncertainty of the state only, not of the model.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
 from bmdsim.core import estimation as est
+from bmdsim.core import estimation_jit as _jit
 from bmdsim.core import frames
 from bmdsim.core.gravity import acceleration
 from bmdsim.errors import InputError
@@ -53,6 +55,8 @@ __all__ = [
     "track_batch",
     "predicted_impact_point",
     "propagate_to_altitude",
+    "propagate_to_altitude_reference",
+    "reference_peers",
 ]
 
 #: height above the crossing (m) above which :func:`propagate_to_altitude` takes 5 s steps with drag: at 150 km
@@ -228,6 +232,14 @@ def track_batch(t_s, z, sigma, site_lat_rad, site_lon_rad, site_alt_m, *, x0_eci
 
 
 # ------------------------------------------------------------------------------------------ impact point
+def _fall_steps(nx, max_step_s):
+    """The fine and the coarse step (s) of the flight down: 5 s in vacuum, 1 s with drag (5 s above
+    :data:`COARSE_ABOVE_M`)."""
+    if max_step_s is None:
+        max_step_s = 5.0 if nx == 6 else 1.0
+    return max_step_s, (5.0 if nx == 7 and max_step_s < 5.0 else max_step_s)
+
+
 def propagate_to_altitude(x_eci, t_s, *, altitude_m=0.0, max_step_s=None, max_time_s=4000.0, j2=True):
     """Fly ECI states ``(M, 6)`` (vacuum) or ``(M, 7)`` (with drag) at ``t_s`` down to a height above WGS84;
     returns ``(t_hit_s, x_hit_eci)``. Steps of ``max_step_s`` (default 5 s in vacuum, 1 s with drag: the drag
@@ -235,11 +247,24 @@ def propagate_to_altitude(x_eci, t_s, *, altitude_m=0.0, max_step_s=None, max_ti
 
     Fixed RK4 steps until the height drops below ``altitude_m``, then secant iterations on the crossing time
     (to under 1 mm). Rows that start below it, or do not come down within ``max_time_s``, give NaN.
+    Compiled, row by row (:func:`bmdsim.core.estimation_jit.fall`); :func:`propagate_to_altitude_reference` is
+    the same in numpy over all rows at once.
     """
+    x = np.ascontiguousarray(np.array(x_eci, dtype=float, ndmin=2))
+    m = x.shape[0]
+    fine, coarse = _fall_steps(x.shape[1], max_step_s)
+    t0 = np.broadcast_to(np.asarray(t_s, dtype=float), (m,))
+    tau, x_hit = _jit.fall(x, float(altitude_m), float(fine), float(coarse), COARSE_ABOVE_M, float(max_time_s),
+                           bool(j2), est.air_rows())
+    return t0 + tau, x_hit
+
+
+def propagate_to_altitude_reference(x_eci, t_s, *, altitude_m=0.0, max_step_s=None, max_time_s=4000.0, j2=True):
+    """:func:`propagate_to_altitude` in numpy, all rows stepped together: the reference peer (tests and
+    ``benchmarks/bench_sensing.py``)."""
     x = np.array(x_eci, dtype=float, ndmin=2)
     m = x.shape[0]
-    if max_step_s is None:
-        max_step_s = 5.0 if x.shape[1] == 6 else 1.0
+    max_step_s, coarse = _fall_steps(x.shape[1], max_step_s)
     t0 = np.broadcast_to(np.asarray(t_s, dtype=float), (m,))
     tau = np.zeros(m)
     done = np.zeros(m, dtype=bool)
@@ -250,13 +275,12 @@ def propagate_to_altitude(x_eci, t_s, *, altitude_m=0.0, max_step_s=None, max_ti
     hi_h = np.full(m, np.nan)
     # with drag, 1 s steps are needed only in the air: a row more than COARSE_ABOVE_M above the crossing height
     # takes a 5 s step
-    coarse = 5.0 if x.shape[1] == 7 and max_step_s < 5.0 else max_step_s
     t_step = np.full(m, max_step_s)
     active &= tau < max_time_s
     while np.any(active):
         idx = np.flatnonzero(active)
         step = np.where(h_prev[idx] > COARSE_ABOVE_M, coarse, max_step_s)
-        xn = est.propagate_ballistic(x[idx], step, j2=j2, max_step_s=coarse)     # one RK4 step per row
+        xn = est.propagate_ballistic_reference(x[idx], step, j2=j2, max_step_s=coarse)     # one RK4 step a row
         hn = frames.geodetic_altitude(xn[:, :3]) - altitude_m
         crossed = hn < 0
         ci = idx[crossed]
@@ -274,7 +298,7 @@ def propagate_to_altitude(x_eci, t_s, *, altitude_m=0.0, max_step_s=None, max_ti
     xs = lo_x[di]
     for _ in range(30):
         s = b - hb * (b - a) / (hb - ha)
-        xs = est.propagate_ballistic(lo_x[di], s, j2=j2, max_step_s=max_step_s)   # |s| <= one step
+        xs = est.propagate_ballistic_reference(lo_x[di], s, j2=j2, max_step_s=max_step_s)   # |s| <= one step
         hs = frames.geodetic_altitude(xs[:, :3]) - altitude_m
         if np.all(np.abs(hs) < 1e-3):
             break
@@ -396,13 +420,8 @@ def track_object(reports, *, q=DEFAULT_Q_M2_S3, method: str = "ekf", j2: bool = 
     n, nx = k - 1, x.shape[1]
     xs, Ps, ns = np.empty((n, nx)), np.empty((n, nx, nx)), np.full(n, np.nan)
     xs[0], Ps[0] = x[0], P[0]
-    for i in range(2, k):
-        x, P = _predict(method, x, P, d["t"][i] - d["t"][i - 1], q, j2)
-        zi, si = d["z"][i:i + 1], d["s"][i:i + 1]
-        if not (use_range_rate and np.isfinite(zi[0, 3]) and np.isfinite(si[0, 3])):
-            zi, si = zi[:, :3], si[:, :3]
-        x, P, nu, S = _update(method, x, P, zi, si, site_r[i], enu[i], site_v[i])
-        xs[i - 1], Ps[i - 1], ns[i - 1] = x[0], P[0], est.nis(nu, S)[0]
+    run = _filter_compiled if method == "ekf" else _filter_stepwise
+    xs[1:], Ps[1:], ns[1:] = run(method, x, P, d, (site_r, site_v, enu), q, j2, use_range_rate)
     pred = None
     if pip:
         sel = np.zeros(n, dtype=bool)
@@ -411,6 +430,46 @@ def track_object(reports, *, q=DEFAULT_Q_M2_S3, method: str = "ekf", j2: bool = 
         p = predicted_impact_point(xs[sel], Ps[sel], d["t"][1:][sel], j2=j2)
         pred = ImpactPrediction(**{f: _scatter(getattr(p, f), sel) for f in ImpactPrediction.__slots__})
     return TrackResult(t_s=d["t"][1:], x_eci=xs, P_eci=Ps, nis=ns, sensor=d["sensor"][1:], pip=pred)
+
+
+def _filter_stepwise(method, x, P, d, sites, q, j2, use_range_rate):
+    """Predict and update the track ``x`` ``(1, n)`` through the merged reports ``d`` from the third on, one
+    report at a time (:func:`bmdsim.core.estimation.ekf_predict_ballistic` and
+    :func:`~bmdsim.core.estimation.ekf_update_radar`, or the UKF's): states, covariances and NIS after each."""
+    site_r, site_v, enu = sites
+    k = d["t"].shape[0]
+    xs, Ps, ns = np.empty((k - 2, x.shape[1])), np.empty((k - 2,) + P.shape[1:]), np.empty(k - 2)
+    for i in range(2, k):
+        x, P = _predict(method, x, P, d["t"][i] - d["t"][i - 1], q, j2)
+        zi, si = d["z"][i:i + 1], d["s"][i:i + 1]
+        if not (use_range_rate and np.isfinite(zi[0, 3]) and np.isfinite(si[0, 3])):
+            zi, si = zi[:, :3], si[:, :3]
+        x, P, nu, S = _update(method, x, P, zi, si, site_r[i], enu[i], site_v[i])
+        xs[i - 2], Ps[i - 2], ns[i - 2] = x[0], P[0], est.nis(nu, S)[0]
+    return xs, Ps, ns
+
+
+def _filter_compiled(method, x, P, d, sites, q, j2, use_range_rate):
+    """:func:`_filter_stepwise` for the EKF in one compiled call (:func:`bmdsim.core.estimation_jit.ekf_track`:
+    the same predictions and updates, report by report, without a Python step between them)."""
+    site_r, site_v, enu = sites
+    z, s = d["z"][2:], d["s"][2:]
+    nz = np.where(use_range_rate & np.isfinite(z[:, 3]) & np.isfinite(s[:, 3]), 4, 3)
+    c = np.ascontiguousarray
+    return _jit.ekf_track(c(x[0]), c(P[0]), c(np.diff(d["t"])[1:]), nz, c(z), c(s), c(site_r[2:]), c(enu[2:]),
+                          c(site_v[2:]), float(q), est.DRAG_Q_PER_S, 5.0, bool(j2), est.air_rows())
+
+
+def reference_peers():
+    """The compiled steps of the filter and the PIP and their numpy reference peers, as ``(module, attribute,
+    peer)``: setting each attribute to its peer runs the numpy path (``benchmarks/bench_sensing.py`` and the
+    tests compare the two)."""
+    me = sys.modules[__name__]
+    return [(me, "_filter_compiled", _filter_stepwise),
+            (est, "propagate_ballistic", est.propagate_ballistic_reference),
+            (est, "ekf_predict_ballistic", est.ekf_predict_ballistic_reference),
+            (est, "ekf_update_radar", est.ekf_update_radar_reference),
+            (me, "propagate_to_altitude", propagate_to_altitude_reference)]
 
 
 def _scatter(a, sel):
