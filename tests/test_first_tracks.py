@@ -130,5 +130,5 @@ def test_footprints_of_two_variants_sharing_flights_and_timelines_equal_their_ow
         a, b = alone.to_dict(), reused.to_dict()
         assert a.pop("timings_s") and b.pop("timings_s")
         assert a == b, v
-        assert np.isfinite(alone.earliest_launch_t_s).any()
+        assert np.isfinite(alone.earliest_launch_after_launch_s).any()
     assert len(shared) == 1 and reused.timings_s["threat_flights"] < 0.5 * alone.timings_s["threat_flights"]
