@@ -56,9 +56,12 @@ class _Proj:
 
 
 def _draw_countries(ax, proj: _Proj, bounds_deg):
+    from matplotlib.collections import PolyCollection
+
     from bmdsim.airspace import naturalearth
 
     view = shapely.box(*bounds_deg)
+    rings = []
     for c in naturalearth.countries("50m"):
         g = c.geometry
         if not g.intersects(view):
@@ -68,8 +71,11 @@ def _draw_countries(ax, proj: _Proj, bounds_deg):
             if poly.geom_type != "Polygon" or poly.is_empty:
                 continue
             lon, lat = np.asarray(poly.exterior.xy)
-            x, y = proj(lon, lat)
-            ax.fill(x, y, fc=_LAND, ec=_EDGE, lw=0.3, zorder=1)
+            rings.append(np.column_stack(proj(lon, lat)))
+    # one collection, not a patch per polygon: ax.fill's per-patch limit updates were most of a report's time
+    ax.add_collection(PolyCollection(rings, facecolors=_LAND, edgecolors=_EDGE, linewidths=0.3, zorder=1),
+                      autolim=True)
+    ax.autoscale_view()
 
 
 def _graticule(ax, proj: _Proj, bounds_deg):
