@@ -119,7 +119,8 @@ def test_footprint_and_chase_agree_on_the_same_aimpoint():
             assert fp.earliest_launch_after_launch_s[j] == pytest.approx(ch.earliest_launch_after_launch_s, abs=1.0)
             if ch.engageable:
                 # chase refines its earliest intercept with flown shots; the footprint reads the table (1 s)
-                assert fp.earliest_intercept_after_launch_s[j] == pytest.approx(ch.earliest_intercept_after_launch_s, abs=15.0)
+                assert fp.earliest_intercept_after_launch_s[j] == pytest.approx(
+                    ch.earliest_intercept_after_launch_s, abs=15.0)
 
 
 def test_footprint_verifies_its_verdicts_by_flying():

@@ -198,7 +198,8 @@ def fly(vehicles: Vehicle | list[Vehicle], latitude_deg, longitude_deg, azimuth_
     ``azimuth_deg`` is the launch azimuth (clockwise from north); ``kick_deg`` the pitch-over angle from vertical
     at the end of the kick, after which the vehicle flies a gravity turn; ``cutoff_s`` ends thrust early (energy
     management), measured from launch. ``pitch_program`` = ``(after_launch_s, pitch_deg)`` arrays ``(N, P)``
-    replaces the vertical-rise/kick/gravity-turn sequence with a tabulated pitch angle from vertical in the launch plane.
+    replaces the vertical-rise/kick/gravity-turn sequence with a tabulated pitch angle from vertical in the launch
+    plane.
     ``linear_tangent`` = ``(t_switch_s, elevation_start_deg, elevation_end_deg, t_end_s)`` (each broadcast to
     ``N``; times from launch) switches, at ``t_switch_s > 0``, from the gravity turn to linear-tangent steering:
     the thrust's elevation above the local horizontal has a tangent linear in time from the start to the end
