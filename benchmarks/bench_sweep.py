@@ -20,7 +20,8 @@
 
 The machine has 2 cores shared with other jobs: the script prints the 1-minute load average beside each figure.
 Run: ``.venv/bin/python benchmarks/bench_sweep.py [workers|external|memory|all] [--trials N] [--variants LIST]
-[--mc-trials N]``.
+[--mc-trials N] [--fans cold|warm|both] [--scenario NAME]`` (``--scenario europe-2007``: issue 13's done-when
+sweep itself, about 8 s a trial with warm fans, where sweep-tiny's trials take about 3 s).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = str(ROOT / "tests" / "data" / "sweep-tiny.yaml")
+SCENARIO = {"name": TINY}   # --scenario: the scenario swept (default the tiny test scenario)
 BIN = Path(sys.executable).parent
 
 
@@ -59,7 +61,7 @@ def _sweep(tmp: Path, name: str, trials: int, variants: str, fans: str | None = 
     out = tmp / name
     _use_fan_cache(tmp / f"fans-{fans or name}")
     t0 = time.perf_counter()
-    s = run_sweep(TINY, [f"interceptor_sites.0.interceptor={variants}"], trials=trials, out=out, **where)
+    s = run_sweep(SCENARIO["name"], [f"interceptor_sites.0.interceptor={variants}"], trials=trials, out=out, **where)
     wall = time.perf_counter() - t0
     with duckdb.connect(str(out / "sweep.duckdb"), read_only=True) as c:
         rows = c.execute("SELECT * FROM trials ORDER BY case_index, trial").df()
@@ -224,9 +226,13 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=4, help="trials per case of the sweeps")
     ap.add_argument("--variants", default=VARIANTS, help="the interceptor variants swept (one case each)")
     ap.add_argument("--mc-trials", type=int, default=1_000_000)
+    ap.add_argument("--scenario", default=TINY, help="the scenario swept (a bundled name or a file; default: "
+                    "tests/data/sweep-tiny.yaml; europe-2007 gives issue 13's done-when sweep)")
     ap.add_argument("--fans", default="both", choices=["cold", "warm", "both"],
                     help="the workers part: start each side with an empty fan cache, a filled one, or both")
     a = ap.parse_args()
+    SCENARIO["name"] = a.scenario
+    print(f"scenario: {a.scenario}", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     try:
         if a.part in ("workers", "all"):
