@@ -10,23 +10,26 @@ from . import naturalearth
 from .sovereign import SovereignAirspace, default_airspace
 from .tracks import Track, densify
 
-__all__ = ["draw_map", "save_map"]
+__all__ = ["draw_map", "fill_polygons", "save_map"]
 
 
 _COLLECTION_KW = {"fc": "facecolors", "ec": "edgecolors", "lw": "linewidths", "ls": "linestyles"}
 
 
-def _fill(ax, geom, **kw):
-    """The polygons of ``geom`` (a geometry or a list of them; exteriors) as one collection (``ax.fill`` per
-    polygon was slow: each patch updates the axes' limits); ``kw`` in ``ax.fill``'s short names."""
+def fill_polygons(ax, geom, *, xy=None, **kw):
+    """Fill the polygons of ``geom`` (a geometry or a list of them; exteriors) on ``ax`` as one collection
+    (``ax.fill`` per polygon was slow: each patch updates the axes' limits). ``xy(lon, lat) -> (x, y)``
+    projects the exteriors (default: plotted as they are); ``kw`` in ``ax.fill``'s short names. Returns ``ax``."""
     from matplotlib.collections import PolyCollection
 
     parts = shapely.get_parts(np.asarray(geom if isinstance(geom, (list, tuple, np.ndarray)) else [geom]))
-    rings = [np.column_stack(poly.exterior.xy) for poly in parts if poly.geom_type == "Polygon" and not poly.is_empty]
+    rings = [np.column_stack(xy(*np.asarray(p.exterior.xy)) if xy else p.exterior.xy) for p in parts
+             if p.geom_type == "Polygon" and not p.is_empty]
     if rings:
         ax.add_collection(PolyCollection(rings, **{_COLLECTION_KW.get(k, k): v for k, v in kw.items()}),
                           autolim=True)
         ax.autoscale_view()
+    return ax
 
 
 def draw_map(ax, tracks: list[Track] | tuple[Track, ...], results: list[dict] | None = None, *,
@@ -49,12 +52,12 @@ def draw_map(ax, tracks: list[Track] | tuple[Track, ...], results: list[dict] | 
     view = shapely.box(x0, y0, x1, y1)
     in_region = shapely.box(*naturalearth.REGION_10M).contains(view)
     scale = "10m" if in_region and (x1 - x0) < 40 else "50m"
-    _fill(ax, [shapely.intersection(c.geometry, view.buffer(1.0)) for c in naturalearth.countries(scale)
+    fill_polygons(ax, [shapely.intersection(c.geometry, view.buffer(1.0)) for c in naturalearth.countries(scale)
                if c.geometry.intersects(view)], fc="#e8e4d8", ec="#777777", lw=0.3, zorder=1)
     hit = airspace.tiles[shapely.intersects(airspace.tiles, view)]
-    _fill(ax, list(hit), fc="#c9d9f0", ec="none", alpha=0.6, zorder=0, label="territorial airspace (12 nmi)")
+    fill_polygons(ax, list(hit), fc="#c9d9f0", ec="none", alpha=0.6, zorder=0, label="territorial airspace (12 nmi)")
     for z in airspace.other_zones:
-        _fill(ax, z.geometry, fc="none", ec="#8a2be2", lw=1.0, ls="--", zorder=2)
+        fill_polygons(ax, z.geometry, fc="none", ec="#8a2be2", lw=1.0, ls="--", zorder=2)
     for k, (t, d) in enumerate(zip(tracks, dense, strict=True)):
         ax.plot(d.longitude_deg, d.latitude_deg, lw=1.4, zorder=3, label=t.id)
         res = results[k] if results else None

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numba as nb
 import numpy as np
@@ -359,7 +359,6 @@ class Fan:
         self.n_flights = 0
         #: sectors read from the disk cache instead of flown
         self.n_loaded = 0
-        self._key: str | None | bool = False
 
     # ---------------------------------------------------------------------------------------------- build
     @property
@@ -409,17 +408,16 @@ class Fan:
                                    self.tab_kick[sec], self.tab_cutoff[sec], self.tab_family[sec])
                 self._set_extent(sec)
                 self.built[sec] = True
-                fancache.save_sector(self.cache_key, int(sec), self.tab_t[sec], self.tab_kick[sec],
-                                     self.tab_cutoff[sec], self.tab_family[sec], describe=self._describe())
+                fancache.save_sector(self.cache_key, int(sec), (self.tab_t[sec], self.tab_kick[sec],
+                                     self.tab_cutoff[sec], self.tab_family[sec]), self.extent[sec],
+                                     describe=self._describe())
         return self
 
-    @property
+    @cached_property
     def cache_key(self) -> str | None:
         """This fan's key in the disk cache of sectors (:mod:`bmdsim.engagement.fancache`), None if uncached."""
-        if self._key is False:
-            self._key = fancache.fan_key(self.interceptor, self.latitude_deg, self.longitude_deg, self.altitude_m,
-                                         self.settings)
-        return self._key
+        return fancache.fan_key(self.interceptor, self.latitude_deg, self.longitude_deg, self.altitude_m,
+                                self.settings)
 
     def _clear(self, sec: int) -> None:
         self.tab_t[sec] = np.nan

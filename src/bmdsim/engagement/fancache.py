@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import io
 import json
 import os
 import sys
@@ -108,9 +109,7 @@ def load_sector(key: str | None, sector: int, out) -> tuple[int, int] | None:
     p = _sector_path(root, key, sector)
     try:
         got = _read(p)
-    except FileNotFoundError:
-        return None
-    except Exception:   # a truncated or foreign file: rebuild (and overwrite) it
+    except Exception:   # not cached, or a truncated or foreign file (rebuilt and overwritten)
         return None
     nr, nh = got[0].shape
     if nr > out[0].shape[0] or nh > out[0].shape[1]:
@@ -124,26 +123,22 @@ def load_sector(key: str | None, sector: int, out) -> tuple[int, int] | None:
     return nr, nh
 
 
-def save_sector(key: str | None, sector: int, t, kick, cutoff, family, *, describe: dict | None = None) -> None:
-    """Store one built sector (only its reachable part: the rows and columns up to the last finite time; each
-    table's bytes compressed with zstd)."""
+def save_sector(key: str | None, sector: int, tables, extent, *, describe: dict | None = None) -> None:
+    """Store one built sector: the four tables ``(t, kick, cutoff, family)`` cut to ``extent`` (the rows and
+    columns up to the last reachable cell, as the fan reads them), each table's bytes compressed with zstd."""
     root = cache_dir()
     if key is None or root is None:
         return
-    fin = np.isfinite(t)
-    rows, cols = np.flatnonzero(fin.any(axis=1)), np.flatnonzero(fin.any(axis=0))
-    nr = int(rows[-1]) + 1 if rows.size else 0
-    nh = int(cols[-1]) + 1 if cols.size else 0
+    nr, nh = (int(x) for x in extent)
     p = _sector_path(root, key, sector)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         meta = p.parent / "fan.json"
         if describe and not meta.exists():
             _atomic_write(meta, json.dumps(describe, indent=1).encode())
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-", suffix=".npz")
-        with os.fdopen(fd, "wb") as fh:
-            _write(fh, (t[:nr, :nh], kick[:nr, :nh], cutoff[:nr, :nh], family[:nr, :nh]))
-        os.replace(tmp, p)
+        buf = io.BytesIO()
+        _write(buf, tuple(a[:nr, :nh] for a in tables))
+        _atomic_write(p, buf.getvalue())
         _account(root, p.stat().st_size)
     except OSError as exc:
         if not _state["warned"]:
@@ -176,6 +171,7 @@ def _read(p: Path):
 
 
 def _atomic_write(p: Path, data: bytes) -> None:
+    """Write to a temporary name beside ``p``, then rename into place: a reader sees a whole file or none."""
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)

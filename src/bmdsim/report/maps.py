@@ -56,26 +56,12 @@ class _Proj:
 
 
 def _draw_countries(ax, proj: _Proj, bounds_deg):
-    from matplotlib.collections import PolyCollection
-
     from bmdsim.airspace import naturalearth
+    from bmdsim.airspace.plot import fill_polygons
 
     view = shapely.box(*bounds_deg)
-    rings = []
-    for c in naturalearth.countries("50m"):
-        g = c.geometry
-        if not g.intersects(view):
-            continue
-        g = shapely.intersection(g, view)
-        for poly in shapely.get_parts(g):
-            if poly.geom_type != "Polygon" or poly.is_empty:
-                continue
-            lon, lat = np.asarray(poly.exterior.xy)
-            rings.append(np.column_stack(proj(lon, lat)))
-    # one collection, not a patch per polygon: ax.fill's per-patch limit updates were most of a report's time
-    ax.add_collection(PolyCollection(rings, facecolors=_LAND, edgecolors=_EDGE, linewidths=0.3, zorder=1),
-                      autolim=True)
-    ax.autoscale_view()
+    fill_polygons(ax, [shapely.intersection(c.geometry, view) for c in naturalearth.countries("50m")
+                       if c.geometry.intersects(view)], xy=proj, fc=_LAND, ec=_EDGE, lw=0.3, zorder=1)
 
 
 def _graticule(ax, proj: _Proj, bounds_deg):
